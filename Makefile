@@ -1,0 +1,43 @@
+# Two commands on a fresh Debian 12 machine:
+#   make run   — install, build, migrate ./var/kefu.db, load demo data, start kefud on :8080
+#   make test  — install, build, run every test
+BUILD ?= build
+export KEFU_ADMIN_PASSWORD ?= Admin@2026
+
+.PHONY: deps build run test unit api fuzz bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@ninja -C $(BUILD)
+
+run: build
+	@mkdir -p var
+	@echo ""
+	@echo "  Kefu is starting on http://127.0.0.1:8080"
+	@echo "  Sign in as admin / $(KEFU_ADMIN_PASSWORD)   (demo staff, e.g. zhangwei, password Kefu@2026)"
+	@echo "  API description: http://127.0.0.1:8080/api/openapi.json"
+	@echo ""
+	@KEFU_DB=var/kefu.db $(BUILD)/src/kefud --demo
+
+unit: build
+	@cd $(BUILD) && ctest --output-on-failure -j2
+
+api: build
+	@bash tests/run-api.sh
+
+fuzz: deps
+	@bash fuzz/run-smoke.sh
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j2
+	@bash tests/run-api.sh
+	@bash fuzz/run-smoke.sh
+
+bench: build
+	@bash bench/run-http.sh
+
+clean:
+	rm -rf $(BUILD) build-fuzz

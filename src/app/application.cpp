@@ -1,0 +1,99 @@
+#include "app/application.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include "auth/entities.hpp"
+#include "auth/routes.hpp"
+#include "http/server.hpp"
+#include "meta/routes.hpp"
+#include "system/entities.hpp"
+
+namespace kefu {
+
+Application::Application(Config config) : config_(std::move(config)), audit_(clock_) {
+  db_ = store::open_database(config_);
+  auth::register_entities(registry_);
+  system::register_entities(registry_);
+  repo_ = std::make_unique<meta::Repository>(*db_, registry_, clock_, audit_);
+  reviews_ = std::make_unique<meta::ReviewService>(*repo_);
+  auth_ = std::make_unique<auth::AuthService>(*repo_, *reviews_, config_);
+
+  router_.add({"GET", "/healthz", http::kPublic, [](http::Context&) {
+                 return http::Response::json(json::object{{"status", "ok"}});
+               }, false, "Liveness: the process answers", "ops"});
+  router_.add({"GET", "/readyz", http::kPublic, [this](http::Context&) {
+                 try {
+                   db_->read([](store::Connection& c) { c.exec("SELECT 1", {}); });
+                   return http::Response::json(json::object{{"status", "ready"}});
+                 } catch (const std::exception& e) {
+                   return http::Response::json(json::object{{"status", "unavailable"}, {"reason", e.what()}}, 503);
+                 }
+               }, false, "Readiness: the database answers", "ops"});
+  router_.add({"GET", "/metrics", http::kPublic, [this](http::Context&) {
+                 return http::Response::text(metrics_.render(), "text/plain; version=0.0.4");
+               }, false, "Prometheus metrics", "ops"});
+  auth::add_routes(router_, *auth_, *repo_);
+  meta::add_routes(router_, meta::MetaServices{registry_, *repo_, *reviews_});
+
+  metrics_.add_collector([this] {
+    auto s = db_->stats();
+    return fmt::format(
+        "# TYPE kefu_db_pool_size gauge\nkefu_db_pool_size {}\n# TYPE kefu_db_pool_in_use gauge\n"
+        "kefu_db_pool_in_use {}\n# TYPE kefu_db_pool_waits_total counter\nkefu_db_pool_waits_total {}\n"
+        "# TYPE kefu_websocket_connections gauge\nkefu_websocket_connections {}\n",
+        s.size, s.in_use, s.waits, hub_.size());
+  });
+  files_ = std::make_unique<http::StaticFiles>(config_.web_root);
+  pipeline_ = std::make_unique<http::Pipeline>(
+      router_, metrics_, [this](const http::Request& r) { return auth::authenticate_request(*auth_, r); },
+      files_.get(), config_.access_log);
+}
+
+Application::~Application() = default;
+
+void Application::migrate() {
+  std::vector<store::Migration> all;
+  for (auto& list : {audit::AuditLog::migrations(), meta::ReviewService::migrations(), auth::AuthService::migrations()})
+    all.insert(all.end(), list.begin(), list.end());
+  store::migrate(*db_, all);
+  registry_.sync_schema(*db_);
+  if (!config_.admin_password.empty() && auth_->create_admin("admin", config_.admin_password, true))
+    spdlog::info("created the first administrator 'admin' from KEFU_ADMIN_PASSWORD");
+}
+
+int Application::serve() {
+  // Signals are taken by this thread alone (sigwait); every other thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  http::ServerOptions o;
+  o.host = config_.listen_host();
+  o.port = config_.listen_port();
+  o.io_threads = config_.io_threads;
+  o.worker_threads = config_.worker_threads;
+  o.slow_threads = config_.slow_threads;
+  o.body_limit = config_.body_limit;
+  o.read_timeout_s = config_.read_timeout_s;
+  o.write_timeout_s = config_.write_timeout_s;
+  o.tls_cert = config_.tls_cert;
+  o.tls_key = config_.tls_key;
+  http::Server server(o, *pipeline_, hub_);
+  int port = server.start();
+  spdlog::info("kefud listening on {}://{}:{} (database {})", config_.tls_cert.empty() ? "http" : "https", o.host, port,
+               db_->describe());
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
+  server.stop(10);
+  db_->close();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace kefu

@@ -1,0 +1,53 @@
+#pragma once
+// The application root: the one place that builds every component and wires them
+// together, like a list of components. No other singletons.
+#include <memory>
+
+#include "audit/audit_log.hpp"
+#include "auth/service.hpp"
+#include "base/clock.hpp"
+#include "base/config.hpp"
+#include "http/metrics.hpp"
+#include "http/pipeline.hpp"
+#include "http/router.hpp"
+#include "http/ws_hub.hpp"
+#include "meta/review.hpp"
+
+namespace kefu {
+
+class Application {
+ public:
+  explicit Application(Config config);
+  ~Application();
+
+  void migrate();
+  // Runs the server until SIGTERM or SIGINT; returns the exit code.
+  int serve();
+  void load_demo_data();
+
+  const Config& config() const { return config_; }
+  store::Database& db() { return *db_; }
+  meta::Registry& registry() { return registry_; }
+  const meta::Repository& repo() { return *repo_; }
+  meta::ReviewService& reviews() { return *reviews_; }
+  auth::AuthService& auth() { return *auth_; }
+  const http::Pipeline& pipeline() { return *pipeline_; }
+  const audit::AuditLog& audit() { return audit_; }
+
+ private:
+  Config config_;
+  SystemClock clock_;
+  std::unique_ptr<store::Database> db_;
+  meta::Registry registry_;
+  audit::AuditLog audit_;
+  std::unique_ptr<meta::Repository> repo_;
+  std::unique_ptr<meta::ReviewService> reviews_;
+  std::unique_ptr<auth::AuthService> auth_;
+  http::Router router_;
+  http::Metrics metrics_;
+  http::WsHub hub_;
+  std::unique_ptr<http::StaticFiles> files_;
+  std::unique_ptr<http::Pipeline> pipeline_;
+};
+
+}  // namespace kefu

@@ -1,0 +1,149 @@
+// Demo data for `make run`: an organisation tree (headquarters and three branches),
+// 30 staff in several roles, dictionaries, parameters and contact types.
+#include <spdlog/spdlog.h>
+
+#include "app/application.hpp"
+#include "base/crypto.hpp"
+
+namespace kefu {
+
+void Application::load_demo_data() {
+  const Principal sys = system_principal();
+  const audit::Actor actor{0, "system", "", "demo-data"};
+  bool loaded = false;
+  db_->read([&](store::Connection& c) {
+    loaded = !c.exec("SELECT 1 FROM sys_param WHERE key = 'demo.loaded'", {}).empty();
+  });
+  if (loaded) return;
+  const std::string hash = crypto::hash_password("Kefu@2026");
+  auto create = [&](store::Connection& c, const char* entity, json::object o) {
+    return repo_->create(c, registry_.get(entity), sys, actor, std::move(o)).at("id").as_int64();
+  };
+  db_->write([&](store::Connection& c) {
+    struct D { const char *type, *code, *zh, *en; };
+    const D dicts[] = {
+        {"staff_level", "L1", "初级座席", "Junior agent"},   {"staff_level", "L2", "中级座席", "Agent"},
+        {"staff_level", "L3", "高级座席", "Senior agent"},   {"staff_level", "L4", "资深座席", "Expert agent"},
+        {"staff_level", "L5", "VIP专席", "VIP desk"},        {"not_ready_reason", "rest", "小休", "Rest"},
+        {"not_ready_reason", "meal", "用餐", "Meal"},        {"not_ready_reason", "meeting", "会议", "Meeting"},
+        {"not_ready_reason", "training", "培训", "Training"}, {"not_ready_reason", "no_answer", "未应答", "No answer"},
+        {"customer_level", "normal", "普通客户", "Standard"}, {"customer_level", "silver", "银卡客户", "Silver"},
+        {"customer_level", "gold", "金卡客户", "Gold"},      {"customer_level", "vip", "VIP客户", "VIP"},
+        {"call_type", "consult", "业务咨询", "Enquiry"},     {"call_type", "trade", "电话委托", "Telephone order"},
+        {"call_type", "complaint", "投诉", "Complaint"},     {"call_type", "suggestion", "建议", "Suggestion"},
+    };
+    int order = 0;
+    for (auto& d : dicts)
+      create(c, "dict_item", {{"dict_type", d.type}, {"code", d.code}, {"label_zh", d.zh}, {"label_en", d.en},
+                              {"sort_order", ++order}, {"enabled", true}});
+    struct P { const char *key, *value, *type, *group, *desc; };
+    const P params[] = {
+        {"hotline.number", "95555", "string", "telephony", "客服热线号码 / Hotline number"},
+        {"acd.ring_timeout_s", "20", "integer", "telephony", "振铃超时秒数 / Ring timeout"},
+        {"acd.wrapup_s", "30", "integer", "telephony", "事后处理时长 / Wrap-up seconds"},
+        {"sla.answer_within_s", "20", "integer", "reports", "服务水平应答秒数 / Service level threshold"},
+        {"recording.enabled", "true", "boolean", "telephony", "全程录音 / Full-call recording"},
+        {"demo.loaded", "true", "boolean", "system", "演示数据已加载 / Demo data loaded"},
+    };
+    for (auto& p : params)
+      create(c, "sys_param", {{"key", p.key}, {"value", p.value}, {"value_type", p.type}, {"param_group", p.group},
+                              {"description", p.desc}});
+    struct CT { const char *code, *name, *channel, *dir; };
+    const CT cts[] = {{"call_in", "客户来电", "phone", "inbound"}, {"call_out", "座席外呼", "phone", "outbound"},
+                      {"sms", "短信", "sms", "outbound"},          {"email", "电子邮件", "email", "both"},
+                      {"wechat", "微信", "wechat", "both"},         {"counter", "临柜", "visit", "inbound"}};
+    for (auto& t : cts)
+      create(c, "contact_type", {{"code", t.code}, {"name", t.name}, {"channel", t.channel}, {"direction", t.dir},
+                                 {"enabled", true}});
+
+    auto hq_row = c.exec("SELECT id FROM org_unit WHERE kind = 'headquarters' ORDER BY id LIMIT 1", {});
+    int64_t hq = hq_row.empty() ? create(c, "org_unit", {{"name", "总部"}, {"code", "HQ"}, {"kind", "headquarters"}})
+                                : store::as_int(hq_row.rows[0][0]);
+    int64_t center = create(c, "org_unit", {{"name", "客户服务中心"}, {"code", "HQ-CC"}, {"kind", "department"},
+                                            {"parent_id", hq}, {"region", "上海"}});
+    int64_t center_team = create(c, "org_unit", {{"name", "热线一组"}, {"code", "HQ-CC-T1"}, {"kind", "team"}, {"parent_id", center}});
+    struct B { const char *name, *code, *city; };
+    const B branches[] = {{"上海分公司", "SH", "上海"}, {"北京分公司", "BJ", "北京"}, {"深圳分公司", "SZ", "深圳"}};
+    std::vector<std::pair<int64_t, int64_t>> branch_units;  // (department, team)
+    for (auto& b : branches) {
+      int64_t br = create(c, "org_unit", {{"name", b.name}, {"code", b.code}, {"kind", "branch"}, {"parent_id", hq},
+                                          {"region", b.city}});
+      int64_t dept = create(c, "org_unit", {{"name", std::string(b.city) + "营业部"}, {"code", std::string(b.code) + "-YYB"},
+                                            {"kind", "department"}, {"parent_id", br}, {"region", b.city}});
+      int64_t team = create(c, "org_unit", {{"name", std::string(b.city) + "服务组"}, {"code", std::string(b.code) + "-T1"},
+                                            {"kind", "team"}, {"parent_id", dept}, {"region", b.city}});
+      branch_units.emplace_back(br, team);
+    }
+    int64_t pos_agent = create(c, "position", {{"code", "agent"}, {"name", "客服代表"}});
+    int64_t pos_lead = create(c, "position", {{"code", "team_leader"}, {"name", "班组长"}});
+    int64_t pos_mgr = create(c, "position", {{"code", "duty_manager"}, {"name", "值班经理"}});
+    int64_t pos_qa = create(c, "position", {{"code", "qa"}, {"name", "质检员"}});
+    int64_t pos_trainer = create(c, "position", {{"code", "trainer"}, {"name", "讲师"}});
+    create(c, "staff_ext_field", {{"key", "employee_no"}, {"label_zh", "工号"}, {"label_en", "Employee no."},
+                                  {"value_type", "string"}, {"required", false}});
+    create(c, "staff_ext_field", {{"key", "certificate"}, {"label_zh", "从业资格"}, {"label_en", "Licence"},
+                                  {"value_type", "enum"}, {"options", "none,securities,fund,futures"}, {"required", false}});
+
+    auto role = [&](const char* code, const char* name, const char* scope, json::array perms) {
+      auto r = c.exec("SELECT id FROM role WHERE code = ?", {code});
+      if (!r.empty()) return store::as_int(r.rows[0][0]);
+      return create(c, "role", {{"code", code}, {"name", name}, {"data_scope", scope}, {"permissions", perms}});
+    };
+    int64_t r_admin = role("admin", "系统管理员", "all", {"*"});
+    int64_t r_hq = role("hq_manager", "总部经理", "all",
+                        {"menu:org", "menu:review", "menu:audit", "org_unit:read", "staff:read", "staff:review2",
+                         "staff:export", "role:read", "position:read", "staff_group:read", "audit:read",
+                         "grant:review1", "dict_item:read", "contact_type:read", "sys_param:read"});
+    int64_t r_branch = role("branch_manager", "分公司经理", "subtree",
+                            {"menu:org", "menu:review", "org_unit:read", "org_unit:create", "org_unit:update",
+                             "staff:read", "staff:create", "staff:update", "staff:review1", "staff:export",
+                             "staff:import", "staff:reset_password", "position:read", "staff_group:*", "role:read",
+                             "grant:submit", "dict_item:read", "contact_type:read"});
+    int64_t r_lead = role("team_leader", "班组长", "org",
+                          {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
+                           "contact_type:read"});
+    int64_t r_agent = role("agent", "客服代表", "self",
+                           {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read"});
+
+    struct S { const char *user, *name; int unit; int64_t pos; int64_t role; const char* level; };
+    // unit: -1 HQ, -2 HQ service centre team, 0..2 branch team index
+    std::vector<S> staff = {
+        {"zhangwei", "张伟", -1, pos_mgr, r_hq, "L5"},       {"wangfang", "王芳", -1, pos_mgr, r_hq, "L5"},
+        {"lina", "李娜", -2, pos_lead, r_lead, "L4"},        {"liuyang", "刘洋", -2, pos_agent, r_agent, "L3"},
+        {"chenjing", "陈静", -2, pos_agent, r_agent, "L2"},  {"yangli", "杨丽", -2, pos_agent, r_agent, "L1"},
+        {"zhaolei", "赵磊", -2, pos_qa, r_agent, "L3"},      {"huangmin", "黄敏", -2, pos_trainer, r_agent, "L4"},
+    };
+    const char* given[] = {"军", "强", "秀英", "杰", "磊", "婷", "鹏"};
+    const char* family[] = {"周", "吴", "徐", "孙", "马", "朱", "胡"};
+    const char* pinyin_f[] = {"zhou", "wu", "xu", "sun", "ma", "zhu", "hu"};
+    const char* pinyin_g[] = {"jun", "qiang", "xiuying", "jie", "lei2", "ting", "peng"};
+    static std::vector<std::string> names;  // storage for generated strings
+    names.reserve(64);
+    for (int b = 0; b < 3; ++b) {
+      for (int k = 0; k < 7; ++k) {
+        int i = (b * 7 + k) % 7, j = (b * 3 + k) % 7;
+        names.push_back(std::string(pinyin_f[i]) + pinyin_g[j] + std::to_string(b + 1));
+        names.push_back(std::string(family[i]) + given[j]);
+        bool manager = k == 0, lead = k == 1;
+        staff.push_back({names[names.size() - 2].c_str(), names.back().c_str(), b,
+                         manager ? pos_mgr : lead ? pos_lead : pos_agent,
+                         manager ? r_branch : lead ? r_lead : r_agent, manager ? "L5" : lead ? "L4" : "L2"});
+      }
+    }
+    int n = 0;
+    for (auto& s : staff) {
+      int64_t org = s.unit == -1 ? hq : s.unit == -2 ? center_team : (s.role == r_branch ? branch_units[s.unit].first
+                                                                                          : branch_units[s.unit].second);
+      int64_t id = create(c, "staff", {{"username", s.user}, {"name", s.name}, {"org_id", org}, {"position_id", s.pos},
+                                       {"level", s.level}, {"status", "active"}, {"points", 100 * (++n % 7)},
+                                       {"extension", std::to_string(8000 + n)},
+                                       {"ext", json::object{{"employee_no", "E" + std::to_string(10000 + n)}}}});
+      c.exec("UPDATE staff SET password_hash = ?, password_changed_at = 0 WHERE id = ?", {hash, id});
+      c.exec("INSERT INTO staff_role (staff_id, role_id, granted_at, granted_by) VALUES (?, ?, 0, 0)", {id, s.role});
+    }
+    (void)r_admin;
+    spdlog::info("demo data loaded: {} staff (password Kefu@2026), 3 branches", staff.size());
+  });
+}
+
+}  // namespace kefu

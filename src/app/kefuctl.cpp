@@ -1,0 +1,129 @@
+// kefuctl: administration from the shell. Uses the same configuration as kefud.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/application.hpp"
+#include "base/crypto.hpp"
+#include "base/log.hpp"
+#include "meta/exchange.hpp"
+
+extern char** environ;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"kefuctl — Kefu administration"};
+  cli.require_subcommand(1);
+  std::string config_file, db;
+  cli.add_option("-c,--config", config_file, "TOML configuration file");
+  cli.add_option("--db", db, "SQLite path or postgresql:// URL");
+
+  auto* migrate = cli.add_subcommand("migrate", "apply database migrations");
+  std::string admin_user = "admin", admin_pw;
+  auto* create_admin = cli.add_subcommand("create-admin", "create or reset the first administrator");
+  create_admin->add_option("--username", admin_user, "user name (default admin)");
+  create_admin->add_option("--password", admin_pw, "password (or KEFU_ADMIN_PASSWORD)");
+  auto* demo = cli.add_subcommand("demo", "load the demo data");
+  std::string entity, file, format = "csv", mode = "all", out;
+  auto* import = cli.add_subcommand("import", "import a CSV file into an entity");
+  import->add_option("entity", entity)->required();
+  import->add_option("file", file)->required();
+  import->add_option("--mode", mode, "all (all or nothing) or valid (write the good rows)");
+  auto* export_ = cli.add_subcommand("export", "export an entity as CSV or XLSX");
+  export_->add_option("entity", entity)->required();
+  export_->add_option("--format", format, "csv or xlsx");
+  export_->add_option("-o,--out", out, "output file (default stdout for CSV)");
+  std::string backup_path;
+  auto* backup = cli.add_subcommand("backup", "online backup (SQLite) or the pg_dump command (PostgreSQL)");
+  backup->add_option("path", backup_path)->required();
+  auto* audit = cli.add_subcommand("audit", "operation log tools");
+  auto* verify = audit->add_subcommand("verify", "check the hash chain; exit 3 when tampered with");
+  audit->require_subcommand(1);
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    kefu::crypto::init();
+    kefu::Config config;
+    if (config_file.empty())
+      if (const char* f = std::getenv("KEFU_CONFIG")) config_file = f;
+    if (!config_file.empty()) config.load_toml(config_file);
+    config.load_env(environ);
+    if (!db.empty()) config.set("db", db);
+    config.db_readers = 1;
+    kefu::init_logging("warn");
+
+    if (*backup && config.is_postgres()) {
+      std::cout << "pg_dump --format=custom --file=" << backup_path << " '" << config.db << "'\n";
+      return 0;
+    }
+    kefu::Application app(config);
+    if (*migrate) {
+      app.migrate();
+      std::cout << "database is up to date\n";
+      return 0;
+    }
+    app.migrate();
+    auto sys = kefu::system_principal();
+    kefu::audit::Actor actor{0, "kefuctl", "", "kefuctl"};
+    if (*create_admin) {
+      if (admin_pw.empty())
+        if (const char* p = std::getenv("KEFU_ADMIN_PASSWORD")) admin_pw = p;
+      if (admin_pw.empty()) throw std::runtime_error("give --password or set KEFU_ADMIN_PASSWORD");
+      app.auth().create_admin(admin_user, admin_pw, false);
+      std::cout << "administrator '" << admin_user << "' is ready\n";
+    } else if (*demo) {
+      app.load_demo_data();
+      std::cout << "demo data loaded\n";
+    } else if (*import) {
+      const auto& e = app.registry().get(entity);
+      auto res = kefu::meta::import_csv(app.repo(), app.reviews(), e, sys, actor, read_file(file), mode != "valid");
+      std::cout << kefu::to_json(kefu::json::object{{"written", res.written},
+                                                    {"submitted", res.submitted},
+                                                    {"rejected", res.rejected},
+                                                    {"errors", res.errors}})
+                << "\n";
+      return res.rejected ? 3 : 0;
+    } else if (*export_) {
+      const auto& e = app.registry().get(entity);
+      auto rows = app.repo().list_all(e, sys, {}, 10'000'000);
+      std::string data = format == "xlsx" ? kefu::meta::export_xlsx(e, rows) : kefu::meta::export_csv(e, rows);
+      if (out.empty() && format == "xlsx") throw std::runtime_error("give -o FILE for xlsx");
+      if (out.empty()) std::cout << data;
+      else std::ofstream(out, std::ios::binary) << data;
+    } else if (*backup) {
+      app.db().backup_to(backup_path);
+      std::cout << "backup written to " << backup_path << "\n";
+    } else if (*verify) {
+      auto rep = app.audit().verify(app.db());
+      if (rep.ok) {
+        std::cout << "operation log intact: " << rep.rows << " rows\n";
+        return 0;
+      }
+      std::cout << "operation log TAMPERED: " << rep.problem << " (after " << rep.rows << " good rows)\n";
+      return 3;
+    }
+    app.db().close();
+    return 0;
+  } catch (const kefu::Error& e) {
+    std::cerr << "kefuctl: " << e.code() << ": " << e.what() << (e.field().empty() ? "" : " (" + e.field() + ")") << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "kefuctl: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,47 @@
+#include "auth/permissions.hpp"
+
+#include "meta/registry.hpp"
+
+namespace kefu::auth {
+
+std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry) {
+  std::vector<PermissionInfo> out = {
+      {"*", "全部权限", "All permissions", "system"},
+      {"menu:org", "菜单：组织人员", "Menu: organisation and staff", "menu"},
+      {"menu:system", "菜单：系统管理", "Menu: system administration", "menu"},
+      {"menu:audit", "菜单：操作流水", "Menu: operation log", "menu"},
+      {"menu:review", "菜单：审核", "Menu: reviews", "menu"},
+      {"audit:read", "查询操作流水", "Query the operation log", "audit"},
+      {"grant:review1", "菜单权限审核", "Review role grants", "grant"},
+      {"grant:submit", "申请授予角色", "Request role grants", "grant"},
+      {"staff:reset_password", "重置密码", "Reset passwords", "staff"},
+      {"staff:unmask", "查看敏感信息", "See unmasked personal data", "staff"},
+  };
+  static const std::pair<const char*, const char*> actions[] = {
+      {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},
+      {"export", "导出"}, {"import", "导入"}, {"review1", "初审"}, {"review2", "终审"}};
+  for (auto& e : registry.all()) {
+    for (auto& [a, zh] : actions) {
+      std::string act = a;
+      if ((act == "review1" && e->review_steps < 1) || (act == "review2" && e->review_steps < 2)) continue;
+      out.push_back({e->perm(a), std::string(zh) + e->label_zh, act + " " + e->label_en, e->name});
+    }
+    out.push_back({e->permission + ":*", "全部" + e->label_zh + "操作", "all " + e->label_en + " operations", e->name});
+  }
+  return out;
+}
+
+bool known_permission(const meta::Registry& registry, const std::string& code) {
+  for (auto& p : permission_catalogue(registry))
+    if (p.code == code) return true;
+  return false;
+}
+
+json::array catalogue_json(const meta::Registry& registry) {
+  json::array out;
+  for (auto& p : permission_catalogue(registry))
+    out.push_back(json::object{{"code", p.code}, {"label_zh", p.label_zh}, {"label_en", p.label_en}, {"group", p.group}});
+  return out;
+}
+
+}  // namespace kefu::auth

@@ -1,0 +1,103 @@
+#include "base/config.hpp"
+
+#include <functional>
+#include <stdexcept>
+#include <toml++/toml.h>
+
+#include "base/text.hpp"
+
+namespace kefu {
+namespace {
+
+using Setter = std::function<void(Config&, const std::string&)>;
+
+int64_t to_int(const std::string& key, const std::string& v) {
+  try {
+    size_t pos = 0;
+    long long n = std::stoll(v, &pos);
+    if (pos != v.size()) throw std::invalid_argument("");
+    return n;
+  } catch (...) {
+    throw std::invalid_argument("config " + key + ": expected an integer, got '" + v + "'");
+  }
+}
+bool to_bool(const std::string& key, const std::string& v) {
+  std::string l = to_lower(v);
+  if (l == "1" || l == "true" || l == "yes" || l == "on") return true;
+  if (l == "0" || l == "false" || l == "no" || l == "off") return false;
+  throw std::invalid_argument("config " + key + ": expected true or false, got '" + v + "'");
+}
+
+const std::map<std::string, Setter>& setters() {
+  static const std::map<std::string, Setter> s = {
+#define S(k) {#k, [](Config& c, const std::string& v) { c.k = v; }}
+#define I(k) {#k, [](Config& c, const std::string& v) { c.k = decltype(c.k)(to_int(#k, v)); }}
+#define B(k) {#k, [](Config& c, const std::string& v) { c.k = to_bool(#k, v); }}
+      S(listen), S(db), S(web_root), S(log_level), B(access_log), I(io_threads), I(worker_threads),
+      I(slow_threads), I(body_limit), I(read_timeout_s), I(write_timeout_s), I(db_readers),
+      S(sqlite_synchronous), S(tls_cert), S(tls_key), S(admin_password), I(session_ttl_min),
+      I(lockout_threshold), I(lockout_min), I(session_cache_s), B(demo),
+#undef S
+#undef I
+#undef B
+  };
+  return s;
+}
+
+}  // namespace
+
+void Config::set(const std::string& key, const std::string& value) {
+  auto it = setters().find(key);
+  if (it == setters().end()) throw std::invalid_argument("unknown config key '" + key + "'");
+  it->second(*this, value);
+  if (io_threads < 1 || worker_threads < 1 || slow_threads < 1 || db_readers < 1)
+    throw std::invalid_argument("config " + key + ": thread and pool sizes must be at least 1");
+}
+
+void Config::load_toml(const std::string& path) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw std::invalid_argument("config file " + path + ": " + std::string(e.description()));
+  }
+  for (auto&& [k, node] : t) {
+    std::string key(k.str());
+    std::string text;
+    if (auto s = node.value<std::string>()) text = *s;
+    else if (auto i = node.value<int64_t>()) text = std::to_string(*i);
+    else if (auto b = node.value<bool>()) text = *b ? "true" : "false";
+    else throw std::invalid_argument("config file " + path + ": key " + key + " has an unsupported type");
+    set(key, text);
+  }
+}
+
+void Config::load_env(char** envp) {
+  for (char** e = envp; e && *e; ++e) {
+    std::string kv(*e);
+    if (kv.rfind("KEFU_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = to_lower(kv.substr(5, eq - 5));
+    if (key == "config") continue;
+    if (setters().count(key)) set(key, kv.substr(eq + 1));
+  }
+}
+
+std::vector<std::string> Config::keys() {
+  std::vector<std::string> r;
+  for (auto& [k, _] : setters()) r.push_back(k);
+  return r;
+}
+
+std::string Config::listen_host() const {
+  auto c = listen.rfind(':');
+  return c == std::string::npos ? listen : listen.substr(0, c);
+}
+int Config::listen_port() const {
+  auto c = listen.rfind(':');
+  if (c == std::string::npos) return 8080;
+  return int(to_int("listen", listen.substr(c + 1)));
+}
+
+}  // namespace kefu

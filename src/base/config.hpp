@@ -1,0 +1,46 @@
+#pragma once
+// Configuration: defaults < TOML file < KEFU_* environment < command-line flags.
+// Every setting has one key; the TOML key, the environment name (KEFU_ + upper case)
+// and the flag (--set key=value) all use it, so the three layers cannot drift apart.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kefu {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "var/kefu.db";  // SQLite path or postgresql:// URL
+  std::string web_root = "web/dist";
+  std::string log_level = "info";
+  bool access_log = true;
+  int io_threads = 1;         // network I/O
+  int worker_threads = 8;     // request handlers (blocking database work)
+  int slow_threads = 1;       // password hashing, imports: kept apart so they cannot starve the rest
+  int64_t body_limit = 4 << 20;
+  int read_timeout_s = 30;
+  int write_timeout_s = 30;
+  int db_readers = 4;         // SQLite reader connections / PostgreSQL pool size
+  std::string sqlite_synchronous = "FULL";
+  std::string tls_cert;       // PEM files; both set => HTTPS and WSS
+  std::string tls_key;
+  std::string admin_password; // creates the first administrator when no staff exists
+  int session_ttl_min = 480;  // a working shift
+  int lockout_threshold = 5;
+  int lockout_min = 15;
+  int session_cache_s = 5;
+  bool demo = false;
+
+  // Sets one key from text; throws std::invalid_argument naming the key on bad input.
+  void set(const std::string& key, const std::string& value);
+  void load_toml(const std::string& path);
+  void load_env(char** envp);
+  static std::vector<std::string> keys();
+
+  std::string listen_host() const;
+  int listen_port() const;
+  bool is_postgres() const { return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0; }
+};
+
+}  // namespace kefu

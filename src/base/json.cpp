@@ -1,0 +1,42 @@
+#include "base/json.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "base/error.hpp"
+
+namespace kefu {
+
+json::value parse_value(std::string_view text) {
+  boost::system::error_code ec;
+  json::parse_options opt;
+  opt.max_depth = 32;
+  json::value v = json::parse(text, ec, {}, opt);
+  if (ec) throw Error::bad_request("malformed_json", "request body is not valid JSON: " + ec.message());
+  return v;
+}
+
+json::object parse_object(std::string_view body) {
+  if (body.empty()) throw Error::bad_request("malformed_json", "request body is empty; a JSON object is expected");
+  json::value v = parse_value(body);
+  if (!v.is_object()) throw Error::bad_request("malformed_json", "request body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+std::string to_json(const json::value& v) { return json::serialize(v); }
+
+std::optional<std::string> get_string(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return std::nullopt;
+  return std::string(it->value().as_string());
+}
+
+std::optional<int64_t> get_int(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end()) return std::nullopt;
+  if (it->value().is_int64()) return it->value().as_int64();
+  if (it->value().is_uint64() && it->value().as_uint64() <= INT64_MAX) return int64_t(it->value().as_uint64());
+  return std::nullopt;
+}
+
+}  // namespace kefu

@@ -1,0 +1,36 @@
+#include "http/ws_hub.hpp"
+
+#include <algorithm>
+
+namespace kefu::http {
+
+void WsHub::add(const std::shared_ptr<WsClient>& c) {
+  std::lock_guard lk(mu_);
+  clients_.push_back(c);
+}
+
+void WsHub::remove(const WsClient* c) {
+  std::lock_guard lk(mu_);
+  std::erase_if(clients_, [&](auto& w) {
+    auto p = w.lock();
+    return !p || p.get() == c;
+  });
+}
+
+void WsHub::publish(const std::string& type, const kefu::json::value& data, const std::string& permission) {
+  auto text = std::make_shared<const std::string>(to_json(kefu::json::object{{"type", type}, {"data", data}}));
+  std::vector<std::shared_ptr<WsClient>> targets;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& w : clients_)
+      if (auto p = w.lock(); p && (permission.empty() || p->principal().has(permission))) targets.push_back(p);
+  }
+  for (auto& t : targets) t->send(text);
+}
+
+size_t WsHub::size() const {
+  std::lock_guard lk(mu_);
+  return size_t(std::count_if(clients_.begin(), clients_.end(), [](auto& w) { return !w.expired(); }));
+}
+
+}  // namespace kefu::http
