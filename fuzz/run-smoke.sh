@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 B="$ROOT/build-fuzz"
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$B" -G Ninja -DKEFU_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$B" >/dev/null
+ninja -C "$B" > "$B/ninja.log" || { tail -40 "$B/ninja.log"; exit 1; }
 for t in fuzz_http_request fuzz_entity_json; do
   mkdir -p "$B/corpus-$t"
   cp "$ROOT/fuzz/seeds/$t/"* "$B/corpus-$t/" 2>/dev/null || true

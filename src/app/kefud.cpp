@@ -24,11 +24,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   try {
     kefu::crypto::init();
-    kefu::Config config;
-    if (config_file.empty())
-      if (const char* f = std::getenv("KEFU_CONFIG")) config_file = f;
-    if (!config_file.empty()) config.load_toml(config_file);
-    config.load_env(environ);
+    kefu::Config config = kefu::Config::load(config_file, environ);
     if (!listen.empty()) config.set("listen", listen);
     if (!db.empty()) config.set("db", db);
     if (demo) config.set("demo", "true");

@@ -1,5 +1,6 @@
 #include "base/config.hpp"
 
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 #include <toml++/toml.h>
@@ -82,6 +83,15 @@ void Config::load_env(char** envp) {
     if (key == "config") continue;
     if (setters().count(key)) set(key, kv.substr(eq + 1));
   }
+}
+
+Config Config::load(std::string file, char** envp) {
+  Config c;
+  if (file.empty())
+    if (const char* f = std::getenv("KEFU_CONFIG")) file = f;
+  if (!file.empty()) c.load_toml(file);
+  c.load_env(envp);
+  return c;
 }
 
 std::vector<std::string> Config::keys() {

@@ -3,7 +3,9 @@
 // Every setting has one key; the TOML key, the environment name (KEFU_ + upper case)
 // and the flag (--set key=value) all use it, so the three layers cannot drift apart.
 #include <cstdint>
+#include <algorithm>
 #include <map>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -15,8 +17,10 @@ struct Config {
   std::string web_root = "web/dist";
   std::string log_level = "info";
   bool access_log = true;
-  int io_threads = 1;         // network I/O
-  int worker_threads = 8;     // request handlers (blocking database work)
+  // One I/O thread and one handler thread per core measured best on SQLite (bench/run-http.sh);
+  // raise worker_threads when the database is a remote PostgreSQL (handlers block on it).
+  int io_threads = cores();
+  int worker_threads = cores();
   int slow_threads = 1;       // password hashing, imports: kept apart so they cannot starve the rest
   int64_t body_limit = 4 << 20;
   int read_timeout_s = 30;
@@ -37,6 +41,9 @@ struct Config {
   void load_toml(const std::string& path);
   void load_env(char** envp);
   static std::vector<std::string> keys();
+  static int cores() { return std::max(1, int(std::thread::hardware_concurrency())); }
+  // Defaults, then `file` (or $KEFU_CONFIG when empty), then the KEFU_* environment.
+  static Config load(std::string file, char** envp);
 
   std::string listen_host() const;
   int listen_port() const;

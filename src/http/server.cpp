@@ -12,6 +12,10 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <deque>
 #include <thread>
@@ -87,6 +91,15 @@ bhttp::response<Body> to_beast(const Response& r, unsigned version, bool keep_al
 template <class Stream>
 beast::tcp_stream& lowest(Stream& s) {
   return beast::get_lowest_layer(s);
+}
+
+// Slow work (argon2id hashing, imports) runs at a lower CPU priority, so on a busy
+// machine the ordinary requests keep their latency while a burst of sign-ins queues.
+void lower_priority_once() {
+  thread_local bool done = false;
+  if (done) return;
+  done = true;
+  setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
 }
 
 // ---- WebSocket --------------------------------------------------------------------
@@ -204,8 +217,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     head_ = req.method() == bhttp::verb::head;
     auto kreq = std::make_shared<Request>(to_request(req, ip_));
     ++srv_.in_flight;
-    auto& pool = srv_.pipeline.is_slow(*kreq) ? srv_.slow : srv_.workers;
-    net::post(pool, [self = this->shared_from_this(), kreq] {
+    bool slow = srv_.pipeline.is_slow(*kreq);
+    auto& pool = slow ? srv_.slow : srv_.workers;
+    net::post(pool, [self = this->shared_from_this(), kreq, slow] {
+      if (slow) lower_priority_once();
       auto resp = std::make_shared<Response>(self->srv_.pipeline.handle(*kreq));
       net::post(self->stream_.get_executor(), [self, resp] { self->write(*resp); });
     });

@@ -29,7 +29,9 @@ std::vector<std::string> entity_ddl(const Entity& e, store::Dialect d) {
     if (f.unique)
       out.push_back("CREATE UNIQUE INDEX IF NOT EXISTS ux_" + e.name + "_" + f.name + " ON " + e.name + " (" + f.name + ")");
     else if (f.filterable || f.sortable || f.type == FieldType::ref || f.name == e.scope_column)
-      out.push_back("CREATE INDEX IF NOT EXISTS ix_" + e.name + "_" + f.name + " ON " + e.name + " (" + f.name + ")");
+      // Every list query has "archived = 0": with it in the index, counts never visit the table.
+      out.push_back("CREATE INDEX IF NOT EXISTS ix_" + e.name + "_" + f.name + "_a ON " + e.name + " (" + f.name +
+                    ", archived)");
   }
   return out;
 }

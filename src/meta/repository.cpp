@@ -88,7 +88,9 @@ void Repository::where_sql(const Entity& e, const Principal& who, const Query& q
   auto inc = q.find("include_archived");
   if (inc == q.end() || (inc->second != "1" && inc->second != "true")) where += " AND archived = 0";
   scope_sql(e, who, where, params);
-  for (auto& [key, value] : q) {
+  for (auto& kv : q) {
+    const std::string& key = kv.first;  // not a structured binding: lambdas below capture it
+    const std::string& value = kv.second;
     if (kReserved.count(key)) continue;
     std::string name = key, op = "eq";
     if (auto p = key.rfind("__"); p != std::string::npos) {
