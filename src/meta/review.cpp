@@ -127,46 +127,59 @@ json::object ReviewService::decide(const Principal& who, const audit::Actor& act
   return out;
 }
 
+namespace {
+
+// Requests a principal may see: his own, and those of organisations inside his scope for
+// kinds he may review.
+void visibility_sql(const Principal& who, std::string& where, std::vector<store::Value>& params) {
+  if (who.scope == DataScope::all) return;
+  where += " AND (submitted_by = ? OR org_id IS NULL OR org_id IN (SELECT id FROM org_unit WHERE path LIKE ?))";
+  params.emplace_back(who.staff_id);
+  params.emplace_back(who.scope == DataScope::self ? std::string("-") : who.org_path + "%");
+}
+
+bool may_see(const Principal& who, const json::object& o) {
+  std::string perm(o.at("permission").as_string());
+  return o.at("submitted_by").as_int64() == who.staff_id || who.has(perm + ":review1") || who.has(perm + ":review2");
+}
+
+}  // namespace
+
 Page ReviewService::list(const Principal& who, const Query& q) const {
   Page page;
   std::string where = " WHERE 1 = 1";
   std::vector<store::Value> params;
-  if (auto it = q.find("status"); it != q.end()) {
-    where += " AND status = ?";
-    params.emplace_back(it->second);
+  for (const char* key : {"status", "kind"}) {
+    if (auto it = q.find(key); it != q.end()) {
+      where += std::string(" AND ") + key + " = ?";
+      params.emplace_back(it->second);
+    }
   }
-  if (auto it = q.find("kind"); it != q.end()) {
-    where += " AND kind = ?";
-    params.emplace_back(it->second);
-  }
-  // A reviewer sees requests for organisations inside his scope, and always his own.
-  if (who.scope != DataScope::all) {
-    where += " AND (submitted_by = ? OR org_id IS NULL OR org_id IN (SELECT id FROM org_unit WHERE path LIKE ?))";
-    params.emplace_back(who.staff_id);
-    params.emplace_back(who.scope == DataScope::self ? std::string("-") : who.org_path + "%");
-  }
+  visibility_sql(who, where, params);
   repo_.db().read([&](store::Connection& c) {
-    page.total = store::as_int(c.exec("SELECT COUNT(*) FROM change_request" + where, params).rows[0][0]);
-    auto r = c.exec(std::string("SELECT ") + kColumns + " FROM change_request" + where + " ORDER BY id DESC LIMIT 200",
+    auto r = c.exec(std::string("SELECT ") + kColumns + " FROM change_request" + where + " ORDER BY id DESC LIMIT 500",
                     params);
     for (size_t i = 0; i < r.size(); ++i) {
       auto o = to_json_row(r, i);
-      std::string perm = std::string(o["permission"].as_string());
-      // Only requests the caller may act on or submitted himself.
-      if (o["submitted_by"].as_int64() == who.staff_id || who.has(perm + ":review1") || who.has(perm + ":review2"))
-        page.items.push_back(std::move(o));
+      if (may_see(who, o)) page.items.push_back(std::move(o));
     }
   });
-  page.page_size = int64_t(page.items.size());
+  page.total = page.page_size = int64_t(page.items.size());
   return page;
 }
 
 json::object ReviewService::get(const Principal& who, int64_t id) const {
-  Query q;
-  auto page = list(who, q);
-  for (auto& v : page.items)
-    if (v.at("id").as_int64() == id) return v.as_object();
-  throw Error::not_found("change request " + std::to_string(id) + " does not exist", "id");
+  std::string where = " WHERE id = ?";
+  std::vector<store::Value> params{id};
+  visibility_sql(who, where, params);
+  std::optional<json::object> out;
+  repo_.db().read([&](store::Connection& c) {
+    auto r = c.exec(std::string("SELECT ") + kColumns + " FROM change_request" + where, params);
+    if (!r.empty()) out = to_json_row(r, 0);
+  });
+  if (!out || !may_see(who, *out))
+    throw Error::not_found("change request " + std::to_string(id) + " does not exist", "id");
+  return std::move(*out);
 }
 
 }  // namespace kefu::meta

@@ -106,9 +106,11 @@ def server():
             time.sleep(0.05)
     info = {"base": base, "db": db, "env": env, "proc": proc, "tmp": tmp}
     yield info
-    proc.terminate()
-    proc.wait(timeout=30)
+    proc.terminate()  # SIGTERM: graceful shutdown must finish cleanly
+    code = proc.wait(timeout=30)
     log.close()
+    assert code == 0, open(os.path.join(tmp, "kefud.log")).read()[-2000:]
+    assert "stopped cleanly" in open(os.path.join(tmp, "kefud.log")).read()
 
 
 @pytest.fixture(scope="session")

@@ -288,6 +288,10 @@ def test_staff_two_step_review_grant_and_scope(anon, admin):
     staff = admin.get(f"/api/v1/staff/{new_id}").json()
     assert staff["username"] == "lixiaolong" and staff["ext"] == {"employee_no": "E90001"}
     assert hqm.post(f"/api/v1/reviews/{cr['id']}/approve", {}).error["code"] == "already_decided"
+    done = sh.get(f"/api/v1/reviews/{cr['id']}").json()
+    assert done["status"] == "approved" and done["first_comment"] == "初审通过" and done["final_comment"] == "终审通过"
+    bj = anon.login(BJ_MANAGER, DEMO_PW)
+    assert bj.get(f"/api/v1/reviews/{cr['id']}").status == 404  # another branch's request
 
     # Role grant (菜单权限审核): submitted by the branch manager, approved by HQ.
     roles = {r["code"]: r["id"] for r in admin.get("/api/v1/role?page_size=50").json()["items"]}
