@@ -105,7 +105,7 @@ void Application::load_demo_data() {
     int64_t r_agent = role("agent", "客服代表", "self",
                            {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read"});
 
-    struct S { const char *user, *name; int unit; int64_t pos; int64_t role; const char* level; };
+    struct S { std::string user, name; int unit; int64_t pos; int64_t role; const char* level; };
     // unit: -1 HQ, -2 HQ service centre team, 0..2 branch team index
     std::vector<S> staff = {
         {"zhangwei", "张伟", -1, pos_mgr, r_hq, "L5"},       {"wangfang", "王芳", -1, pos_mgr, r_hq, "L5"},
@@ -117,15 +117,12 @@ void Application::load_demo_data() {
     const char* family[] = {"周", "吴", "徐", "孙", "马", "朱", "胡"};
     const char* pinyin_f[] = {"zhou", "wu", "xu", "sun", "ma", "zhu", "hu"};
     const char* pinyin_g[] = {"jun", "qiang", "xiuying", "jie", "lei2", "ting", "peng"};
-    static std::vector<std::string> names;  // storage for generated strings
-    names.reserve(64);
     for (int b = 0; b < 3; ++b) {
       for (int k = 0; k < 7; ++k) {
         int i = (b * 7 + k) % 7, j = (b * 3 + k) % 7;
-        names.push_back(std::string(pinyin_f[i]) + pinyin_g[j] + std::to_string(b + 1));
-        names.push_back(std::string(family[i]) + given[j]);
         bool manager = k == 0, lead = k == 1;
-        staff.push_back({names[names.size() - 2].c_str(), names.back().c_str(), b,
+        staff.push_back({std::string(pinyin_f[i]) + pinyin_g[j] + std::to_string(b + 1),
+                         std::string(family[i]) + given[j], b,
                          manager ? pos_mgr : lead ? pos_lead : pos_agent,
                          manager ? r_branch : lead ? r_lead : r_agent, manager ? "L5" : lead ? "L4" : "L2"});
       }

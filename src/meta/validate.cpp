@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <regex>
 
 #include "base/text.hpp"
@@ -17,6 +18,14 @@ std::optional<int64_t> int_of(const json::value& v) {
   if (v.is_int64()) return v.as_int64();
   if (v.is_uint64() && v.as_uint64() <= uint64_t(INT64_MAX)) return int64_t(v.as_uint64());
   return std::nullopt;
+}
+
+// Patterns are compiled once per thread, not once per value: imports validate 100k rows.
+const std::regex& compiled(const std::string& pattern) {
+  thread_local std::map<std::string, std::regex> cache;
+  auto it = cache.find(pattern);
+  if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern)).first;
+  return it->second;
 }
 
 void check_value(const Field& f, const json::value& v, std::vector<FieldError>& errors) {
@@ -42,7 +51,7 @@ void check_value(const Field& f, const json::value& v, std::vector<FieldError>& 
         int64_t ms;
         if (s.size() != 10 || !parse_iso(s, ms)) return err("invalid_date", f.name + " must be a date YYYY-MM-DD");
       }
-      if (!f.pattern.empty() && !s.empty() && !std::regex_match(std::string(s), std::regex(f.pattern)))
+      if (!f.pattern.empty() && !s.empty() && !std::regex_match(std::string(s), compiled(f.pattern)))
         return err("invalid_format", f.name + " does not have the expected format");
       return;
     }

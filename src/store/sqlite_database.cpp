@@ -2,6 +2,7 @@
 // anyway, so queuing in-process is cheaper than busy-retrying) plus a pool of readers.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <unordered_map>
@@ -158,7 +159,7 @@ class SqliteDatabase final : public Database {
     std::lock_guard lk(write_mu_);
     if (!writer_) throw DbError(DbError::Kind::connection, "database is closed");
     ++writers_busy_;
-    struct Busy { int& n; ~Busy() { --n; } } busy{writers_busy_};
+    struct Busy { std::atomic<int>& n; ~Busy() { --n; } } busy{writers_busy_};
     writer_->exec("BEGIN IMMEDIATE", {});
     try {
       fn(*writer_);
@@ -212,7 +213,7 @@ class SqliteDatabase final : public Database {
  private:
   std::string path_;
   std::mutex write_mu_;
-  int writers_busy_ = 0;
+  std::atomic<int> writers_busy_{0};  // read by stats() without the lock
   std::unique_ptr<SqliteConnection> writer_;
   Pool<SqliteConnection> readers_;
 };
