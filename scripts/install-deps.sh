@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
   python3 python3-pytest python3-openpyxl
-  wrk nginx-light curl procps
+  wrk nginx-light curl procps openssl
 )
 
 missing=()
