@@ -8,7 +8,7 @@
 namespace kefu::auth {
 
 AuthService::AuthService(const meta::Repository& repo, meta::ReviewService& reviews, const Config& config)
-    : repo_(repo), config_(config), dummy_hash_(crypto::hash_password(crypto::random_token(16))) {
+    : repo_(repo), reviews_(reviews), config_(config), dummy_hash_(crypto::hash_password(crypto::random_token(16))) {
   // 菜单权限审核: a grant of roles to a person takes effect when a reviewer approves it.
   reviews.add_kind("staff_role", [this](store::Connection& c, const meta::ChangeRequest& cr, const Principal& reviewer,
                                         const audit::Actor& actor) -> json::value {
@@ -22,12 +22,7 @@ AuthService::AuthService(const meta::Repository& repo, meta::ReviewService& revi
     for (auto& r : before.rows) old_ids.push_back(store::as_int(r[0]));
     c.exec("DELETE FROM staff_role WHERE staff_id = ?", {staff_id});
     for (auto& id : cr.payload.at("role_ids").as_array()) {
-      auto role = c.exec("SELECT permissions FROM role WHERE id = ? AND archived = 0", {id.as_int64()});
-      if (role.empty()) throw Error::validation({{"role_ids", "invalid_reference", "a role no longer exists"}});
-      json::value perms = parse_value(store::as_text(role.rows[0][0]));
-      for (auto& p : perms.as_array())
-        if (!reviewer.has(std::string(p.as_string())))
-          throw Error(403, "grant_exceeds_own", "you cannot approve a role with permissions you do not hold", "role_ids");
+      check_grantable(c, reviewer, id);
       c.exec("INSERT INTO staff_role (staff_id, role_id, granted_at, granted_by) VALUES (?, ?, ?, ?)",
              {staff_id, id.as_int64(), repo_.clock().now_ms(), reviewer.staff_id});
     }
@@ -265,26 +260,24 @@ json::object AuthService::submit_grant(const Principal& who, int64_t staff_id, c
   repo_.db().write([&](store::Connection& c) {
     auto rec = repo_.load(c, repo_.registry().get("staff"), &who, staff_id);
     if (!rec) throw Error::not_found("staff " + std::to_string(staff_id) + " does not exist", "staff_id");
-    for (auto& id : role_ids) {
-      if (!id.is_int64()) throw Error::validation({{"role_ids", "wrong_type", "role_ids must be a list of ids"}});
-      auto role = c.exec("SELECT permissions FROM role WHERE id = ? AND archived = 0", {id.as_int64()});
-      if (role.empty()) throw Error::validation({{"role_ids", "invalid_reference", "role " + to_json(id) + " does not exist"}});
-      json::value perms = parse_value(store::as_text(role.rows[0][0]));
-      for (auto& p : perms.as_array())
-        if (!who.has(std::string(p.as_string())))
-          throw Error(403, "grant_exceeds_own", "you cannot grant a role with permissions you do not hold", "role_ids");
-    }
-    json::object payload{{"staff_id", staff_id}, {"role_ids", role_ids}};
+    for (auto& id : role_ids) check_grantable(c, who, id);
     // Reviewed like any other change; the reviewers see it under kind "staff_role".
-    auto r = c.exec(
-        "INSERT INTO change_request (kind, permission, record_id, action, payload, base_version, steps, status, org_id, "
-        "submitted_by, submitted_at) VALUES ('staff_role', 'grant', ?, 'grant', ?, -1, 1, 'pending', ?, ?, ?) RETURNING id",
-        {staff_id, to_json(payload), rec->at("org_id").as_int64(), who.staff_id, repo_.clock().now_ms()});
-    int64_t id = store::as_int(r.rows[0][0]);
-    repo_.audit().append(c, actor, {"change_request", id, "submit", json::object{{"kind", "staff_role"}, {"payload", payload}}});
-    out = json::object{{"id", id}, {"kind", "staff_role"}, {"status", "pending"}, {"payload", payload}};
+    out = reviews_.submit(c, who, actor, "staff_role", "grant", 1, "grant", staff_id, -1,
+                          json::object{{"staff_id", staff_id}, {"role_ids", role_ids}}, rec->at("org_id").as_int64());
   });
   return out;
+}
+
+// A role may be granted, and a grant approved, only by someone holding all its permissions.
+void AuthService::check_grantable(store::Connection& c, const Principal& who, const json::value& role_id) const {
+  if (!role_id.is_int64()) throw Error::validation({{"role_ids", "wrong_type", "role_ids must be a list of ids"}});
+  auto role = c.exec("SELECT permissions FROM role WHERE id = ? AND archived = 0", {role_id.as_int64()});
+  if (role.empty())
+    throw Error::validation({{"role_ids", "invalid_reference", "role " + to_json(role_id) + " does not exist"}});
+  json::value perms = parse_value(store::as_text(role.rows[0][0]));
+  for (auto& p : perms.as_array())
+    if (!p.is_string() || !who.has(std::string(p.as_string())))
+      throw Error(403, "grant_exceeds_own", "you cannot grant a role with permissions you do not hold", "role_ids");
 }
 
 json::array AuthService::roles_of(const Principal& who, int64_t staff_id) const {

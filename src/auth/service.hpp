@@ -46,8 +46,10 @@ class AuthService {
  private:
   std::shared_ptr<Principal> load_principal(store::Connection& c, int64_t staff_id) const;
   void drop_sessions(store::Connection& c, int64_t staff_id);
+  void check_grantable(store::Connection& c, const Principal& who, const json::value& role_id) const;
 
   const meta::Repository& repo_;
+  const meta::ReviewService& reviews_;
   const Config& config_;
   struct Cached {
     std::shared_ptr<const Principal> who;

@@ -64,7 +64,7 @@ std::vector<std::vector<std::string>> parse_csv(std::string_view text) {
     text.remove_prefix(3);  // Excel's UTF-8 byte-order mark
   if (!valid_utf8(text)) throw Error::bad_request("malformed_csv", "the file is not UTF-8 text", "file");
   csv_parser p;
-  csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL * 0);
+  csv_init(&p, CSV_STRICT | CSV_STRICT_FINI);
   CsvState st;
   if (csv_parse(&p, text.data(), text.size(), on_field, on_row, &st) != text.size() ||
       csv_fini(&p, on_field, on_row, &st) != 0) {

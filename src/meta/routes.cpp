@@ -56,7 +56,7 @@ Response write_response(const json::object& out, int created_status) {
 }
 
 // Idempotency-Key on POST: a retried request returns the first answer instead of a duplicate.
-Response idempotent(store::Connection& c, const Context& ctx, const std::function<Response()>& fn) {
+Response idempotent(store::Connection& c, const Context& ctx, int64_t now, const std::function<Response()>& fn) {
   std::string key = ctx.req.header("idempotency-key");
   if (key.empty()) return fn();
   if (key.size() > 100) throw Error::bad_request("invalid_header", "Idempotency-Key is too long", "Idempotency-Key");
@@ -70,10 +70,7 @@ Response idempotent(store::Connection& c, const Context& ctx, const std::functio
   }
   Response r = fn();
   c.exec("INSERT INTO idempotency_key (actor_id, key, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
-         {ctx.who().staff_id, key, int64_t(r.status), r.body,
-          int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count())});
+         {ctx.who().staff_id, key, int64_t(r.status), r.body, now});
   return r;
 }
 
@@ -107,7 +104,7 @@ void add_routes(http::Router& router, const MetaServices& s) {
                 auto values = validate_or_throw(e, body, Mode::create);
                 Response r;
                 s.repo.db().write([&](store::Connection& c) {
-                  r = idempotent(c, ctx, [&] {
+                  r = idempotent(c, ctx, s.repo.clock().now_ms(), [&] {
                     return write_response(
                         write_entity(c, s.repo, s.reviews, e, ctx.who(), actor_of(ctx), "create", 0, -1, values), 201);
                   });

@@ -230,6 +230,11 @@ def test_idempotency_key_replays(admin):
 def test_reference_and_dictionary_checks(admin):
     r = admin.post("/api/v1/staff_group", {"name": "g", "org_id": 999999})
     assert r.status == 422 and r.error["field"] == "org_id" and r.error["code"] == "invalid_reference"
+    before = admin.get("/api/v1/reviews?kind=staff").json()["total"]
+    r = admin.post("/api/v1/staff", {"username": "dictcheck", "name": "字典", "org_id": org_id(admin, "HQ"),
+                                     "level": "L9"})
+    assert r.status == 422 and r.error["field"] == "level" and r.error["code"] == "invalid_option"
+    assert admin.get("/api/v1/reviews?kind=staff").json()["total"] == before  # no change request either
 
 
 def test_meta_describes_entities_for_the_console(admin, anon):
