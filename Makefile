@@ -4,7 +4,7 @@
 BUILD ?= build
 export KEFU_ADMIN_PASSWORD ?= Admin@2026
 
-.PHONY: deps build run test unit api fuzz bench clean
+.PHONY: deps build web run test unit api e2e fuzz bench clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -12,6 +12,10 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@ninja -C $(BUILD)
+	@bash scripts/build-web.sh
+
+web: deps
+	@bash scripts/build-web.sh
 
 run: build
 	@mkdir -p var
@@ -28,16 +32,20 @@ unit: build
 api: build
 	@bash tests/run-api.sh
 
+e2e: build
+	@bash tests/e2e/run.sh
+
 fuzz: deps
 	@bash fuzz/run-smoke.sh
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
 	@bash tests/run-api.sh
+	@bash tests/e2e/run.sh
 	@bash fuzz/run-smoke.sh
 
 bench: build
 	@bash bench/run-http.sh
 
 clean:
-	rm -rf $(BUILD) build-fuzz
+	rm -rf $(BUILD) build-fuzz web/dist

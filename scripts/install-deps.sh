@@ -17,6 +17,9 @@ PACKAGES=(
   postgresql-15 postgresql-client-15
   python3 python3-pytest python3-openpyxl
   wrk nginx-light curl procps openssl
+  # web console: Node.js for the Vite build; Debian's Chromium for the Playwright tests,
+  # with CJK fonts so screenshots show Chinese rather than boxes
+  nodejs chromium fonts-noto-cjk
 )
 
 missing=()

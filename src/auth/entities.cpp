@@ -97,7 +97,8 @@ void register_entities(meta::Registry& reg) {
                       F("code", FieldType::string, "编码", "Code").required().unique().sort().len(32)
                           .pattern("[A-Za-z0-9_-]+"),
                       F("kind", FieldType::enumeration, "类型", "Kind").required()
-                          .options({"headquarters", "branch", "department", "team"}),
+                          .options({{"headquarters", "总部", "Headquarters"}, {"branch", "分公司", "Branch"},
+                                    {"department", "营业部", "Business department"}, {"team", "班组", "Team"}}),
                       F("parent_id", FieldType::ref, "上级机构", "Parent unit").ref("org_unit"),
                       F("path", FieldType::string, "路径", "Path").readonly().filter().len(400),
                       F("region", FieldType::string, "地区", "Region").filter().len(40),
@@ -137,7 +138,8 @@ void register_entities(meta::Registry& reg) {
                       F("label_zh", FieldType::string, "中文名称", "Chinese label").required().len(60),
                       F("label_en", FieldType::string, "英文名称", "English label").len(60),
                       F("value_type", FieldType::enumeration, "类型", "Type").required()
-                          .options({"string", "integer", "date", "enum"}),
+                          .options({{"string", "文本", "Text"}, {"integer", "整数", "Integer"}, {"date", "日期", "Date"},
+                                    {"enum", "选项", "Choice"}}),
                       F("options", FieldType::string, "选项(逗号分隔)", "Options (comma separated)").len(500),
                       F("required", FieldType::boolean, "必填", "Required").def(false)},
            .title_field = "label_zh",
@@ -154,13 +156,13 @@ void register_entities(meta::Registry& reg) {
                       F("group_id", FieldType::ref, "员工组", "Staff group").ref("staff_group"),
                       F("level", FieldType::dict, "员工级别", "Staff level").dict("staff_level"),
                       F("points", FieldType::integer, "积分", "Points").sort().range(0, 1000000000).def(0),
-                      F("gender", FieldType::enumeration, "性别", "Gender").options({"male", "female"}),
+                      F("gender", FieldType::enumeration, "性别", "Gender").options({{"male", "男", "Male"}, {"female", "女", "Female"}}),
                       F("phone", FieldType::string, "手机", "Mobile").search().len(20).pattern("[0-9+\\- ]{5,20}"),
                       F("email", FieldType::string, "邮箱", "E-mail").len(120).pattern("[^@\\s]+@[^@\\s]+"),
                       F("extension", FieldType::string, "分机号", "Extension").filter().len(20).pattern("[0-9]{2,10}"),
                       F("hire_date", FieldType::date, "入职日期", "Hire date").sort(),
                       F("status", FieldType::enumeration, "状态", "Status").required()
-                          .options({"active", "disabled"}).def("active"),
+                          .options({{"active", "在职", "Active"}, {"disabled", "停用", "Disabled"}}).def("active"),
                       F("ext", FieldType::json, "扩展资料", "Extended fields"),
                       F("must_change_password", FieldType::boolean, "需修改密码", "Must change password").readonly(),
                       F("password_hash", FieldType::string, "", "").hidden().len(256),
@@ -180,7 +182,8 @@ void register_entities(meta::Registry& reg) {
            .fields = {F("code", FieldType::string, "编码", "Code").required().unique().len(32).pattern("[a-z][a-z0-9_]*"),
                       F("name", FieldType::string, "名称", "Name").required().search().sort().len(60),
                       F("data_scope", FieldType::enumeration, "数据范围", "Data scope").required()
-                          .options({"self", "org", "subtree", "all"}).def("self"),
+                          .options({{"self", "仅本人", "Own records"}, {"org", "本机构", "Own unit"},
+                                    {"subtree", "本机构及下级", "Own unit and below"}, {"all", "全部", "All"}}).def("self"),
                       F("permissions", FieldType::json, "权限", "Permissions").required(),
                       F("description", FieldType::text, "说明", "Description").len(500)},
            .review_steps = 1,

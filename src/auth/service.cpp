@@ -156,6 +156,8 @@ std::shared_ptr<const Principal> AuthService::authenticate(const std::string& to
   }
   std::shared_ptr<Principal> p;
   int64_t expires = 0;
+  // A revocation committed while this read runs must not be undone by caching what it read.
+  const uint64_t generation = cache_generation_.load();
   repo_.db().read([&](store::Connection& c) {
     auto r = c.exec("SELECT staff_id, expires_at, revoked_at FROM auth_session WHERE token_hash = ?", {h});
     if (r.empty() || !store::is_null(r.rows[0][2])) throw Error::unauthorized("invalid_token", "the session is not valid; sign in again");
@@ -167,6 +169,7 @@ std::shared_ptr<const Principal> AuthService::authenticate(const std::string& to
   p->session_hash = h;
   p->via_cookie = via_cookie;
   std::lock_guard lk(cache_mu_);
+  if (cache_generation_.load() != generation) return p;
   if (cache_.size() > 100000) cache_.clear();
   cache_[h] = {p, expires, now};
   return p;
@@ -184,8 +187,14 @@ void AuthService::logout(const Principal& who, const std::string& ip, const std:
 void AuthService::drop_sessions(store::Connection& c, int64_t staff_id) {
   c.exec("UPDATE auth_session SET revoked_at = ? WHERE staff_id = ? AND revoked_at IS NULL",
          {repo_.clock().now_ms(), staff_id});
+}
+
+// Called after the revoking transaction commits: erasing earlier would let a concurrent
+// request re-cache the session from a snapshot taken before the commit.
+void AuthService::forget_sessions(int64_t staff_id, const std::string& keep_hash) {
   std::lock_guard lk(cache_mu_);
-  std::erase_if(cache_, [&](auto& kv) { return kv.second.who->staff_id == staff_id; });
+  ++cache_generation_;
+  std::erase_if(cache_, [&](auto& kv) { return kv.second.who->staff_id == staff_id && kv.first != keep_hash; });
 }
 
 json::object AuthService::me(const Principal& who) const {
@@ -226,8 +235,7 @@ void AuthService::change_password(const Principal& who, const std::string& old_p
     c.exec("UPDATE auth_session SET revoked_at = ? WHERE staff_id = ? AND token_hash <> ? AND revoked_at IS NULL",
            {repo_.clock().now_ms(), who.staff_id, who.session_hash});
   });
-  std::lock_guard lk(cache_mu_);
-  std::erase_if(cache_, [&](auto& kv) { return kv.second.who->staff_id == who.staff_id && kv.first != who.session_hash; });
+  forget_sessions(who.staff_id, who.session_hash);
 }
 
 std::string AuthService::reset_password(const Principal& who, int64_t staff_id, const std::string& new_pw,
@@ -250,6 +258,7 @@ std::string AuthService::reset_password(const Principal& who, int64_t staff_id, 
     repo_.audit().append(c, actor, {"staff", staff_id, "password.reset", json::object{}});
     drop_sessions(c, staff_id);
   });
+  forget_sessions(staff_id);
   return new_pw.empty() ? pw : std::string();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Sign-in, sessions, passwords and role grants. Passwords are argon2id hashes; session
 // tokens are random and stored only as SHA-256, so a database dump yields no session.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -46,6 +47,7 @@ class AuthService {
  private:
   std::shared_ptr<Principal> load_principal(store::Connection& c, int64_t staff_id) const;
   void drop_sessions(store::Connection& c, int64_t staff_id);
+  void forget_sessions(int64_t staff_id, const std::string& keep_hash = {});
   void check_grantable(store::Connection& c, const Principal& who, const json::value& role_id) const;
 
   const meta::Repository& repo_;
@@ -58,6 +60,7 @@ class AuthService {
   };
   std::mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;
+  std::atomic<uint64_t> cache_generation_{0};  // bumped by every revocation
   std::string dummy_hash_;  // verified against for unknown users, so timing reveals nothing
 };
 

@@ -48,7 +48,9 @@ struct Field {
   int max_length = 200;
   int64_t min = std::numeric_limits<int64_t>::min();
   int64_t max = std::numeric_limits<int64_t>::max();
-  std::vector<std::string> options;
+  std::vector<std::string> options;  // codes, in display order
+  // Display names of `options`, same order: {zh, en}. The console shows these, never the codes.
+  std::vector<std::pair<std::string, std::string>> option_labels;
   std::string dict_type;
   std::string ref_entity;
   std::string pattern;  // simple ECMAScript regex for strings, e.g. usernames

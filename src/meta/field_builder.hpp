@@ -23,7 +23,15 @@ struct F {
   F& hidden() { f.hidden = true; return *this; }
   F& len(int n) { f.max_length = n; return *this; }
   F& range(int64_t lo, int64_t hi) { f.min = lo; f.max = hi; return *this; }
-  F& options(std::vector<std::string> o) { f.options = std::move(o); f.filterable = true; return *this; }
+  struct Opt { std::string code, zh, en; };
+  F& options(std::vector<Opt> opts) {
+    for (auto& o : opts) {
+      f.options.push_back(o.code);
+      f.option_labels.emplace_back(o.zh, o.en);
+    }
+    f.filterable = true;
+    return *this;
+  }
   F& dict(std::string t) { f.dict_type = std::move(t); f.filterable = true; return *this; }
   F& ref(std::string e) { f.ref_entity = std::move(e); f.filterable = true; return *this; }
   F& pattern(std::string p) { f.pattern = std::move(p); return *this; }

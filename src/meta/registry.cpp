@@ -69,8 +69,16 @@ json::object Registry::describe(const Entity& e, const Principal* who) const {
     }
     if (!f.options.empty()) {
       json::array opts;
-      for (auto& s : f.options) opts.push_back(json::value(s));
+      json::array labels;
+      for (size_t i = 0; i < f.options.size(); ++i) {
+        opts.push_back(json::value(f.options[i]));
+        if (i < f.option_labels.size())
+          labels.push_back(json::object{{"value", f.options[i]},
+                                        {"label_zh", f.option_labels[i].first},
+                                        {"label_en", f.option_labels[i].second}});
+      }
       o["options"] = std::move(opts);
+      if (!labels.empty()) o["option_labels"] = std::move(labels);
     }
     if (!f.dict_type.empty()) o["dict_type"] = f.dict_type;
     if (!f.ref_entity.empty()) o["ref_entity"] = f.ref_entity;

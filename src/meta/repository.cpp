@@ -167,7 +167,8 @@ Page Repository::list(const Entity& e, const Principal& who, const Query& q) con
     order = it->second;
     if (order[0] == '-') desc = true, order = order.substr(1);
     const Field* f = e.field(order);
-    bool system = order == "id" || order == "created_at" || order == "updated_at";
+    // The entity's own default order is always allowed, so a client can ask for it by name.
+    bool system = order == "id" || order == "created_at" || order == "updated_at" || order == e.default_sort;
     if (!system && (!f || !f->sortable || f->hidden))
       throw Error::bad_request("not_sortable", "cannot sort by '" + order + "'", "sort");
   }

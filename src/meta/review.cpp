@@ -9,7 +9,8 @@ namespace {
 
 constexpr const char* kColumns =
     "id, kind, permission, record_id, action, payload, base_version, steps, status, org_id, submitted_by, "
-    "submitted_at, first_by, first_at, first_comment, final_by, final_at, final_comment, result_id";
+    "submitted_at, first_by, first_at, first_comment, final_by, final_at, final_comment, result_id, "
+    "submitted_by_name, first_by_name, final_by_name";
 
 json::object to_json_row(const store::Result& r, size_t i) {
   json::object o;
@@ -51,6 +52,13 @@ CREATE TABLE change_request (
   first_by BIGINT, first_at BIGINT, first_comment TEXT,
   final_by BIGINT, final_at BIGINT, final_comment TEXT, result_id BIGINT);
 CREATE INDEX ix_change_request_status ON change_request (status, kind);
+)"},
+          // Names as they were when each person acted, like the operation log's actor_name, so a
+          // reviewer sees who submitted a request even when that person is outside his data scope.
+          {"meta/0002_change_request_names", R"(
+ALTER TABLE change_request ADD COLUMN submitted_by_name TEXT;
+ALTER TABLE change_request ADD COLUMN first_by_name TEXT;
+ALTER TABLE change_request ADD COLUMN final_by_name TEXT;
 )"}};
 }
 
@@ -61,9 +69,10 @@ json::object ReviewService::submit(store::Connection& c, const Principal& who, c
   int64_t now = repo_.clock().now_ms();
   auto r = c.exec(
       "INSERT INTO change_request (kind, permission, record_id, action, payload, base_version, steps, status, org_id, "
-      "submitted_by, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
+      "submitted_by, submitted_at, submitted_by_name) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
       {kind, permission, record_id ? store::Value(record_id) : store::Value(store::Null{}), action, to_json(payload),
-       base_version, int64_t(steps), org_id ? store::Value(org_id) : store::Value(store::Null{}), who.staff_id, now});
+       base_version, int64_t(steps), org_id ? store::Value(org_id) : store::Value(store::Null{}), who.staff_id, now,
+       who.name});
   int64_t id = store::as_int(r.rows[0][0]);
   repo_.audit().append(c, actor, {"change_request", id, "submit",
                                   json::object{{"kind", kind}, {"action", action}, {"record_id", record_id},
@@ -115,13 +124,14 @@ json::object ReviewService::decide(const Principal& who, const audit::Actor& act
     }
     int64_t result_id = result.is_object() && result.as_object().contains("id") ? result.at("id").as_int64() : 0;
     c.exec(std::string("UPDATE change_request SET status = ?, ") + who_col + "_by = ?, " + who_col + "_at = ?, " +
-               who_col + "_comment = ?, result_id = ? WHERE id = ? AND status = ?",
-           {status, who.staff_id, now, comment, result_id ? store::Value(result_id) : store::Value(store::Null{}),
-            request_id, cr.status});
+               who_col + "_comment = ?, " + who_col + "_by_name = ?, result_id = ? WHERE id = ? AND status = ?",
+           {status, who.staff_id, now, comment, who.name,
+            result_id ? store::Value(result_id) : store::Value(store::Null{}), request_id, cr.status});
     repo_.audit().append(c, actor, {"change_request", request_id, approve ? "review.approve" : "review.reject",
                                     json::object{{"step", who_col}, {"status", status}, {"comment", comment}}});
     auto row = c.exec(std::string("SELECT ") + kColumns + " FROM change_request WHERE id = ?", {request_id});
     out = to_json_row(row, 0);
+    out["can_decide"] = false;  // whoever just decided never takes the next step too
     if (!result.is_null()) out["result"] = result;
   });
   return out;
@@ -143,6 +153,20 @@ bool may_see(const Principal& who, const json::object& o) {
   return o.at("submitted_by").as_int64() == who.staff_id || who.has(perm + ":review1") || who.has(perm + ":review2");
 }
 
+// Whether `who` may take the next decision on a request: the same rules decide() enforces,
+// so the console shows approve/reject only where they would succeed.
+bool may_decide(const Principal& who, const json::object& o) {
+  std::string status(o.at("status").as_string());
+  if (status != "pending" && status != "first_approved") return false;
+  int64_t steps = o.at("steps").as_int64();
+  bool final_step = status == "first_approved" || steps == 1;
+  std::string perm(o.at("permission").as_string());
+  if (!who.has(perm + (final_step && steps == 2 ? ":review2" : ":review1"))) return false;
+  if (o.at("submitted_by").as_int64() == who.staff_id) return false;
+  auto& first = o.at("first_by");
+  return !(status == "first_approved" && first.is_int64() && first.as_int64() == who.staff_id);
+}
+
 }  // namespace
 
 Page ReviewService::list(const Principal& who, const Query& q) const {
@@ -161,7 +185,9 @@ Page ReviewService::list(const Principal& who, const Query& q) const {
                     params);
     for (size_t i = 0; i < r.size(); ++i) {
       auto o = to_json_row(r, i);
-      if (may_see(who, o)) page.items.push_back(std::move(o));
+      if (!may_see(who, o)) continue;
+      o["can_decide"] = may_decide(who, o);
+      page.items.push_back(std::move(o));
     }
   });
   page.total = page.page_size = int64_t(page.items.size());
@@ -179,6 +205,7 @@ json::object ReviewService::get(const Principal& who, int64_t id) const {
   });
   if (!out || !may_see(who, *out))
     throw Error::not_found("change request " + std::to_string(id) + " does not exist", "id");
+  (*out)["can_decide"] = may_decide(who, *out);
   return std::move(*out);
 }
 

@@ -15,7 +15,8 @@ void register_entities(meta::Registry& reg) {
                           .pattern("[a-z][a-z0-9_.]*"),
                       F("value", FieldType::text, "参数值", "Value").len(2000),
                       F("value_type", FieldType::enumeration, "类型", "Type").required()
-                          .options({"string", "integer", "boolean", "json"}).def("string"),
+                          .options({{"string", "文本", "Text"}, {"integer", "整数", "Integer"}, {"boolean", "是/否", "Yes/no"},
+                                    {"json", "JSON", "JSON"}}).def("string"),
                       F("param_group", FieldType::string, "分组", "Group").filter().sort().len(40),
                       F("description", FieldType::text, "说明", "Description").len(500)},
            .title_field = "key",
@@ -66,8 +67,10 @@ void register_entities(meta::Registry& reg) {
                           .pattern("[a-z][a-z0-9_]*"),
                       F("name", FieldType::string, "名称", "Name").required().search().sort().len(60),
                       F("channel", FieldType::enumeration, "渠道", "Channel").required()
-                          .options({"phone", "sms", "email", "wechat", "web", "visit", "letter", "fax"}),
-                      F("direction", FieldType::enumeration, "方向", "Direction").options({"inbound", "outbound", "both"})
+                          .options({{"phone", "电话", "Phone"}, {"sms", "短信", "SMS"}, {"email", "邮件", "E-mail"},
+                                    {"wechat", "微信", "WeChat"}, {"web", "网站", "Web"}, {"visit", "临柜", "Visit"},
+                                    {"letter", "信函", "Letter"}, {"fax", "传真", "Fax"}}),
+                      F("direction", FieldType::enumeration, "方向", "Direction").options({{"inbound", "呼入", "Inbound"}, {"outbound", "呼出", "Outbound"}, {"both", "双向", "Both"}})
                           .def("both"),
                       F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true),
                       F("description", FieldType::text, "说明", "Description").len(500)},

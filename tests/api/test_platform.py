@@ -438,3 +438,49 @@ def test_websocket_requires_a_session(server, admin):
         return data
     assert b" 401 " in handshake("")
     assert b" 101 " in handshake("?access_token=" + admin.token)
+
+
+# ---- what the web console relies on ----
+
+def test_meta_gives_option_labels_and_default_sort_is_accepted(admin):
+    meta = admin.get("/api/v1/meta/org_unit").json()
+    kind = next(f for f in meta["fields"] if f["name"] == "kind")
+    labels = {o["value"]: (o["label_zh"], o["label_en"]) for o in kind["option_labels"]}
+    assert labels["department"] == ("营业部", "Business department")
+    assert [o["value"] for o in kind["option_labels"]] == kind["options"]
+    # The entity's default order may be asked for by name even where the field is not sortable.
+    r = admin.get(f"/api/v1/org_unit?sort={meta['default_sort']}&page_size=500")
+    assert r.status == 200
+    paths = [u["path"] for u in r.json()["items"]]
+    assert paths == sorted(paths)
+    assert admin.get("/api/v1/org_unit?sort=address").error["code"] == "not_sortable"
+
+
+def test_reviews_say_who_may_decide_and_carry_names(anon, admin):
+    sh = anon.login(SH_MANAGER, DEMO_PW)
+    hqm = anon.login(HQ_MANAGER, DEMO_PW)
+    r = admin.post("/api/v1/staff", {"username": "wanglei9", "name": "王磊", "org_id": org_id(admin, "SH-T1")})
+    assert r.status == 202
+    cr = r.json()["change_request"]
+    assert cr["submitted_by_name"] == "系统管理员"
+    assert admin.get(f"/api/v1/reviews/{cr['id']}").json()["can_decide"] is False   # his own request
+    assert hqm.get(f"/api/v1/reviews/{cr['id']}").json()["can_decide"] is False     # final step only
+    todo = [x for x in sh.get("/api/v1/reviews").json()["items"] if x["id"] == cr["id"]]
+    assert todo and todo[0]["can_decide"] is True
+    assert sh.post(f"/api/v1/reviews/{cr['id']}/approve", {"comment": "初审"}).status == 200
+    after = hqm.get(f"/api/v1/reviews/{cr['id']}").json()
+    assert after["can_decide"] is True and after["first_by_name"] == "周军"
+    assert sh.get(f"/api/v1/reviews/{cr['id']}").json()["can_decide"] is False       # not twice
+    done = hqm.post(f"/api/v1/reviews/{cr['id']}/reject", {"comment": "资料不全"}).json()
+    assert done["status"] == "rejected" and done["final_by_name"] == "张伟" and done["can_decide"] is False
+
+
+def test_reset_password_ends_sessions_at_once(anon, admin):
+    # The session cache must not keep a revoked session alive, even briefly.
+    user = anon.login("wangfang", DEMO_PW)
+    assert user.get("/api/v1/auth/me").status == 200
+    me = admin.get("/api/v1/staff?username=wangfang").json()["items"][0]
+    assert admin.post(f"/api/v1/staff/{me['id']}/password-reset", {"new_password": "Fresh#2026a"}).status == 200
+    r = user.get("/api/v1/auth/me")
+    assert r.status == 401 and r.error["code"] == "invalid_token"
+    assert admin.post(f"/api/v1/staff/{me['id']}/password-reset", {"new_password": DEMO_PW}).status == 200

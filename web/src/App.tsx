@@ -1,0 +1,50 @@
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { Spin } from 'antd';
+import { useSession } from './session';
+import { ConsoleLayout } from './layout/ConsoleLayout';
+import { Login } from './pages/Login';
+import { Home } from './pages/Home';
+import { ChangePassword } from './pages/ChangePassword';
+import { Forbidden, NotFound } from './pages/Status';
+import { EntityCreatePage, EntityDetailPage, EntityEditPage, EntityListPage } from './entity/EntityPages';
+import { OrgTree } from './admin/OrgTree';
+import { Reviews } from './admin/Reviews';
+import { AuditLog } from './admin/AuditLog';
+
+/** Signed-in pages: without a session the user goes to the login page and comes back after. */
+function RequireSession({ children }: { children: JSX.Element }) {
+  const { me, loading } = useSession();
+  const location = useLocation();
+  const here = location.pathname + location.search;
+  if (loading) return <div style={{ padding: 48, textAlign: 'center' }}><Spin size="large" /></div>;
+  if (!me) return <Navigate to={`/login?next=${encodeURIComponent(here)}`} replace />;
+  if (me.must_change_password && location.pathname !== '/account/password')
+    return <Navigate to={`/account/password?next=${encodeURIComponent(here)}`} replace />;
+  return children;
+}
+
+function Guard({ perm, children }: { perm: string; children: JSX.Element }) {
+  const { has } = useSession();
+  return has(perm) ? children : <Forbidden />;
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<Login />} />
+      <Route element={<RequireSession><ConsoleLayout /></RequireSession>}>
+        <Route index element={<Home />} />
+        <Route path="org" element={<OrgTree />} />
+        <Route path="reviews" element={<Reviews />} />
+        <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
+        <Route path="e/:entity" element={<EntityListPage />} />
+        <Route path="e/:entity/new" element={<EntityCreatePage />} />
+        <Route path="e/:entity/:id" element={<EntityDetailPage />} />
+        <Route path="e/:entity/:id/edit" element={<EntityEditPage />} />
+        <Route path="account/password" element={<ChangePassword />} />
+        <Route path="403" element={<Forbidden />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,77 @@
+import { useMemo } from 'react';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
+import { Dropdown } from 'antd';
+import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, TranslationOutlined } from '@ant-design/icons';
+import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
+import { useI18n, type MessageKey } from '../i18n';
+import { useSession } from '../session';
+
+const GROUP_ICONS: Record<string, JSX.Element> = {
+  org: <ClusterOutlined />,
+  system: <SettingOutlined />,
+};
+
+/**
+ * The console frame. Its menu is built from the signed-in user's permissions: a group shows when
+ * he holds its menu permission (menu:org, menu:system, ...), and inside it each entity he may read.
+ * An entity added to the registry appears here with no front-end change.
+ */
+export function ConsoleLayout() {
+  const { t, pick, locale, setLocale } = useI18n();
+  const { me, entities, has, logout } = useSession();
+  const location = useLocation();
+  const navigate = useNavigate();
+
+  const menu = useMemo<MenuDataItem[]>(() => {
+    const items: MenuDataItem[] = [{ path: '/', name: t('nav.home'), icon: <HomeOutlined /> }];
+    const groups = new Map<string, MenuDataItem[]>();
+    for (const e of entities) {
+      const list = groups.get(e.menu) ?? [];
+      list.push({ path: `/e/${e.name}`, name: pick(e.label_zh, e.label_en) });
+      groups.set(e.menu, list);
+    }
+    for (const [g, list] of groups) {
+      if (!has(`menu:${g}`)) continue;
+      const children = g === 'org' && entities.some((e) => e.name === 'org_unit') ? [{ path: '/org', name: t('nav.org_tree') }, ...list] : list;
+      const key = `menu.${g}` as MessageKey;
+      if (t(key) !== key) items.push({ path: `/group/${g}`, name: t(key), icon: GROUP_ICONS[g] ?? <AppstoreOutlined />, children });
+      else items.push(...children.map((c) => ({ ...c, icon: <AppstoreOutlined /> })));
+    }
+    if (has('menu:review')) items.push({ path: '/reviews', name: t('nav.reviews'), icon: <ReviewIcon /> });
+    if (has('menu:audit') && has('audit:read')) items.push({ path: '/audit', name: t('nav.audit'), icon: <AuditOutlined /> });
+    return items;
+  }, [entities, has, t, pick]);
+
+  return (
+    <ProLayout
+      title={t('app.name')}
+      logo={false}
+      layout="mix"
+      fixSiderbar
+      location={{ pathname: location.pathname }}
+      route={{ path: '/', routes: menu }}
+      menu={{ defaultOpenAll: true, locale: false }}
+      menuItemRender={(item, dom) => (item.path ? <Link to={item.path}>{dom}</Link> : dom)}
+      avatarProps={{
+        title: me?.name,
+        size: 'small',
+        render: (_, dom) => (
+          <Dropdown
+            menu={{
+              items: [
+                { key: 'password', icon: <KeyOutlined />, label: t('nav.password'), onClick: () => navigate('/account/password') },
+                { key: 'lang', icon: <TranslationOutlined />, label: t('lang.switch'), onClick: () => setLocale(locale === 'zh-CN' ? 'en-US' : 'zh-CN') },
+                { type: 'divider' },
+                { key: 'logout', icon: <LogoutOutlined />, label: t('nav.logout'), onClick: async () => { await logout(); navigate('/login'); } },
+              ],
+            }}
+          >
+            <span data-testid="user-menu">{dom}</span>
+          </Dropdown>
+        ),
+      }}
+    >
+      <Outlet />
+    </ProLayout>
+  );
+}
