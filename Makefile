@@ -46,6 +46,7 @@ test: build
 
 bench: build
 	@bash bench/run-http.sh
+	@node bench/web-console.mjs 10
 
 clean:
 	rm -rf $(BUILD) build-fuzz web/dist

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web console into web/dist, which kefud serves at "/". Installs the npm packages
-# pinned by web/package-lock.json first (npm ci), and skips the build when nothing changed.
+# pinned by web/package-lock.json first, and skips the build when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/../web"
 
@@ -15,8 +15,12 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "build-web: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: the lock file lists only this platform's optional native packages (rollup,
+  # esbuild), which `npm ci` rejects as out of sync. `npm install --no-save` installs the locked
+  # versions and leaves the lock file untouched.
+  echo "build-web: npm install (locked versions)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
 fi
 
 if [ -f dist/index.html ] && [ -z "$(find src index.html vite.config.ts tsconfig.json package-lock.json -newer dist/index.html -print -quit)" ]; then
@@ -24,3 +28,5 @@ if [ -f dist/index.html ] && [ -z "$(find src index.html vite.config.ts tsconfig
 fi
 echo "build-web: building the console"
 npm run --silent build -- --logLevel warn
+# Pre-compressed copies that kefud serves to browsers accepting gzip.
+find dist/assets -type f \( -name '*.js' -o -name '*.css' \) -size +1k -exec gzip -9 -k -f {} +

@@ -37,11 +37,21 @@ std::optional<Response> StaticFiles::serve(const Request& req) const {
     file = root / "index.html";
     if (!fs::is_regular_file(file, ec)) return std::nullopt;
   }
-  auto size = fs::file_size(file, ec);
-  auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
-  std::string etag = "\"" + std::to_string(size) + "-" + std::to_string(mtime) + "\"";
   Response r;
   r.content_type = mime_of(file.extension().string());
+  // scripts/build-web.sh leaves a gzip copy beside each large asset: a third of the bytes
+  // for a console loaded over a branch office's link, and no compression work per request.
+  fs::path gz = file;
+  gz += ".gz";
+  bool gzip = req.header("accept-encoding").find("gzip") != std::string::npos && fs::is_regular_file(gz, ec);
+  if (gzip) {
+    file = gz;
+    r.set_header("Content-Encoding", "gzip");
+  }
+  r.set_header("Vary", "Accept-Encoding");
+  auto size = fs::file_size(file, ec);
+  auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+  std::string etag = "\"" + std::to_string(size) + "-" + std::to_string(mtime) + (gzip ? "-gz" : "") + "\"";
   r.set_header("ETag", etag);
   if (req.path.rfind("/assets/", 0) == 0) r.set_header("Cache-Control", "public, max-age=31536000, immutable");
   else r.set_header("Cache-Control", "no-cache");

@@ -3,6 +3,7 @@
 KEFU_TEST_DB selects the backend: unset -> a fresh SQLite file; a postgresql:// URL ->
 that (empty) database, created by tests/run-api.sh on a throw-away cluster.
 """
+import gzip
 import json
 import os
 import socket
@@ -93,6 +94,8 @@ def server():
         f.write("<!doctype html><title>Kefu</title>")
     with open(os.path.join(tmp, "web", "assets", "app-1234.js"), "w") as f:
         f.write("console.log(1)")
+    with gzip.open(os.path.join(tmp, "web", "assets", "app-1234.js.gz"), "wb") as f:
+        f.write(b"console.log(1)")
     log = open(os.path.join(tmp, "kefud.log"), "w")
     proc = subprocess.Popen([os.path.join(BUILD, "src", "kefud"), "--demo"], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"

@@ -1,5 +1,6 @@
 """Platform foundation, end to end against a running kefud (SQLite or PostgreSQL)."""
 import csv
+import gzip
 import io
 import json
 import os
@@ -57,6 +58,10 @@ def test_static_files_and_spa_fallback(anon):
     assert r.status == 200 and b"Kefu" in r.body  # the console's own router takes it
     r = anon.get("/assets/app-1234.js")
     assert r.status == 200 and "immutable" in r.headers["Cache-Control"]
+    assert r.body == b"console.log(1)" and "Content-Encoding" not in r.headers
+    z = anon.get("/assets/app-1234.js", headers={"Accept-Encoding": "gzip, deflate"})
+    assert z.headers.get("Content-Encoding") == "gzip" and gzip.decompress(z.body) == b"console.log(1)"
+    assert z.headers["ETag"] != r.headers["ETag"] and z.headers["Vary"] == "Accept-Encoding"
     assert anon.get("/assets/missing.js").status == 404
     assert anon.get("/../etc/passwd").status == 404
     etag = anon.get("/").headers["ETag"]

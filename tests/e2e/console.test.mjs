@@ -41,6 +41,7 @@ async function logout(page) {
 
 async function shot(page, name) {
   await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(400); // let charts and toasts settle
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
@@ -105,6 +106,11 @@ test('a failing validation is shown on its field', async () => {
   await page.getByRole('button', { name: '保 存' }).or(page.getByRole('button', { name: '保存' })).first().click();
   const item = page.locator('.ant-form-item', { has: page.getByLabel('登录名', { exact: true }) });
   await item.locator('.ant-form-item-explain-error', { hasText: '登录名格式不正确' }).waitFor();
+  // Every control of the form has a label that names it (screen readers, keyboard users).
+  const unlabelled = await page.locator('form input:not([type=hidden]), form textarea').evaluateAll((els) =>
+    els.filter((el) => !(el.id && document.querySelector(`label[for="${el.id}"]`)) && !el.getAttribute('aria-label'))
+      .map((el) => el.outerHTML.slice(0, 80)));
+  assert.deepEqual(unlabelled, []);
   await shot(page, '03-validation');
   await logout(page);
 });
@@ -207,6 +213,22 @@ test('a list is exported to XLSX and read back', async () => {
   const all = await admin('GET', '/staff?page_size=1');
   assert.equal(rows.length - 1, all.body.total, 'one row per staff record plus the header');
   assert.ok(rows.some((r) => r.includes('lixiaolong')));
+  await logout(page);
+});
+
+test('an import with a bad row shows the row errors and writes nothing', async () => {
+  const page = await newPage();
+  await login(page, 'admin', ADMIN_PASSWORD, '/e/contact_type');
+  await page.locator('.ant-table-row').first().waitFor();
+  await page.getByRole('button', { name: '导 入' }).or(page.getByRole('button', { name: '导入' })).first().click();
+  const csv = 'code,name,channel,direction\nvip_line,贵宾专线,phone,inbound\nbad_row,坏行,pigeon,inbound\n';
+  await page.getByLabel('选择 CSV 文件').setInputFiles({ name: 'types.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: '开始导入' }).click();
+  await page.getByText('发现 1 个问题，未导入任何数据').waitFor();
+  await page.getByRole('cell', { name: '渠道不是可选的值' }).waitFor();
+  await shot(page, '15-import-errors');
+  const admin = await apiLogin(server.base, 'admin', ADMIN_PASSWORD);
+  assert.equal((await admin('GET', '/contact_type?code=vip_line')).body.total, 0);
   await logout(page);
 });
 

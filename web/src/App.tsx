@@ -1,15 +1,20 @@
+import { lazy } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { Spin } from 'antd';
 import { useSession } from './session';
 import { ConsoleLayout } from './layout/ConsoleLayout';
 import { Login } from './pages/Login';
-import { Home } from './pages/Home';
 import { ChangePassword } from './pages/ChangePassword';
 import { Forbidden, NotFound } from './pages/Status';
 import { EntityCreatePage, EntityDetailPage, EntityEditPage, EntityListPage } from './entity/EntityPages';
-import { OrgTree } from './admin/OrgTree';
-import { Reviews } from './admin/Reviews';
-import { AuditLog } from './admin/AuditLog';
+
+// Pages outside the everyday list/detail path load on first use; the home page's charts
+// (ECharts) stay out of the first download of someone who opens a list directly.
+const Home = lazy(() => import('./pages/Home').then((m) => ({ default: m.Home })));
+const OrgTree = lazy(() => import('./admin/OrgTree').then((m) => ({ default: m.OrgTree })));
+const Reviews = lazy(() => import('./admin/Reviews').then((m) => ({ default: m.Reviews })));
+const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
+
 
 /** Signed-in pages: without a session the user goes to the login page and comes back after. */
 function RequireSession({ children }: { children: JSX.Element }) {

@@ -15,8 +15,9 @@ const STATUS_COLOR: Record<string, string> = { pending: 'gold', first_approved: 
 /** A person's name: the one recorded on the request, else looked up (when within scope). */
 function StaffName({ id, name }: { id: number | null; name?: string | null }) {
   const { entity } = useSession();
+  const { t } = useI18n();
   const title = useRefTitle(name ? undefined : entity('staff'), name ? undefined : id ?? undefined);
-  return <>{name ?? (id === 0 ? 'system' : title ?? '-')}</>;
+  return <>{name ?? (id === 0 ? t('common.system') : title ?? '-')}</>;
 }
 
 function OrgName({ id }: { id: number | null }) {

@@ -61,6 +61,7 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'common.detail': 'Details',
   'common.history': 'History',
   'common.json_invalid': 'Not valid JSON',
+  'common.system': 'System',
   'common.refresh': 'Refresh',
 
   'error.required': '{field} is required',

@@ -60,6 +60,7 @@ const zhCN = {
   'common.detail': '详情',
   'common.history': '变更记录',
   'common.json_invalid': '不是有效的 JSON',
+  'common.system': '系统',
   'common.refresh': '刷新',
 
   'error.required': '{field}为必填项',

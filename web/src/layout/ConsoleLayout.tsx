@@ -1,6 +1,6 @@
-import { useMemo } from 'react';
+import { Suspense, useMemo } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { Dropdown } from 'antd';
+import { Dropdown, Spin } from 'antd';
 import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, TranslationOutlined } from '@ant-design/icons';
 import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
 import { useI18n, type MessageKey } from '../i18n';
@@ -71,7 +71,9 @@ export function ConsoleLayout() {
         ),
       }}
     >
-      <Outlet />
+      <Suspense fallback={<Spin style={{ display: 'block', margin: 48 }} />}>
+        <Outlet />
+      </Suspense>
     </ProLayout>
   );
 }

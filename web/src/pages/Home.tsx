@@ -34,6 +34,7 @@ export function Home() {
     const rows = [...byOrg].sort((a, b) => b.count - a.count).slice(0, 15);
     return {
       tooltip: {},
+      animationDuration: 300,
       grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', inverse: true, data: rows.map((g) => (g.key === null ? '-' : units.get(Number(g.key)) ?? `#${g.key}`)) },
@@ -42,6 +43,7 @@ export function Home() {
   }, [byOrg, units]);
   const statusOption = useMemo(() => ({
     tooltip: { trigger: 'item' },
+    animationDuration: 300,
     legend: { bottom: 0 },
     series: [{ type: 'pie', radius: ['40%', '70%'], data: byStatus.map((g) => ({ name: statusField ? optionLabel(statusField, g.key) : String(g.key), value: g.count })) }],
   }), [byStatus, statusField, optionLabel]);
