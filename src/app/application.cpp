@@ -19,6 +19,13 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   repo_ = std::make_unique<meta::Repository>(*db_, registry_, clock_, audit_);
   reviews_ = std::make_unique<meta::ReviewService>(*repo_);
   auth_ = std::make_unique<auth::AuthService>(*repo_, *reviews_, config_);
+  // Review queues update live: each browser hears of the requests it could list.
+  reviews_->on_change([this](const json::object& cr, const std::string& org_path) {
+    json::object notice{{"id", cr.at("id")}, {"kind", cr.at("kind")}, {"status", cr.at("status")}};
+    hub_.publish("review.changed", notice, [&cr, &org_path](const Principal& p) {
+      return meta::ReviewService::visible_to(p, cr, org_path);
+    });
+  });
 
   router_.add({"GET", "/healthz", http::kPublic, [](http::Context&) {
                  return http::Response::json(json::object{{"status", "ok"}});

@@ -105,6 +105,7 @@ void add_routes(http::Router& router, AuthService& auth, const meta::Repository&
                   throw Error::validation({{"role_ids", "required", "role_ids must be a list of role ids"}});
                 if (v->as_array().size() > 50) throw Error::validation({{"role_ids", "too_long", "too many roles"}});
                 auto cr = auth.submit_grant(ctx.who(), ctx.req.param_id("id"), v->as_array(), meta::actor_of(ctx));
+                auth.reviews().announce(cr);
                 return Response::json(json::object{{"change_request", cr}}, 202);
               }, false, "Request a role grant (菜单权限审核): takes effect when a reviewer approves", "staff"});
 

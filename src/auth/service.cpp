@@ -53,8 +53,8 @@ void AuthService::check_password_policy(const std::string& username, const std::
 
 std::shared_ptr<Principal> AuthService::load_principal(store::Connection& c, int64_t staff_id) const {
   auto r = c.exec(
-      "SELECT s.id, s.username, s.name, s.org_id, o.path, s.status, s.archived FROM staff s JOIN org_unit o ON o.id = "
-      "s.org_id WHERE s.id = ?",
+      "SELECT s.id, s.username, s.name, s.org_id, o.path, s.status, s.archived, s.must_change_password FROM staff s "
+      "JOIN org_unit o ON o.id = s.org_id WHERE s.id = ?",
       {staff_id});
   if (r.empty() || store::as_text(r.rows[0][5]) != "active" || store::as_int(r.rows[0][6])) return nullptr;
   auto p = std::make_shared<Principal>();
@@ -63,6 +63,7 @@ std::shared_ptr<Principal> AuthService::load_principal(store::Connection& c, int
   p->name = store::as_text(r.rows[0][2]);
   p->org_id = store::as_int(r.rows[0][3]);
   p->org_path = store::as_text(r.rows[0][4]);
+  p->must_change_password = !store::is_null(r.rows[0][7]) && store::as_int(r.rows[0][7]) != 0;
   p->scope = DataScope::self;
   auto roles = c.exec(
       "SELECT r.data_scope, r.permissions FROM staff_role sr JOIN role r ON r.id = sr.role_id WHERE sr.staff_id = ? "
@@ -235,7 +236,8 @@ void AuthService::change_password(const Principal& who, const std::string& old_p
     c.exec("UPDATE auth_session SET revoked_at = ? WHERE staff_id = ? AND token_hash <> ? AND revoked_at IS NULL",
            {repo_.clock().now_ms(), who.staff_id, who.session_hash});
   });
-  forget_sessions(who.staff_id, who.session_hash);
+  // All cached sessions, this one too: it must stop carrying must_change_password.
+  forget_sessions(who.staff_id);
 }
 
 std::string AuthService::reset_password(const Principal& who, int64_t staff_id, const std::string& new_pw,

@@ -44,6 +44,8 @@ class AuthService {
 
   static void check_password_policy(const std::string& username, const std::string& password);
 
+  const meta::ReviewService& reviews() const { return reviews_; }
+
  private:
   std::shared_ptr<Principal> load_principal(store::Connection& c, int64_t staff_id) const;
   void drop_sessions(store::Connection& c, int64_t staff_id);

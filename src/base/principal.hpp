@@ -23,6 +23,8 @@ struct Principal {
   DataScope scope = DataScope::self;
   std::string session_hash;  // identifies the session for logout
   bool via_cookie = false;
+  // After an administrator's reset: the session may only change the password (and sign out).
+  bool must_change_password = false;
 
   bool has(const std::string& perm) const {
     if (permissions.count("*") || permissions.count(perm)) return true;

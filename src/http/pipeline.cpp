@@ -24,6 +24,12 @@ bool acceptable_request_id(const std::string& s) {
 
 // A browser request carrying our cookie from another site is refused; API clients
 // with bearer tokens are not affected. SameSite=Strict already blocks most of this.
+// What a session whose password was reset may do before changing it.
+bool allowed_before_password_change(const std::string& pattern) {
+  return pattern == "/api/v1/auth/me" || pattern == "/api/v1/auth/password" || pattern == "/api/v1/auth/logout" ||
+         pattern == "/api/v1/meta";
+}
+
 bool cross_site(const Request& req) {
   std::string origin = req.header("origin");
   if (origin.empty()) return false;
@@ -66,6 +72,8 @@ Response Pipeline::dispatch(Request& req, std::string& route_name) const {
     if (!ctx.principal) throw Error::unauthorized("unauthenticated", "sign in first");
     if (ctx.principal->via_cookie && req.method != "GET" && req.method != "HEAD" && cross_site(req))
       throw Error::forbidden("cross-site request refused", "cross_site");
+    if (ctx.principal->must_change_password && !allowed_before_password_change(m.route->pattern))
+      throw Error(403, "password_change_required", "change your password first", "password");
     if (!m.route->permission.empty() && !ctx.principal->has(m.route->permission))
       throw Error::forbidden("missing permission " + m.route->permission);
   }

@@ -2,6 +2,7 @@
 // Fan-out of live events to WebSocket clients, each event delivered only to clients
 // whose principal holds the event's permission.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,9 @@ class WsHub {
   void remove(const WsClient* c);
   // permission "" = every signed-in client.
   void publish(const std::string& type, const kefu::json::value& data, const std::string& permission = "");
+  // For events whose audience depends on more than one permission (data scope, ownership).
+  void publish(const std::string& type, const kefu::json::value& data,
+               const std::function<bool(const Principal&)>& audience);
   size_t size() const;
 
  private:

@@ -134,7 +134,20 @@ json::object ReviewService::decide(const Principal& who, const audit::Actor& act
     out["can_decide"] = false;  // whoever just decided never takes the next step too
     if (!result.is_null()) out["result"] = result;
   });
+  announce(out);
   return out;
+}
+
+void ReviewService::announce(const json::object& request) const {
+  if (!listener_) return;
+  std::string path;
+  if (auto org = request.if_contains("org_id"); org && org->is_int64()) {
+    repo_.db().read([&](store::Connection& c) {
+      auto r = c.exec("SELECT path FROM org_unit WHERE id = ?", {org->as_int64()});
+      if (!r.empty()) path = store::as_text(r.rows[0][0]);
+    });
+  }
+  listener_(request, path);
 }
 
 namespace {
@@ -152,6 +165,17 @@ bool may_see(const Principal& who, const json::object& o) {
   std::string perm(o.at("permission").as_string());
   return o.at("submitted_by").as_int64() == who.staff_id || who.has(perm + ":review1") || who.has(perm + ":review2");
 }
+
+}  // namespace
+
+bool ReviewService::visible_to(const Principal& who, const json::object& o, const std::string& org_path) {
+  bool in_scope = who.scope == DataScope::all || o.at("submitted_by").as_int64() == who.staff_id ||
+                  !o.at("org_id").is_int64() ||
+                  (who.scope != DataScope::self && !who.org_path.empty() && org_path.rfind(who.org_path, 0) == 0);
+  return in_scope && may_see(who, o);
+}
+
+namespace {
 
 // Whether `who` may take the next decision on a request: the same rules decide() enforces,
 // so the console shows approve/reject only where they would succeed.

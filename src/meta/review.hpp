@@ -44,11 +44,20 @@ class ReviewService {
   Page list(const Principal& who, const Query& q) const;
   json::object get(const Principal& who, int64_t id) const;
 
+  // Live notice of a new or decided request, given the request and its organisation's path.
+  // Call announce() only after the transaction that wrote the request has committed.
+  using Listener = std::function<void(const json::object& request, const std::string& org_path)>;
+  void on_change(Listener l) { listener_ = std::move(l); }
+  void announce(const json::object& request) const;
+  // The same rule as list() and get(), for one request whose organisation path is known.
+  static bool visible_to(const Principal& who, const json::object& request, const std::string& org_path);
+
  private:
   json::value apply(store::Connection& c, const ChangeRequest& cr, const Principal& reviewer,
                     const audit::Actor& actor) const;
   const Repository& repo_;
   std::map<std::string, Applier> appliers_;
+  Listener listener_;
 };
 
 }  // namespace kefu::meta

@@ -74,6 +74,11 @@ Response idempotent(store::Connection& c, const Context& ctx, int64_t now, const
   return r;
 }
 
+// After the commit: reviewers watching their queue hear of the new request at once.
+void announce_if_reviewed(const MetaServices& s, const json::object& out) {
+  if (auto cr = out.if_contains("change_request"); cr && cr->is_object()) s.reviews.announce(cr->as_object());
+}
+
 }  // namespace
 
 void add_routes(http::Router& router, const MetaServices& s) {
@@ -103,12 +108,14 @@ void add_routes(http::Router& router, const MetaServices& s) {
                 auto body = parse_object(ctx.req.body);
                 auto values = validate_or_throw(e, body, Mode::create);
                 Response r;
+                json::object out;
                 s.repo.db().write([&](store::Connection& c) {
                   r = idempotent(c, ctx, s.repo.clock().now_ms(), [&] {
-                    return write_response(
-                        write_entity(c, s.repo, s.reviews, e, ctx.who(), actor_of(ctx), "create", 0, -1, values), 201);
+                    out = write_entity(c, s.repo, s.reviews, e, ctx.who(), actor_of(ctx), "create", 0, -1, values);
+                    return write_response(out, 201);
                   });
                 });
+                announce_if_reviewed(s, out);
                 return r;
               }, false, "Create a record (202 with a change request for reviewed entities)", "entities",
               entity_schema, entity_schema});
@@ -131,6 +138,7 @@ void add_routes(http::Router& router, const MetaServices& s) {
     s.repo.db().write([&](store::Connection& c) {
       out = write_entity(c, s.repo, s.reviews, e, ctx.who(), actor_of(ctx), "update", id, version, values);
     });
+    announce_if_reviewed(s, out);
     return write_response(out, 200);
   };
   router.add({"PUT", "/api/v1/{entity}/{id}", http::kSignedIn, update, false,
@@ -146,6 +154,7 @@ void add_routes(http::Router& router, const MetaServices& s) {
                 s.repo.db().write([&](store::Connection& c) {
                   out = write_entity(c, s.repo, s.reviews, e, ctx.who(), actor_of(ctx), "archive", id, version, {});
                 });
+                announce_if_reviewed(s, out);
                 return write_response(out, 200);
               }, false, "Archive a record (records are never hard-deleted)", "entities"});
 

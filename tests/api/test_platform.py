@@ -322,6 +322,11 @@ def test_staff_two_step_review_grant_and_scope(anon, admin):
     assert r.status == 200
     newbie = anon.login("lixiaolong", "Welcome#2026")
     assert newbie.get("/api/v1/auth/me").json()["must_change_password"] is True
+    # Until he changes the reset password, the session can do nothing else.
+    r = newbie.get("/api/v1/staff")
+    assert r.status == 403 and r.error["code"] == "password_change_required"
+    assert newbie.post("/api/v1/auth/password", {"old_password": "Welcome#2026",
+                                                 "new_password": "Mine#2026ok"}).status == 204
     mine = newbie.get("/api/v1/staff").json()
     assert [i["username"] for i in mine["items"]] == ["lixiaolong"]
 
@@ -489,3 +494,69 @@ def test_reset_password_ends_sessions_at_once(anon, admin):
     r = user.get("/api/v1/auth/me")
     assert r.status == 401 and r.error["code"] == "invalid_token"
     assert admin.post(f"/api/v1/staff/{me['id']}/password-reset", {"new_password": DEMO_PW}).status == 200
+
+
+class WsReader:
+    """A minimal WebSocket client (server frames are unmasked text frames)."""
+
+    def __init__(self, base, token):
+        host, port = base.replace("http://", "").split(":")
+        self.s = socket.create_connection((host, int(port)), timeout=5)
+        self.s.sendall((f"GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.s.recv(4096)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        assert b" 101 " in head
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def events(self, seconds):
+        """Every event received within `seconds`."""
+        out = []
+        self.s.settimeout(seconds)
+        try:
+            while True:
+                self._need(2)
+                n = self.buf[1] & 0x7F
+                off = 2
+                if n == 126:
+                    self._need(4)
+                    n, off = int.from_bytes(self.buf[2:4], "big"), 4
+                elif n == 127:
+                    self._need(10)
+                    n, off = int.from_bytes(self.buf[2:10], "big"), 10
+                self._need(off + n)
+                payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
+                out.append(json.loads(payload))
+        except (socket.timeout, TimeoutError):
+            return out
+
+    def close(self):
+        self.s.close()
+
+
+def test_review_events_reach_reviewers_in_scope_only(anon, admin, server):
+    sh = anon.login(SH_MANAGER, DEMO_PW)
+    bj = anon.login(BJ_MANAGER, DEMO_PW)
+    sh_ws, bj_ws = WsReader(server["base"], sh.token), WsReader(server["base"], bj.token)
+    try:
+        r = admin.post("/api/v1/staff", {"username": "zhaoyun9", "name": "赵云", "org_id": org_id(admin, "SH-T1")})
+        assert r.status == 202
+        cr = r.json()["change_request"]
+        got = [e for e in sh_ws.events(1.5) if e["type"] == "review.changed"]
+        assert {"id": cr["id"], "kind": "staff", "status": "pending"} in [e["data"] for e in got]
+        assert [e for e in bj_ws.events(0.5) if e["type"] == "review.changed"] == []  # another branch
+        assert sh.post(f"/api/v1/reviews/{cr['id']}/reject", {"comment": "重复"}).status == 200
+        got = [e["data"] for e in sh_ws.events(1.5) if e["type"] == "review.changed"]
+        assert {"id": cr["id"], "kind": "staff", "status": "rejected"} in got
+    finally:
+        sh_ws.close()
+        bj_ws.close()

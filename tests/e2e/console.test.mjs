@@ -116,6 +116,11 @@ test('a failing validation is shown on its field', async () => {
 });
 
 test('a staff record passes first and final review', async () => {
+  // The Shanghai branch manager has his queue open before the record is submitted.
+  const first = await newPage();
+  await login(first, 'zhoujun1', STAFF_PASSWORD, '/reviews');
+  await first.getByText('暂无申请').first().waitFor();
+
   const page = await newPage();
   await login(page, 'admin', ADMIN_PASSWORD, '/e/staff/new');
   await page.getByLabel('登录名', { exact: true }).fill('lixiaolong');
@@ -131,10 +136,10 @@ test('a staff record passes first and final review', async () => {
   assert.ok(cr, 'the change request exists');
   await logout(page);
 
-  // 初审 by the Shanghai branch manager, 终审 by the head-office manager.
-  const first = await newPage();
-  await login(first, 'zhoujun1', STAFF_PASSWORD, '/reviews');
-  await first.locator(`[data-request="${cr.id}"]`).waitFor();
+  // 初审 by the Shanghai branch manager, 终审 by the head-office manager. The request
+  // arrives in the open queue over the WebSocket, with no reload.
+  await first.locator(`[data-request="${cr.id}"]`).waitFor({ timeout: 5000 });
+  await first.getByTestId('review-badge').waitFor({ timeout: 5000 });
   await shot(first, '04-review-queue');
   await openReviewAndDecide(first, cr.id, true);
   await logout(first);

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, SESSION_EXPIRED } from './api/client';
+import { connectLive, disconnectLive } from './live';
 import type { EntityMeta, Me } from './api/types';
 
 // The signed-in user and the entities he may read. Permission checks mirror the server's
@@ -57,6 +58,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     window.addEventListener(SESSION_EXPIRED, onExpired);
     return () => window.removeEventListener(SESSION_EXPIRED, onExpired);
   }, [load]);
+
+  // Live events only for a signed-in user whose password is not waiting to be changed.
+  useEffect(() => {
+    if (me && !me.must_change_password) connectLive();
+    else disconnectLive();
+  }, [me]);
 
   const value = useMemo<Session>(
     () => ({

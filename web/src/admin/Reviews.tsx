@@ -9,6 +9,7 @@ import { useSession } from '../session';
 import { errorText } from '../entity/errors';
 import { FieldValue, formatTime } from '../entity/fields';
 import { useRefTitle } from '../entity/refs';
+import { useLiveEvent } from '../live';
 
 const STATUS_COLOR: Record<string, string> = { pending: 'gold', first_approved: 'blue', approved: 'green', rejected: 'red' };
 
@@ -132,6 +133,7 @@ export function Reviews() {
     api<{ items: ChangeRequest[] }>('/reviews').then((r) => setItems(r.items), (e) => message.error(errorText(e, t))).finally(() => setLoading(false));
   }, [message, t]);
   useEffect(load, [load]);
+  useLiveEvent('review.changed', load);
 
   const shown = useMemo(() => {
     if (tab === 'todo') return items.filter((r) => r.can_decide);

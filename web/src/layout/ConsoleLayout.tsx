@@ -1,10 +1,13 @@
-import { Suspense, useMemo } from 'react';
+import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { Dropdown, Spin } from 'antd';
+import { Badge, Dropdown, Spin } from 'antd';
 import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, TranslationOutlined } from '@ant-design/icons';
 import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
+import { api } from '../api/client';
+import type { ChangeRequest } from '../api/types';
+import { useLiveEvent } from '../live';
 
 const GROUP_ICONS: Record<string, JSX.Element> = {
   org: <ClusterOutlined />,
@@ -21,6 +24,12 @@ export function ConsoleLayout() {
   const { me, entities, has, logout } = useSession();
   const location = useLocation();
   const navigate = useNavigate();
+  const [todo, setTodo] = useState(0);
+  const countTodo = useCallback(() => {
+    api<{ items: ChangeRequest[] }>('/reviews').then((r) => setTodo(r.items.filter((x) => x.can_decide).length), () => undefined);
+  }, []);
+  useEffect(countTodo, [countTodo]);
+  useLiveEvent('review.changed', countTodo);
 
   const menu = useMemo<MenuDataItem[]>(() => {
     const items: MenuDataItem[] = [{ path: '/', name: t('nav.home'), icon: <HomeOutlined /> }];
@@ -51,7 +60,12 @@ export function ConsoleLayout() {
       location={{ pathname: location.pathname }}
       route={{ path: '/', routes: menu }}
       menu={{ defaultOpenAll: true, locale: false }}
-      menuItemRender={(item, dom) => (item.path ? <Link to={item.path}>{dom}</Link> : dom)}
+      menuItemRender={(item, dom) => {
+        if (!item.path) return dom;
+        if (item.path === '/reviews' && todo > 0)
+          return <Link to={item.path}><Badge count={todo} size="small" offset={[12, 0]} data-testid="review-badge">{dom}</Badge></Link>;
+        return <Link to={item.path}>{dom}</Link>;
+      }}
       avatarProps={{
         title: me?.name,
         size: 'small',

@@ -7,6 +7,7 @@ import type { ChangeRequest, FieldMeta, Rec } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
 import { Chart } from './Chart';
+import { useLiveEvent } from '../live';
 
 interface Group { key: string | number | null; count: number }
 
@@ -28,6 +29,10 @@ export function Home() {
     if (orgs) listAll<Rec>('org_unit').then((l) => setUnits(new Map(l.map((u) => [u.id, String(u.name)]))), () => undefined);
     api<{ items: ChangeRequest[] }>('/reviews').then((r) => setReviews(r.items), () => undefined);
   }, [staff, orgs]);
+
+  useLiveEvent('review.changed', () => {
+    api<{ items: ChangeRequest[] }>('/reviews').then((r) => setReviews(r.items), () => undefined);
+  });
 
   const statusField = staff?.fields.find((f) => f.name === 'status') as FieldMeta | undefined;
   const orgOption = useMemo(() => {
