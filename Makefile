@@ -45,6 +45,7 @@ test: build
 	@bash fuzz/run-smoke.sh
 
 bench: build
+	@$(BUILD)/bench/kefu_bench_acd 1000000
 	@bash bench/run-http.sh
 	@node bench/web-console.mjs 10
 

@@ -1,0 +1,170 @@
+#include "acd/naive_router.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace kefu::acd {
+
+NaiveRouter::NaiveRouter(RouterConfig cfg) : cfg_(std::move(cfg)) {
+  if (cfg_.tier_bonus_ms.size() < cfg_.min_level.size()) cfg_.tier_bonus_ms.resize(cfg_.min_level.size(), 0);
+  if (cfg_.levels < 1) cfg_.levels = 1;
+}
+
+QueueId NaiveRouter::add_queue(QueueSpec q, size_t max_length) {
+  queues_.emplace_back(std::move(q), max_length);
+  return QueueId(queues_.size() - 1);
+}
+
+AgentId NaiveRouter::add_agent(AgentSpec a) {
+  a.level = std::clamp(a.level, 1, cfg_.levels);
+  agents_.push_back({std::move(a)});
+  return AgentId(agents_.size() - 1);
+}
+
+bool NaiveRouter::available(const Agent& a, Channel c) const {
+  return a.ready && a.load[size_t(c)] < a.spec.capacity[size_t(c)];
+}
+
+bool NaiveRouter::eligible(const Agent& a, const Task& t, Millis now) const {
+  const auto& q = queues_[size_t(t.queue)].first;
+  return serves(a.spec, q) && available(a, q.channel) &&
+         (a.spec.level >= cfg_.min_level[size_t(t.tier)] || now >= t.enqueued_at + q.widen_after_ms);
+}
+
+bool NaiveRouter::try_assign_task(TaskId id, Millis now, std::vector<Offer>& out) {
+  const Task& t = tasks_.at(id);
+  const auto& q = queues_[size_t(t.queue)].first;
+  AgentId best = -1;
+  int64_t best_key = 0;
+  for (size_t a = 0; a < agents_.size(); ++a) {
+    if (!eligible(agents_[a], t, now)) continue;
+    int64_t k = strategy_key(q.strategy, agents_[a].stats, agents_[a].spec, AgentId(a), cfg_);
+    if (best < 0 || k < best_key) best = AgentId(a), best_key = k;  // ids ascend: ties keep the lower
+  }
+  if (best < 0) return false;
+  offer(id, best, out);
+  return true;
+}
+
+void NaiveRouter::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Offer>& out) {
+  while (available(agents_[size_t(id)], c)) {
+    const Task* best = nullptr;
+    TaskId best_id = 0;
+    for (auto& [tid, t] : tasks_) {
+      if (!t.waiting || queues_[size_t(t.queue)].first.channel != c || !eligible(agents_[size_t(id)], t, now)) continue;
+      if (!best || std::tie(t.vtime, tid) < std::tie(best->vtime, best_id)) best = &t, best_id = tid;
+    }
+    if (!best) return;
+    offer(best_id, id, out);
+  }
+}
+
+void NaiveRouter::offer(TaskId id, AgentId a, std::vector<Offer>& out) {
+  Task& t = tasks_.at(id);
+  t.waiting = false;
+  t.widen_pending = false;
+  t.agent = a;
+  auto& ag = agents_[size_t(a)];
+  ++ag.load[size_t(queues_[size_t(t.queue)].first.channel)];
+  ++ag.stats.calls_today;
+  ag.stats.last_offer = ++offer_seq_;
+  out.push_back({id, a, t.queue});
+}
+
+void NaiveRouter::requeue_flags(Task& t) {
+  t.waiting = true;
+  t.agent = -1;
+  t.widen_pending = cfg_.min_level[size_t(t.tier)] > 1;
+}
+
+EnqueueResult NaiveRouter::enqueue(TaskId id, QueueId qid, int tier, Millis now, std::vector<Offer>& out) {
+  if (qid < 0 || size_t(qid) >= queues_.size() || tier < 0 || size_t(tier) >= cfg_.min_level.size())
+    return EnqueueResult::bad_queue;
+  if (tasks_.count(id)) return EnqueueResult::duplicate;
+  const auto& [q, max_length] = queues_[size_t(qid)];
+  bool anyone = std::any_of(agents_.begin(), agents_.end(), [&](const Agent& a) { return a.signed_in && serves(a.spec, q); });
+  if (!anyone) return EnqueueResult::no_agents;
+  size_t waiting = size_t(std::count_if(tasks_.begin(), tasks_.end(),
+                                        [&](auto& kv) { return kv.second.waiting && kv.second.queue == qid; }));
+  if (waiting >= max_length) return EnqueueResult::queue_full;
+  tasks_[id] = Task{qid, tier, now, now - cfg_.tier_bonus_ms[size_t(tier)] - q.weight_ms, false, -1, false};
+  if (try_assign_task(id, now, out)) return EnqueueResult::offered;
+  requeue_flags(tasks_[id]);
+  return EnqueueResult::queued;
+}
+
+void NaiveRouter::release(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
+  Task t = tasks_.at(id);
+  tasks_.erase(id);
+  auto& a = agents_[size_t(t.agent)];
+  Channel c = queues_[size_t(t.queue)].first.channel;
+  --a.load[size_t(c)];
+  a.stats.talk_today += handled_ms;
+  a.stats.idle_since = now;
+  try_assign_agent(t.agent, c, now, out);
+}
+
+bool NaiveRouter::finish(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || it->second.agent < 0) return false;
+  release(id, now, handled_ms, out);
+  return true;
+}
+
+bool NaiveRouter::abandon(TaskId id, Millis now, std::vector<Offer>& out) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return false;
+  if (it->second.agent >= 0) release(id, now, 0, out);
+  else tasks_.erase(it);
+  return true;
+}
+
+bool NaiveRouter::reject(TaskId id, Millis now, std::vector<Offer>& out) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || it->second.agent < 0) return false;
+  auto& a = agents_[size_t(it->second.agent)];
+  --a.load[size_t(queues_[size_t(it->second.queue)].first.channel)];
+  a.ready = false;
+  it->second.agent = -1;
+  if (!try_assign_task(id, now, out)) requeue_flags(tasks_.at(id));
+  return true;
+}
+
+void NaiveRouter::sign_in(AgentId id, bool on, Millis now, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  if (a.signed_in == on) return;
+  if (!on) set_ready(id, false, now, out);
+  a.signed_in = on;
+}
+
+void NaiveRouter::set_ready(AgentId id, bool ready, Millis now, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  if (!a.signed_in || a.ready == ready) return;
+  a.ready = ready;
+  if (!ready) return;
+  ++a.stats.ready_epoch;
+  a.stats.idle_since = now;
+  for (int c = 0; c < kChannels; ++c)
+    if (a.spec.capacity[size_t(c)] > 0) try_assign_agent(id, Channel(c), now, out);
+}
+
+void NaiveRouter::tick(Millis now, std::vector<Offer>& out) {
+  std::vector<std::pair<Millis, TaskId>> due;
+  for (auto& [id, t] : tasks_) {
+    Millis at = t.enqueued_at + queues_[size_t(t.queue)].first.widen_after_ms;
+    if (t.waiting && t.widen_pending && at <= now) due.emplace_back(at, id);
+  }
+  std::sort(due.begin(), due.end());
+  for (auto& [at, id] : due) {
+    auto it = tasks_.find(id);
+    if (it == tasks_.end() || !it->second.waiting || !it->second.widen_pending) continue;
+    it->second.widen_pending = false;
+    try_assign_task(id, now, out);
+  }
+}
+
+size_t NaiveRouter::waiting() const {
+  return size_t(std::count_if(tasks_.begin(), tasks_.end(), [](auto& kv) { return kv.second.waiting; }));
+}
+
+}  // namespace kefu::acd

@@ -1,0 +1,331 @@
+#include "acd/router.hpp"
+
+#include <algorithm>
+
+namespace kefu::acd {
+
+// Strategy::random: a hash of the seed, the agent and how often he has become ready and taken
+// tasks — a fresh rank each time, reproducible without a shared generator.
+uint64_t random_rank(uint64_t seed, AgentId a, int64_t ready_epoch, int64_t calls) {
+  uint64_t x = seed ^ (uint64_t(uint32_t(a)) * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(ready_epoch) << 32) ^
+               (uint64_t(calls) * 0xbf58476d1ce4e5b9ULL);
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+namespace {
+
+template <class T, class Less>
+void heap_push(std::vector<T>& h, T v, Less less) {
+  h.push_back(v);
+  std::push_heap(h.begin(), h.end(), [&](const T& a, const T& b) { return less(b, a); });
+}
+
+template <class T, class Less>
+void heap_pop(std::vector<T>& h, Less less) {
+  std::pop_heap(h.begin(), h.end(), [&](const T& a, const T& b) { return less(b, a); });
+  h.pop_back();
+}
+
+// Drops invalidated entries from the top; afterwards the top, if any, is live.
+template <class T, class Less, class Valid>
+void heap_clean(std::vector<T>& h, Less less, Valid valid) {
+  while (!h.empty() && !valid(h.front())) heap_pop(h, less);
+}
+
+// Rebuilds a heap without its invalidated entries, once they outnumber the live ones.
+template <class T, class Less, class Valid>
+void heap_compact(std::vector<T>& h, size_t live, Less less, Valid valid) {
+  if (h.size() <= 2 * live + 16) return;
+  h.erase(std::remove_if(h.begin(), h.end(), [&](const T& e) { return !valid(e); }), h.end());
+  std::make_heap(h.begin(), h.end(), [&](const T& a, const T& b) { return less(b, a); });
+}
+
+}  // namespace
+
+Router::Router(RouterConfig cfg) : cfg_(std::move(cfg)), tiers_(cfg_.min_level.size()) {
+  if (cfg_.tier_bonus_ms.size() < tiers_) cfg_.tier_bonus_ms.resize(tiers_, 0);
+  if (cfg_.levels < 1) cfg_.levels = 1;
+}
+
+QueueId Router::add_queue(QueueSpec q, size_t max_length) {
+  auto id = QueueId(queues_.size());
+  queues_.push_back({std::move(q), max_length});
+  agent_heaps_.resize(queues_.size() * size_t(cfg_.levels));
+  heap_members_.resize(agent_heaps_.size());
+  task_heaps_.resize(queues_.size() * tiers_);
+  for (size_t a = 0; a < agents_.size(); ++a) {
+    auto& st = agents_[a];
+    if (!serves(st.spec, queues_.back().spec)) continue;
+    st.queues.push_back(id);
+    ++heap_members_[size_t(id) * size_t(cfg_.levels) + size_t(st.spec.level - 1)];
+    if (st.signed_in) ++queues_.back().signed_in;
+    refresh_agent(AgentId(a), queues_.back().spec.channel);
+  }
+  return id;
+}
+
+AgentId Router::add_agent(AgentSpec spec) {
+  auto id = AgentId(agents_.size());
+  spec.level = std::clamp(spec.level, 1, cfg_.levels);
+  AgentState st;
+  st.spec = std::move(spec);
+  for (size_t q = 0; q < queues_.size(); ++q) {
+    if (!serves(st.spec, queues_[q].spec)) continue;
+    st.queues.push_back(QueueId(q));
+    ++heap_members_[q * size_t(cfg_.levels) + size_t(st.spec.level - 1)];
+  }
+  agents_.push_back(std::move(st));
+  return id;
+}
+
+bool Router::available(const AgentState& a, Channel c) const {
+  return a.ready && a.load[size_t(c)] < a.spec.capacity[size_t(c)];
+}
+
+// The agent's availability or key on channel `c` changed: old heap entries die with the stamp,
+// and if he is available he is pushed anew into each of his queues on that channel.
+void Router::refresh_agent(AgentId id, Channel c) {
+  auto& a = agents_[size_t(id)];
+  uint32_t stamp = a.stamp[size_t(c)] = next_stamp_++;
+  if (!available(a, c)) return;
+  auto less = [](const AgentEntry& x, const AgentEntry& y) { return x.key != y.key ? x.key < y.key : x.agent < y.agent; };
+  for (QueueId q : a.queues) {
+    const auto& qs = queues_[size_t(q)];
+    if (qs.spec.channel != c) continue;
+    auto& h = agent_heap(q, a.spec.level);
+    heap_push(h, AgentEntry{strategy_key(qs.spec.strategy, a.stats, a.spec, id, cfg_), id, stamp}, less);
+    heap_compact(h, heap_members_[size_t(q) * size_t(cfg_.levels) + size_t(a.spec.level - 1)], less,
+                 [&, c](const AgentEntry& e) {
+      return agents_[size_t(e.agent)].stamp[size_t(c)] == e.stamp;
+    });
+  }
+}
+
+void Router::invalidate_agent(AgentId id) {
+  for (auto& st : agents_[size_t(id)].stamp) st = next_stamp_++;
+}
+
+void Router::refresh_agent_all(AgentId id) {
+  for (int c = 0; c < kChannels; ++c)
+    if (agents_[size_t(id)].spec.capacity[size_t(c)] > 0) refresh_agent(id, Channel(c));
+}
+
+bool Router::widened(const TaskState& t, Millis now) const {
+  return now >= t.enqueued_at + queues_[size_t(t.queue)].spec.widen_after_ms;
+}
+
+void Router::push_task(uint32_t slot) {
+  auto& t = tasks_[slot];
+  t.phase = TaskPhase::waiting;
+  auto less = [](const TaskEntry& x, const TaskEntry& y) { return x.vtime != y.vtime ? x.vtime < y.vtime : x.id < y.id; };
+  auto& q = queues_[size_t(t.queue)];
+  auto& h = task_heap(t.queue, t.tier);
+  heap_push(h, TaskEntry{t.vtime, t.id, slot, t.stamp}, less);
+  heap_compact(h, q.waiting + 1, less, [this](const TaskEntry& e) {
+    return tasks_[e.slot].stamp == e.stamp && tasks_[e.slot].phase == TaskPhase::waiting;
+  });
+  ++q.waiting;
+  ++waiting_total_;
+  if (cfg_.min_level[size_t(t.tier)] > 1) {
+    Timer tm{t.enqueued_at + q.spec.widen_after_ms, t.id, slot, t.stamp};
+    heap_push(timers_, tm, [](const Timer& x, const Timer& y) { return x.at != y.at ? x.at < y.at : x.id < y.id; });
+  }
+}
+
+// The best available agent for one task: the smallest strategy key among the heap tops of the
+// levels the task may use now.
+bool Router::try_assign_task(uint32_t slot, Millis now, std::vector<Offer>& out) {
+  const auto& t = tasks_[slot];
+  const auto& q = queues_[size_t(t.queue)];
+  const auto c = q.spec.channel;
+  const bool wide = widened(t, now);
+  const int need = cfg_.min_level[size_t(t.tier)];
+  auto less = [](const AgentEntry& x, const AgentEntry& y) { return x.key != y.key ? x.key < y.key : x.agent < y.agent; };
+  auto valid = [&](const AgentEntry& e) { return agents_[size_t(e.agent)].stamp[size_t(c)] == e.stamp; };
+  const AgentEntry* best = nullptr;
+  for (int lvl = wide ? 1 : std::max(1, need); lvl <= cfg_.levels; ++lvl) {
+    auto& h = agent_heap(t.queue, lvl);
+    if (h.empty() || (best && !less(h.front(), *best))) continue;  // as in try_assign_agent
+    heap_clean(h, less, valid);
+    if (!h.empty() && (!best || less(h.front(), *best))) best = &h.front();
+  }
+  if (!best) return false;
+  offer(slot, best->agent, out);
+  return true;
+}
+
+// The best waiting task for one agent on one channel, repeated while he has capacity: the
+// smallest virtual arrival time among the heap tops of his queues' tiers that he may take now.
+void Router::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Offer>& out) {
+  auto less = [](const TaskEntry& x, const TaskEntry& y) { return x.vtime != y.vtime ? x.vtime < y.vtime : x.id < y.id; };
+  auto valid = [this](const TaskEntry& e) {
+    return tasks_[e.slot].stamp == e.stamp && tasks_[e.slot].phase == TaskPhase::waiting;
+  };
+  while (available(agents_[size_t(id)], c)) {
+    const int level = agents_[size_t(id)].spec.level;
+    const TaskEntry* best = nullptr;
+    for (QueueId q : agents_[size_t(id)].queues) {
+      if (queues_[size_t(q)].spec.channel != c || queues_[size_t(q)].waiting == 0) continue;
+      for (size_t tier = 0; tier < tiers_; ++tier) {
+        auto& h = task_heap(q, int(tier));
+        // The top is the least entry, live or not: if it cannot beat the best so far, nothing
+        // in this heap can, and its liveness (a cache miss) need not be checked.
+        if (h.empty() || (best && !less(h.front(), *best))) continue;
+        heap_clean(h, less, valid);
+        if (h.empty() || (best && !less(h.front(), *best))) continue;
+        // Within a tier the heap is in arrival order, so the top is widened if any entry is.
+        if (level >= cfg_.min_level[tier] || widened(tasks_[h.front().slot], now)) best = &h.front();
+      }
+    }
+    if (!best) return;
+    offer(best->slot, id, out);
+  }
+}
+
+void Router::offer(uint32_t slot, AgentId id, std::vector<Offer>& out) {
+  auto& t = tasks_[slot];
+  auto& q = queues_[size_t(t.queue)];
+  if (t.phase == TaskPhase::waiting) {
+    --q.waiting;
+    --waiting_total_;
+  }
+  t.phase = TaskPhase::offered;
+  t.stamp = next_stamp_++;
+  t.agent = id;
+  auto& a = agents_[size_t(id)];
+  ++a.load[size_t(q.spec.channel)];
+  ++a.stats.calls_today;
+  a.stats.last_offer = ++offer_seq_;
+  refresh_agent_all(id);  // the strategy keys are per agent, not per channel
+  out.push_back({t.id, id, t.queue});
+}
+
+EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std::vector<Offer>& out) {
+  if (qid < 0 || size_t(qid) >= queues_.size() || tier < 0 || size_t(tier) >= tiers_) return EnqueueResult::bad_queue;
+  if (slot_of_.count(id)) return EnqueueResult::duplicate;
+  auto& q = queues_[size_t(qid)];
+  if (q.signed_in == 0) return EnqueueResult::no_agents;
+  if (q.waiting >= q.max_length) return EnqueueResult::queue_full;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = uint32_t(tasks_.size());
+    tasks_.emplace_back();
+  }
+  slot_of_.emplace(id, slot);
+  auto& t = tasks_[slot];
+  t = TaskState{id, qid, tier, now, now - cfg_.tier_bonus_ms[size_t(tier)] - q.spec.weight_ms, -1, next_stamp_++,
+                TaskPhase::free};
+  if (try_assign_task(slot, now, out)) return EnqueueResult::offered;
+  push_task(slot);
+  return EnqueueResult::queued;
+}
+
+void Router::release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out) {
+  auto& t = tasks_[slot];
+  AgentId id = t.agent;
+  Channel c = queues_[size_t(t.queue)].spec.channel;
+  slot_of_.erase(t.id);
+  t.phase = TaskPhase::free;
+  t.stamp = next_stamp_++;
+  free_slots_.push_back(slot);
+  auto& a = agents_[size_t(id)];
+  --a.load[size_t(c)];
+  a.stats.talk_today += handled_ms;
+  a.stats.idle_since = now;
+  // Usually a waiting task takes him at once; push him into his queues' heaps only if none does
+  // (pushing first would leave entries that the offer immediately invalidates).
+  invalidate_agent(id);
+  int64_t offers = a.stats.calls_today;
+  try_assign_agent(id, c, now, out);
+  if (agents_[size_t(id)].stats.calls_today == offers) refresh_agent_all(id);
+}
+
+bool Router::finish(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
+  auto it = slot_of_.find(id);
+  if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered) return false;
+  release(it->second, now, handled_ms, out);
+  return true;
+}
+
+bool Router::abandon(TaskId id, Millis now, std::vector<Offer>& out) {
+  auto it = slot_of_.find(id);
+  if (it == slot_of_.end()) return false;
+  uint32_t slot = it->second;
+  auto& t = tasks_[slot];
+  if (t.phase == TaskPhase::offered) {
+    release(slot, now, 0, out);
+    return true;
+  }
+  auto& q = queues_[size_t(t.queue)];
+  --q.waiting;
+  --waiting_total_;
+  slot_of_.erase(it);
+  t.phase = TaskPhase::free;
+  t.stamp = next_stamp_++;
+  free_slots_.push_back(slot);
+  return true;
+}
+
+bool Router::reject(TaskId id, Millis now, std::vector<Offer>& out) {
+  auto it = slot_of_.find(id);
+  if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered) return false;
+  uint32_t slot = it->second;
+  AgentId agent = tasks_[slot].agent;
+  auto& a = agents_[size_t(agent)];
+  --a.load[size_t(queues_[size_t(tasks_[slot].queue)].spec.channel)];
+  a.ready = false;  // 未接听: the state machine puts him in "not ready: no answer"
+  refresh_agent_all(agent);
+  auto& t = tasks_[slot];
+  t.agent = -1;
+  t.phase = TaskPhase::free;
+  t.stamp = next_stamp_++;
+  if (!try_assign_task(slot, now, out)) push_task(slot);
+  return true;
+}
+
+void Router::sign_in(AgentId id, bool on, Millis now, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  if (a.signed_in == on) return;
+  if (!on) set_ready(id, false, now, out);
+  a.signed_in = on;
+  for (QueueId q : a.queues) {
+    if (on) ++queues_[size_t(q)].signed_in;
+    else --queues_[size_t(q)].signed_in;
+  }
+}
+
+void Router::set_ready(AgentId id, bool ready, Millis now, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  if (!a.signed_in || a.ready == ready) return;
+  a.ready = ready;
+  if (ready) {
+    ++a.stats.ready_epoch;
+    a.stats.idle_since = now;
+  }
+  if (!ready) return invalidate_agent(id);
+  invalidate_agent(id);
+  int64_t offers = a.stats.calls_today;
+  for (int c = 0; c < kChannels; ++c)
+    if (a.spec.capacity[size_t(c)] > 0) try_assign_agent(id, Channel(c), now, out);
+  if (agents_[size_t(id)].stats.calls_today == offers) refresh_agent_all(id);
+}
+
+void Router::tick(Millis now, std::vector<Offer>& out) {
+  auto less = [](const Timer& x, const Timer& y) { return x.at != y.at ? x.at < y.at : x.id < y.id; };
+  while (!timers_.empty() && timers_.front().at <= now) {
+    Timer tm = timers_.front();
+    heap_pop(timers_, less);
+    const auto& t = tasks_[tm.slot];
+    if (t.stamp != tm.stamp || t.phase != TaskPhase::waiting) continue;
+    try_assign_task(tm.slot, now, out);
+  }
+}
+
+}  // namespace kefu::acd

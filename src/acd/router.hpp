@@ -1,0 +1,120 @@
+#pragma once
+// The routing engine (ACD): which waiting task goes to which ready agent, and when.
+//
+// Event-driven and exact: a decision is taken when something changes (a task arrives, an agent
+// becomes ready or frees capacity, a task's level restriction widens on tick()) and always picks
+// the same pair that a full scan of every agent and task would pick (naive_router.hpp is that
+// scan; the randomized tests check they agree on every step). Cost per decision grows with the
+// queues an agent serves and the number of levels and tiers, not with agents or waiting tasks:
+//   - per (queue, level): a heap of that queue's available agents, keyed by the strategy;
+//   - per (queue, tier): a heap of waiting tasks by virtual arrival time.
+// Entries are invalidated lazily by stamps, so leaving a heap is O(1).
+#include <cstddef>
+#include <unordered_map>
+
+#include "acd/rules.hpp"
+
+namespace kefu::acd {
+
+enum class EnqueueResult : uint8_t { queued, offered, queue_full, no_agents, duplicate, bad_queue };
+
+class Router {
+ public:
+  explicit Router(RouterConfig cfg = {});
+
+  // Set-up: queues and agents may be added in any order; membership (which queues an agent
+  // serves) is computed from skills once, not per decision.
+  QueueId add_queue(QueueSpec q, size_t max_length = SIZE_MAX);
+  AgentId add_agent(AgentSpec a);
+
+  // Agent presence, driven by the agent state machine. Signed in without ready still counts
+  // for the "no agent signed in" fallback; ready makes the agent routable.
+  void sign_in(AgentId a, bool signed_in, Millis now, std::vector<Offer>& out);
+  void set_ready(AgentId a, bool ready, Millis now, std::vector<Offer>& out);
+
+  // Tasks. enqueue() may offer at once (EnqueueResult::offered, the offer in `out`).
+  EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out);
+  // The caller hung up: a waiting task leaves its queue; an offered one frees its agent.
+  bool abandon(TaskId t, Millis now, std::vector<Offer>& out);
+  // The agent did not take the offer (no answer, refused, failed): the task goes back with its
+  // original priority (so to the head of its tier), the agent is made not ready.
+  bool reject(TaskId t, Millis now, std::vector<Offer>& out);
+  // Handling ended (after wrap-up): the agent's capacity returns.
+  bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
+  // Time passes: tasks whose level restriction widened may now be matched.
+  void tick(Millis now, std::vector<Offer>& out);
+
+  size_t waiting(QueueId q) const { return queues_[size_t(q)].waiting; }
+  size_t waiting() const { return waiting_total_; }
+  bool ready(AgentId a) const { return agents_[size_t(a)].ready; }
+  int load(AgentId a, Channel c) const { return agents_[size_t(a)].load[size_t(c)]; }
+  size_t agents() const { return agents_.size(); }
+  size_t queues() const { return queues_.size(); }
+  const std::vector<QueueId>& queues_of(AgentId a) const { return agents_[size_t(a)].queues; }
+
+ private:
+  struct AgentEntry { int64_t key; AgentId agent; uint32_t stamp; };
+  struct TaskEntry { Millis vtime; TaskId id; uint32_t slot; uint32_t stamp; };
+  struct Timer { Millis at; TaskId id; uint32_t slot; uint32_t stamp; };
+
+  struct AgentState {
+    AgentSpec spec;
+    std::vector<QueueId> queues;  // queues whose skills the agent has
+    bool signed_in = false;
+    bool ready = false;
+    std::array<int, kChannels> load{};
+    std::array<uint32_t, kChannels> stamp{};
+    AgentStats stats;
+  };
+  struct QueueState {
+    QueueSpec spec;
+    size_t max_length;
+    size_t waiting = 0;
+    size_t signed_in = 0;  // agents serving it who are signed in
+  };
+  enum class TaskPhase : uint8_t { free, waiting, offered };
+  struct TaskState {
+    TaskId id = 0;
+    QueueId queue = 0;
+    int tier = 0;
+    Millis enqueued_at = 0;
+    Millis vtime = 0;
+    AgentId agent = -1;
+    uint32_t stamp = 0;
+    TaskPhase phase = TaskPhase::free;
+  };
+
+  bool available(const AgentState& a, Channel c) const;
+  void refresh_agent(AgentId a, Channel c);
+  void refresh_agent_all(AgentId a);
+  void invalidate_agent(AgentId a);  // drops his heap entries without pushing new ones
+  bool widened(const TaskState& t, Millis now) const;
+  void push_task(uint32_t slot);
+  bool try_assign_task(uint32_t slot, Millis now, std::vector<Offer>& out);
+  void try_assign_agent(AgentId a, Channel c, Millis now, std::vector<Offer>& out);
+  void offer(uint32_t slot, AgentId a, std::vector<Offer>& out);
+  void release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out);
+  std::vector<AgentEntry>& agent_heap(QueueId q, int level) {
+    return agent_heaps_[size_t(q) * size_t(cfg_.levels) + size_t(level - 1)];
+  }
+  std::vector<TaskEntry>& task_heap(QueueId q, int tier) {
+    return task_heaps_[size_t(q) * tiers_ + size_t(tier)];
+  }
+
+  RouterConfig cfg_;
+  size_t tiers_;
+  std::vector<AgentState> agents_;
+  std::vector<QueueState> queues_;
+  std::vector<std::vector<AgentEntry>> agent_heaps_;
+  std::vector<uint32_t> heap_members_;  // agents that can appear in each agent heap
+  std::vector<std::vector<TaskEntry>> task_heaps_;
+  std::vector<TaskState> tasks_;
+  std::vector<uint32_t> free_slots_;
+  std::unordered_map<TaskId, uint32_t> slot_of_;
+  std::vector<Timer> timers_;
+  uint32_t next_stamp_ = 1;
+  int64_t offer_seq_ = 0;
+  size_t waiting_total_ = 0;
+};
+
+}  // namespace kefu::acd

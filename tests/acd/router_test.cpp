@@ -1,0 +1,263 @@
+// The routing engine alone: its rules on small cases, then randomized event sequences checked
+// step by step against the naive full-scan router and against invariants.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "acd/naive_router.hpp"
+#include "acd/router.hpp"
+
+namespace kefu::acd {
+namespace {
+
+std::vector<Offer> out;
+
+AgentSpec agent(int level, std::vector<SkillId> skills, int voice = 1, int chat = 0) {
+  AgentSpec a;
+  a.level = level;
+  a.skills = std::move(skills);
+  a.capacity = {voice, 0, chat, 0};
+  return a;
+}
+
+QueueSpec queue(std::vector<SkillId> skills, Strategy s = Strategy::longest_idle, Channel c = Channel::voice) {
+  QueueSpec q;
+  q.skills = std::move(skills);
+  q.strategy = s;
+  q.channel = c;
+  return q;
+}
+
+void ready(Router& r, AgentId a, Millis now) {
+  r.sign_in(a, true, now, out);
+  r.set_ready(a, true, now, out);
+}
+
+TEST(Router, LongestIdleAgentGetsTheCall) {
+  Router r;
+  QueueId q = r.add_queue(queue({1}));
+  AgentId a = r.add_agent(agent(1, {1})), b = r.add_agent(agent(1, {1}));
+  ready(r, b, 100);
+  ready(r, a, 200);
+  out.clear();
+  EXPECT_EQ(r.enqueue(1, q, 0, 300, out), EnqueueResult::offered);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].agent, b);  // ready since 100
+}
+
+TEST(Router, SkillsDecideWhoServesAQueue) {
+  Router r;
+  QueueId q = r.add_queue(queue({1, 2}));
+  AgentId one = r.add_agent(agent(1, {1})), both = r.add_agent(agent(1, {2, 1, 7}));
+  EXPECT_TRUE(r.queues_of(one).empty());
+  EXPECT_EQ(r.queues_of(both), std::vector<QueueId>{q});
+}
+
+TEST(Router, NoAgentSignedInAndFullQueueAreRefused) {
+  Router r;
+  QueueId q = r.add_queue(queue({1}), 1);
+  AgentId a = r.add_agent(agent(1, {1}));
+  out.clear();
+  EXPECT_EQ(r.enqueue(1, q, 0, 0, out), EnqueueResult::no_agents);
+  r.sign_in(a, true, 0, out);  // signed in, not ready: callers wait
+  EXPECT_EQ(r.enqueue(1, q, 0, 0, out), EnqueueResult::queued);
+  EXPECT_EQ(r.enqueue(1, q, 0, 0, out), EnqueueResult::duplicate);
+  EXPECT_EQ(r.enqueue(2, q, 0, 0, out), EnqueueResult::queue_full);
+  EXPECT_EQ(r.enqueue(3, 9, 0, 0, out), EnqueueResult::bad_queue);
+}
+
+TEST(Router, VipWaitsForASeniorAgentUntilWidened) {
+  Router r;  // tier 4 needs level 5 for 30 s
+  QueueId q = r.add_queue(queue({1}));
+  AgentId junior = r.add_agent(agent(1, {1}));
+  ready(r, junior, 0);
+  out.clear();
+  EXPECT_EQ(r.enqueue(1, q, 4, 1000, out), EnqueueResult::queued);
+  r.tick(30'999, out);
+  EXPECT_TRUE(out.empty());
+  r.tick(31'000, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].agent, junior);
+}
+
+TEST(Router, VipGoesFirstButNobodyStarves) {
+  Router r;  // tier 3: 60 s head start
+  QueueId q = r.add_queue(queue({1}));
+  AgentId a = r.add_agent(agent(5, {1}));
+  r.sign_in(a, true, 0, out);
+  out.clear();
+  r.enqueue(1, q, 0, 0, out);        // ordinary, waiting since 0
+  r.enqueue(2, q, 3, 30'000, out);   // VIP arriving 30 s later: virtual time -30 s
+  r.enqueue(3, q, 3, 70'000, out);   // VIP arriving 70 s later: virtual time 10 s
+  r.set_ready(a, true, 80'000, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].task, 2);
+  r.finish(2, 81'000, 1000, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].task, 1);  // the ordinary caller before the VIP who came 70 s after him
+}
+
+TEST(Router, UnansweredOfferGoesBackToTheHeadAndTheAgentIsNotReady) {
+  Router r;
+  QueueId q = r.add_queue(queue({1}));
+  AgentId a = r.add_agent(agent(1, {1})), b = r.add_agent(agent(1, {1}));
+  r.sign_in(b, true, 0, out);
+  ready(r, a, 0);
+  out.clear();
+  r.enqueue(1, q, 0, 10, out);
+  r.enqueue(2, q, 0, 20, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].agent, a);
+  EXPECT_TRUE(r.reject(1, 30, out));
+  EXPECT_FALSE(r.ready(a));
+  EXPECT_EQ(r.waiting(q), 2u);
+  r.set_ready(b, true, 40, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].task, 1);  // still first in line
+  EXPECT_FALSE(r.reject(1, 50, out) && r.reject(1, 50, out));
+}
+
+TEST(Router, HangUpWhileRingingFreesTheAgentForTheNext) {
+  Router r;
+  QueueId q = r.add_queue(queue({1}));
+  AgentId a = r.add_agent(agent(1, {1}));
+  ready(r, a, 0);
+  out.clear();
+  r.enqueue(1, q, 0, 10, out);
+  r.enqueue(2, q, 0, 20, out);
+  EXPECT_TRUE(r.abandon(1, 30, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].task, 2);
+  EXPECT_EQ(r.load(a, Channel::voice), 1);
+  EXPECT_TRUE(r.abandon(2, 40, out));
+  EXPECT_EQ(r.load(a, Channel::voice), 0);
+  EXPECT_FALSE(r.abandon(2, 40, out));
+}
+
+TEST(Router, ChatAgentsTakeUpToTheirCapacity) {
+  Router r;
+  QueueId q = r.add_queue(queue({1}, Strategy::longest_idle, Channel::chat));
+  AgentId a = r.add_agent(agent(1, {1}, 1, 3));
+  for (TaskId t = 1; t <= 5; ++t) r.sign_in(a, true, 0, out), r.enqueue(t, q, 0, t, out);
+  out.clear();
+  r.set_ready(a, true, 10, out);
+  EXPECT_EQ(out.size(), 3u);
+  EXPECT_EQ(r.waiting(q), 2u);
+  r.finish(out[0].task, 20, 5, out);
+  EXPECT_EQ(out.size(), 4u);
+}
+
+// ---- randomized: the fast router must decide exactly as the full scan, at every step ----
+
+struct World {
+  RouterConfig cfg;
+  std::vector<QueueSpec> queues;
+  std::vector<AgentSpec> agents;
+};
+
+World random_world(std::mt19937_64& rng) {
+  World w;
+  w.cfg.seed = rng();
+  std::uniform_int_distribution<int> skill(0, 5), level(1, 5), strategy(0, 5), coin(0, 3);
+  for (int i = 0; i < 8; ++i) {
+    QueueSpec q;
+    q.skills = {skill(rng)};
+    if (coin(rng) == 0) q.skills.push_back(skill(rng));
+    q.strategy = Strategy(strategy(rng));
+    q.channel = coin(rng) == 0 ? Channel::chat : Channel::voice;
+    q.weight_ms = coin(rng) * 5'000;
+    q.widen_after_ms = 10'000 + coin(rng) * 10'000;
+    w.queues.push_back(q);
+  }
+  for (int i = 0; i < 30; ++i) {
+    AgentSpec a;
+    a.level = level(rng);
+    for (int k = 0; k < 3; ++k) a.skills.push_back(skill(rng));
+    a.capacity = {1, 0, coin(rng) == 0 ? 0 : 1 + coin(rng), 0};
+    w.agents.push_back(a);
+  }
+  return w;
+}
+
+TEST(RouterRandomized, AgreesWithTheFullScanOnEveryStep) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    std::mt19937_64 rng(seed);
+    World w = random_world(rng);
+    Router fast(w.cfg);
+    NaiveRouter slow(w.cfg);
+    for (auto& q : w.queues) fast.add_queue(q, 25), slow.add_queue(q, 25);
+    for (auto& a : w.agents) fast.add_agent(a), slow.add_agent(a);
+
+    std::vector<TaskId> live;  // tasks not yet finished or abandoned
+    TaskId next = 1;
+    Millis now = 0;
+    std::uniform_int_distribution<int> event(0, 99), pick_agent(0, int(w.agents.size()) - 1),
+        pick_queue(0, int(w.queues.size()) - 1), tier(0, 4);
+    for (int step = 0; step < 3000; ++step) {
+      now += std::uniform_int_distribution<int>(0, 2000)(rng);
+      std::vector<Offer> a, b;
+      int e = event(rng);
+      if (e < 35) {
+        TaskId t = next++;
+        QueueId q = pick_queue(rng);
+        int tr = tier(rng);
+        auto ra = fast.enqueue(t, q, tr, now, a);
+        auto rb = slow.enqueue(t, q, tr, now, b);
+        ASSERT_EQ(ra, rb) << "seed " << seed << " step " << step;
+        if (ra == EnqueueResult::queued || ra == EnqueueResult::offered) live.push_back(t);
+      } else if (e < 50) {
+        AgentId ag = pick_agent(rng);
+        bool on = event(rng) < 80;
+        fast.sign_in(ag, on, now, a);
+        slow.sign_in(ag, on, now, b);
+      } else if (e < 65) {
+        AgentId ag = pick_agent(rng);
+        bool on = event(rng) < 70;
+        fast.set_ready(ag, on, now, a);
+        slow.set_ready(ag, on, now, b);
+      } else if (e < 90 && !live.empty()) {
+        size_t i = std::uniform_int_distribution<size_t>(0, live.size() - 1)(rng);
+        TaskId t = live[i];
+        int kind = event(rng);
+        bool done;
+        if (kind < 50) {
+          done = fast.finish(t, now, 1000 + kind, a);
+          ASSERT_EQ(done, slow.finish(t, now, 1000 + kind, b));
+        } else if (kind < 75) {
+          done = fast.abandon(t, now, a);
+          ASSERT_EQ(done, slow.abandon(t, now, b));
+        } else {
+          ASSERT_EQ(fast.reject(t, now, a), slow.reject(t, now, b));
+          done = false;
+        }
+        if (done) live.erase(live.begin() + long(i));
+      } else {
+        fast.tick(now, a);
+        slow.tick(now, b);
+      }
+      ASSERT_EQ(a.size(), b.size()) << "seed " << seed << " step " << step;
+      for (size_t k = 0; k < a.size(); ++k) {
+        ASSERT_EQ(a[k].task, b[k].task) << "seed " << seed << " step " << step;
+        ASSERT_EQ(a[k].agent, b[k].agent) << "seed " << seed << " step " << step;
+      }
+      ASSERT_EQ(fast.waiting(), slow.waiting());
+      // Invariants: nobody above capacity, nobody offered work while not ready.
+      for (auto& o : a) {
+        EXPECT_TRUE(fast.ready(o.agent));
+        for (int c = 0; c < kChannels; ++c)
+          EXPECT_LE(fast.load(o.agent, Channel(c)), w.agents[size_t(o.agent)].capacity[size_t(c)]);
+      }
+    }
+    // Draining: every live task ends and no agent is left holding capacity.
+    std::vector<Offer> a, b;
+    for (TaskId t : live) fast.abandon(t, now, a), slow.abandon(t, now, b);
+    for (size_t ag = 0; ag < w.agents.size(); ++ag) fast.sign_in(AgentId(ag), false, now, a);
+    EXPECT_EQ(fast.waiting(), 0u);
+    for (size_t ag = 0; ag < w.agents.size(); ++ag)
+      for (int c = 0; c < kChannels; ++c) EXPECT_EQ(fast.load(AgentId(ag), Channel(c)), 0) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace kefu::acd
