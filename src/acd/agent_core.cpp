@@ -1,0 +1,238 @@
+#include "acd/agent_core.hpp"
+
+namespace kefu::acd {
+
+const char* to_string(AgentState s) {
+  switch (s) {
+    case AgentState::signed_out: return "signed_out";
+    case AgentState::not_ready: return "not_ready";
+    case AgentState::ready: return "ready";
+    case AgentState::reserved: return "reserved";
+    case AgentState::busy: return "busy";
+    case AgentState::wrap_up: return "wrap_up";
+  }
+  return "?";
+}
+
+const char* to_string(Status s) {
+  switch (s) {
+    case Status::ok: return "ok";
+    case Status::not_signed_in: return "not_signed_in";
+    case Status::already_signed_in: return "already_signed_in";
+    case Status::in_call: return "in_call";
+    case Status::not_ringing: return "not_ringing";
+    case Status::not_talking: return "not_talking";
+    case Status::not_in_wrap_up: return "not_in_wrap_up";
+    case Status::unknown_task: return "unknown_task";
+    case Status::unknown_agent: return "unknown_agent";
+    case Status::rejected_by_queue: return "rejected_by_queue";
+  }
+  return "?";
+}
+
+namespace {
+bool in_call(AgentState s) { return s == AgentState::reserved || s == AgentState::busy || s == AgentState::wrap_up; }
+}  // namespace
+
+void AgentCore::move(AgentId a, AgentState to, Millis now, const std::string& reason) {
+  auto& ag = agents_[size_t(a)];
+  history_.push_back({a, ag.state, to, reason, ag.task, now});
+  ag.state = to;
+  ag.reason = reason;
+}
+
+void AgentCore::apply(const std::vector<Offer>& offers, Millis now) {
+  for (const auto& o : offers) {
+    auto& ag = agents_[size_t(o.agent)];
+    tasks_[o.task].agent = o.agent;
+    ag.task = o.task;
+    ag.deadline = now + cfg_.ring_timeout_ms;
+    move(o.agent, AgentState::reserved, now, "offered");
+  }
+}
+
+Status AgentCore::sign_in(AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  if (agents_[size_t(a)].state != AgentState::signed_out) return Status::already_signed_in;
+  out_.clear();
+  router_.sign_in(a, true, now, out_);
+  move(a, AgentState::not_ready, now, "signed_in");
+  return Status::ok;
+}
+
+Status AgentCore::ready(AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state == AgentState::signed_out) return Status::not_signed_in;
+  out_.clear();
+  if (in_call(ag.state)) {  // withdraws a pending not-ready or sign-out
+    ag.after_call = AfterCall::ready;
+    router_.set_ready(a, true, now, out_);  // his capacity is taken: no offer can follow
+    apply(out_, now);
+    return Status::ok;
+  }
+  if (ag.state == AgentState::ready) return Status::ok;
+  move(a, AgentState::ready, now);
+  router_.set_ready(a, true, now, out_);
+  apply(out_, now);
+  return Status::ok;
+}
+
+Status AgentCore::not_ready(AgentId a, const std::string& reason, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state == AgentState::signed_out) return Status::not_signed_in;
+  out_.clear();
+  router_.set_ready(a, false, now, out_);
+  if (in_call(ag.state)) {
+    if (ag.after_call != AfterCall::sign_out) ag.after_call = AfterCall::not_ready;
+    ag.after_reason = reason;
+    return Status::ok;
+  }
+  move(a, AgentState::not_ready, now, reason);
+  return Status::ok;
+}
+
+Status AgentCore::sign_out(AgentId a, Millis now, const std::string& reason) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state == AgentState::signed_out) return Status::not_signed_in;
+  out_.clear();
+  if (ag.state == AgentState::busy) {  // never drops a customer: after the call and wrap-up
+    ag.after_call = AfterCall::sign_out;
+    ag.after_reason = reason;
+    router_.set_ready(a, false, now, out_);
+    return Status::ok;
+  }
+  if (ag.state == AgentState::wrap_up) {
+    ag.after_call = AfterCall::sign_out;
+    ag.after_reason = reason;
+    finish_task(a, now);
+    return Status::ok;
+  }
+  if (ag.state == AgentState::reserved) {  // the ringing task goes back to its queue
+    TaskId t = ag.task;
+    ag.task = 0;
+    tasks_[t].agent = -1;
+    router_.reject(t, now, out_);
+    apply(out_, now);
+    out_.clear();
+  }
+  router_.sign_in(a, false, now, out_);
+  ag.after_call = AfterCall::ready;
+  move(a, AgentState::signed_out, now, reason);
+  return Status::ok;
+}
+
+Status AgentCore::answer(AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state != AgentState::reserved) return Status::not_ringing;
+  tasks_[ag.task].talking = true;
+  ag.answered_at = now;
+  move(a, AgentState::busy, now);
+  return Status::ok;
+}
+
+void AgentCore::end_call(AgentId a, Millis now) {
+  auto& ag = agents_[size_t(a)];
+  tasks_[ag.task].talking = false;
+  ag.deadline = now + cfg_.wrap_up_ms;
+  move(a, AgentState::wrap_up, now);
+}
+
+Status AgentCore::hang_up(AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  if (agents_[size_t(a)].state != AgentState::busy) return Status::not_talking;
+  end_call(a, now);
+  return Status::ok;
+}
+
+Status AgentCore::end_wrap_up(AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  if (agents_[size_t(a)].state != AgentState::wrap_up) return Status::not_in_wrap_up;
+  finish_task(a, now);
+  return Status::ok;
+}
+
+// The task is over for this agent (wrap-up ended, or the caller hung up while it rang): his
+// capacity returns and he goes where he asked to go after the call.
+void AgentCore::finish_task(AgentId a, Millis now) {
+  auto& ag = agents_[size_t(a)];
+  TaskId t = ag.task;
+  bool answered = ag.state == AgentState::wrap_up || ag.state == AgentState::busy;
+  ag.task = 0;
+  tasks_.erase(t);
+  AfterCall next = ag.after_call;
+  ag.after_call = AfterCall::ready;
+  out_.clear();
+  if (next == AfterCall::ready) move(a, AgentState::ready, now);
+  else router_.set_ready(a, false, now, out_);  // before his capacity returns: no offer for him
+  if (answered) router_.finish(t, now, now - ag.answered_at, out_);
+  else router_.abandon(t, now, out_);
+  if (next == AfterCall::not_ready) move(a, AgentState::not_ready, now, ag.after_reason);
+  if (next == AfterCall::sign_out) {
+    router_.sign_in(a, false, now, out_);
+    move(a, AgentState::signed_out, now, ag.after_reason);
+  }
+  apply(out_, now);
+}
+
+Status AgentCore::arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why) {
+  out_.clear();
+  auto r = router_.enqueue(t, q, tier, now, out_);
+  if (why) *why = r;
+  if (r != EnqueueResult::queued && r != EnqueueResult::offered) return Status::rejected_by_queue;
+  tasks_[t] = Task{};
+  apply(out_, now);
+  return Status::ok;
+}
+
+Status AgentCore::caller_hung_up(TaskId t, Millis now) {
+  auto it = tasks_.find(t);
+  if (it == tasks_.end()) return Status::unknown_task;
+  AgentId a = it->second.agent;
+  if (a < 0) {  // still waiting
+    out_.clear();
+    router_.abandon(t, now, out_);
+    tasks_.erase(it);
+    return Status::ok;
+  }
+  switch (agents_[size_t(a)].state) {
+    case AgentState::reserved: finish_task(a, now); break;  // hung up while it rang
+    case AgentState::busy: end_call(a, now); break;
+    default: break;  // already in wrap-up: the agent had hung up first
+  }
+  return Status::ok;
+}
+
+void AgentCore::tick(Millis now) {
+  out_.clear();
+  router_.tick(now, out_);
+  apply(out_, now);
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    auto a = AgentId(i);
+    auto& ag = agents_[i];
+    if (ag.state == AgentState::reserved && ag.deadline <= now) {
+      // 未接听: the task goes back to the head of its queue; the agent is not ready.
+      TaskId t = ag.task;
+      ag.task = 0;
+      tasks_[t].agent = -1;
+      AfterCall next = ag.after_call;
+      ag.after_call = AfterCall::ready;
+      out_.clear();
+      router_.reject(t, now, out_);
+      if (next == AfterCall::sign_out) {
+        router_.sign_in(a, false, now, out_);
+        move(a, AgentState::signed_out, now, ag.after_reason);
+      } else {
+        move(a, AgentState::not_ready, now, "no_answer");
+      }
+      apply(out_, now);
+    } else if (ag.state == AgentState::wrap_up && ag.deadline <= now) {
+      finish_task(a, now);
+    }
+  }
+}
+
+}  // namespace kefu::acd

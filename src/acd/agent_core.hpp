@@ -1,0 +1,97 @@
+#pragma once
+// Agent states and the voice task lifecycle on top of the Router (SPEC M2), still pure: every
+// input is an event with its time, every timer is a deadline that tick() enforces.
+//
+//   signed_out → not_ready(reason) ⇄ ready → reserved (ringing) → busy (talking, held)
+//        ↑              ↑                        │ no answer: task back to the head of its
+//        └─ sign out ───┴──── wrap_up ←──────────┘ queue, agent not ready ("no_answer")
+//
+// Nothing can stay stuck: reserved ends by answer, ring timeout, caller hang-up or sign-out;
+// busy by either side hanging up; wrap_up by the agent or its timer. A request to go not
+// ready or to sign out during a call is kept and applied when the call and wrap-up end.
+#include <string>
+#include <unordered_map>
+
+#include "acd/router.hpp"
+
+namespace kefu::acd {
+
+enum class AgentState : uint8_t { signed_out, not_ready, ready, reserved, busy, wrap_up };
+const char* to_string(AgentState s);
+
+// Every command answers with one of these; anything but ok changed nothing.
+enum class Status : uint8_t { ok, not_signed_in, already_signed_in, in_call, not_ringing, not_talking,
+                              not_in_wrap_up, unknown_task, unknown_agent, rejected_by_queue };
+const char* to_string(Status s);
+
+struct CoreConfig {
+  Millis ring_timeout_ms = 15'000;
+  Millis wrap_up_ms = 30'000;  // automatic end of after-call work
+};
+
+// A state change, for agent state history (the facts reports are computed from).
+struct Transition {
+  AgentId agent;
+  AgentState from, to;
+  std::string reason;
+  TaskId task;  // 0 when none
+  Millis at;
+};
+
+class AgentCore {
+ public:
+  AgentCore(Router& router, CoreConfig cfg = {}) : router_(router), cfg_(cfg), agents_(router.agents()) {}
+
+  // Agent and supervisor commands.
+  Status sign_in(AgentId a, Millis now);
+  Status sign_out(AgentId a, Millis now, const std::string& reason = "signed_out");
+  Status ready(AgentId a, Millis now);
+  Status not_ready(AgentId a, const std::string& reason, Millis now);
+  Status answer(AgentId a, Millis now);
+  Status hang_up(AgentId a, Millis now);         // the agent ends the call
+  Status end_wrap_up(AgentId a, Millis now);
+
+  // Calls. A task that cannot be queued is reported back (the caller routes it to a fallback).
+  Status arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why = nullptr);
+  Status caller_hung_up(TaskId t, Millis now);   // at any moment: waiting, ringing or talking
+
+  void tick(Millis now);
+
+  AgentState state(AgentId a) const { return agents_[size_t(a)].state; }
+  TaskId task_of(AgentId a) const { return agents_[size_t(a)].task; }
+  const std::string& reason(AgentId a) const { return agents_[size_t(a)].reason; }
+  bool pending_not_ready(AgentId a) const { return agents_[size_t(a)].after_call != AfterCall::ready; }
+  size_t tasks() const { return tasks_.size(); }
+  std::vector<Transition> take_history() { return std::move(history_); }
+
+ private:
+  enum class AfterCall : uint8_t { ready, not_ready, sign_out };
+  struct Agent {
+    AgentState state = AgentState::signed_out;
+    std::string reason;
+    TaskId task = 0;
+    Millis deadline = 0;  // reserved: ring timeout; wrap_up: automatic end
+    Millis answered_at = 0;
+    AfterCall after_call = AfterCall::ready;
+    std::string after_reason;
+  };
+  struct Task {
+    AgentId agent = -1;  // -1 while waiting
+    bool talking = false;
+  };
+
+  void move(AgentId a, AgentState to, Millis now, const std::string& reason = {});
+  void apply(const std::vector<Offer>& offers, Millis now);
+  void end_call(AgentId a, Millis now);     // busy → wrap_up
+  void finish_task(AgentId a, Millis now);  // wrap_up over: capacity back, then the after-call state
+  bool valid(AgentId a) const { return a >= 0 && size_t(a) < agents_.size(); }
+
+  Router& router_;
+  CoreConfig cfg_;
+  std::vector<Agent> agents_;
+  std::unordered_map<TaskId, Task> tasks_;
+  std::vector<Transition> history_;
+  std::vector<Offer> out_;
+};
+
+}  // namespace kefu::acd

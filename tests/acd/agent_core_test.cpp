@@ -1,0 +1,174 @@
+// Agent states over the router: the M2 rules on small cases, then random event sequences
+// (any command or hang-up at any moment, timers firing) that must never leave an agent
+// reserved, busy or in wrap-up without a call, nor a caller in a queue after hanging up.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "acd/agent_core.hpp"
+
+namespace kefu::acd {
+namespace {
+
+struct Fixture {
+  Router router;
+  QueueId q;
+  std::vector<AgentId> agents;
+  AgentCore core;
+  explicit Fixture(int n, CoreConfig cfg = {})
+      : router(), q(router.add_queue(QueueSpec{Channel::voice, {1}, Strategy::longest_idle, 0, 30'000})),
+        agents(make_agents(router, n)), core(router, cfg) {}
+  static std::vector<AgentId> make_agents(Router& r, int n) {
+    std::vector<AgentId> out;
+    for (int i = 0; i < n; ++i) out.push_back(r.add_agent(AgentSpec{5, {1}, {1, 0, 0, 0}}));
+    return out;
+  }
+};
+
+TEST(AgentCore, OfferAnswerHangUpWrapUpReady) {
+  Fixture f(1);
+  AgentId a = f.agents[0];
+  EXPECT_EQ(f.core.sign_in(a, 0), Status::ok);
+  EXPECT_EQ(f.core.state(a), AgentState::not_ready);
+  EXPECT_EQ(f.core.ready(a, 10), Status::ok);
+  EXPECT_EQ(f.core.arrive(1, f.q, 0, 20), Status::ok);
+  EXPECT_EQ(f.core.state(a), AgentState::reserved);
+  EXPECT_EQ(f.core.hang_up(a, 25), Status::not_talking);
+  EXPECT_EQ(f.core.answer(a, 30), Status::ok);
+  EXPECT_EQ(f.core.hang_up(a, 90), Status::ok);
+  EXPECT_EQ(f.core.state(a), AgentState::wrap_up);
+  f.core.tick(90 + 30'000);
+  EXPECT_EQ(f.core.state(a), AgentState::ready);
+  EXPECT_EQ(f.core.tasks(), 0u);
+}
+
+TEST(AgentCore, NoAnswerPutsTheCallBackAndTheAgentNotReady) {
+  Fixture f(2);
+  for (AgentId a : f.agents) f.core.sign_in(a, 0);
+  f.core.ready(f.agents[0], 1);
+  f.core.arrive(7, f.q, 0, 2);
+  EXPECT_EQ(f.core.task_of(f.agents[0]), 7);
+  f.core.ready(f.agents[1], 3);  // busy colleague: nothing to offer yet
+  EXPECT_EQ(f.core.state(f.agents[1]), AgentState::ready);
+  f.core.tick(2 + 15'000);
+  EXPECT_EQ(f.core.state(f.agents[0]), AgentState::not_ready);
+  EXPECT_EQ(f.core.reason(f.agents[0]), "no_answer");
+  EXPECT_EQ(f.core.task_of(f.agents[1]), 7);  // offered again at once
+}
+
+TEST(AgentCore, NotReadyOrSignOutDuringACallWaitsForItsEnd) {
+  Fixture f(1);
+  AgentId a = f.agents[0];
+  f.core.sign_in(a, 0);
+  f.core.ready(a, 0);
+  f.core.arrive(1, f.q, 0, 0);
+  f.core.answer(a, 1);
+  EXPECT_EQ(f.core.not_ready(a, "meal", 2), Status::ok);
+  EXPECT_EQ(f.core.state(a), AgentState::busy);
+  f.core.arrive(2, f.q, 0, 3);  // must not be offered after the call
+  f.core.caller_hung_up(1, 4);
+  f.core.end_wrap_up(a, 5);
+  EXPECT_EQ(f.core.state(a), AgentState::not_ready);
+  EXPECT_EQ(f.core.reason(a), "meal");
+  EXPECT_EQ(f.router.waiting(), 1u);
+  EXPECT_EQ(f.core.ready(a, 6), Status::ok);
+  EXPECT_EQ(f.core.task_of(a), 2);
+  f.core.answer(a, 7);
+  EXPECT_EQ(f.core.sign_out(a, 8), Status::ok);
+  EXPECT_EQ(f.core.state(a), AgentState::busy);  // the customer is not dropped
+  f.core.hang_up(a, 9);
+  f.core.tick(9 + 30'000);
+  EXPECT_EQ(f.core.state(a), AgentState::signed_out);
+}
+
+TEST(AgentCore, CallerHangingUpAtEachStepLeavesNothingBehind) {
+  for (int step = 0; step < 3; ++step) {
+    Fixture f(1);
+    AgentId a = f.agents[0];
+    f.core.sign_in(a, 0);
+    if (step > 0) f.core.ready(a, 1);
+    f.core.arrive(1, f.q, 0, 2);
+    if (step == 2) f.core.answer(a, 3);
+    EXPECT_EQ(f.core.caller_hung_up(1, 4), Status::ok);
+    f.core.tick(4 + 30'000);
+    EXPECT_EQ(f.core.tasks(), 0u) << step;
+    EXPECT_EQ(f.router.waiting(), 0u) << step;
+    EXPECT_EQ(f.core.state(a), step == 0 ? AgentState::not_ready : AgentState::ready) << step;
+    EXPECT_EQ(f.core.caller_hung_up(1, 5), Status::unknown_task);
+  }
+}
+
+TEST(AgentCore, CommandsInTheWrongStateChangeNothing) {
+  Fixture f(1);
+  AgentId a = f.agents[0];
+  EXPECT_EQ(f.core.ready(a, 0), Status::not_signed_in);
+  EXPECT_EQ(f.core.answer(a, 0), Status::not_ringing);
+  EXPECT_EQ(f.core.sign_in(99, 0), Status::unknown_agent);
+  f.core.sign_in(a, 0);
+  EXPECT_EQ(f.core.sign_in(a, 0), Status::already_signed_in);
+  EXPECT_EQ(f.core.end_wrap_up(a, 0), Status::not_in_wrap_up);
+  EXPECT_EQ(f.core.arrive(1, 5, 0, 0), Status::rejected_by_queue);
+}
+
+// Invariants that must hold after every event.
+void check(Fixture& f, const char* where) {
+  size_t holding = 0;
+  for (AgentId a : f.agents) {
+    AgentState s = f.core.state(a);
+    bool call = s == AgentState::reserved || s == AgentState::busy || s == AgentState::wrap_up;
+    ASSERT_EQ(call, f.core.task_of(a) != 0) << where << " agent " << a << " " << to_string(s);
+    ASSERT_EQ(call, f.router.load(a, Channel::voice) == 1) << where << " agent " << a << " " << to_string(s);
+    bool routable = s == AgentState::ready || (call && !f.core.pending_not_ready(a));
+    ASSERT_EQ(f.router.ready(a), routable) << where << " agent " << a << " " << to_string(s);
+    holding += call;
+  }
+  ASSERT_EQ(f.core.tasks(), f.router.waiting() + holding) << where;
+}
+
+TEST(AgentCoreRandomized, NoSequenceOfEventsLeavesAnythingStuck) {
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    std::mt19937_64 rng(seed);
+    Fixture f(6, CoreConfig{4'000, 6'000});
+    std::uniform_int_distribution<int> ev(0, 99), who(0, 5);
+    std::vector<TaskId> callers;
+    TaskId next = 1;
+    Millis now = 0;
+    for (int step = 0; step < 2000; ++step) {
+      now += std::uniform_int_distribution<int>(0, 1500)(rng);
+      AgentId a = f.agents[size_t(who(rng))];
+      int e = ev(rng);
+      if (e < 20) {
+        if (f.core.arrive(next, f.q, int(rng() % 5), now) == Status::ok) callers.push_back(next);
+        ++next;
+      } else if (e < 30 && !callers.empty()) {
+        size_t i = rng() % callers.size();
+        f.core.caller_hung_up(callers[i], now);
+        callers.erase(callers.begin() + long(i));
+      } else if (e < 38) f.core.sign_in(a, now);
+      else if (e < 43) f.core.sign_out(a, now);
+      else if (e < 58) f.core.ready(a, now);
+      else if (e < 63) f.core.not_ready(a, "rest", now);
+      else if (e < 78) f.core.answer(a, now);
+      else if (e < 86) f.core.hang_up(a, now);
+      else if (e < 90) f.core.end_wrap_up(a, now);
+      else f.core.tick(now);
+      check(f, ("seed " + std::to_string(seed) + " step " + std::to_string(step)).c_str());
+      if (HasFatalFailure()) return;
+    }
+    // Everybody hangs up and every timer runs out: no agent may still hold a call.
+    for (TaskId t : callers) f.core.caller_hung_up(t, now);
+    now += 60'000;
+    f.core.tick(now);
+    check(f, "drained");
+    EXPECT_EQ(f.core.tasks(), 0u) << "seed " << seed;
+    EXPECT_EQ(f.router.waiting(), 0u) << "seed " << seed;
+    for (AgentId a : f.agents) {
+      AgentState s = f.core.state(a);
+      EXPECT_TRUE(s == AgentState::ready || s == AgentState::not_ready || s == AgentState::signed_out)
+          << "seed " << seed << " agent " << a << " " << to_string(s);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kefu::acd
