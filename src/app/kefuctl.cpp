@@ -2,11 +2,15 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "acd/erlang.hpp"
+#include "acd/simulation.hpp"
 #include "app/application.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
@@ -22,6 +26,37 @@ std::string read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+int run_simulation(const kefu::acd::SimulationParams& p) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = kefu::acd::simulate(p);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double load = p.calls_per_s * p.aht_s;
+  std::printf("simulated %.1f h: %d agents, %.3f calls/s, AHT %.0f s (%.1f Erlangs), patience %s\n", p.hours, p.agents,
+              p.calls_per_s, p.aht_s, load, p.patience_s > 0 ? (std::to_string(int(p.patience_s)) + " s").c_str() : "none");
+  std::printf("offered %ld  answered %ld  abandoned %ld  events %ld  wall %.2f s\n", r.offered, r.answered, r.abandoned,
+              r.events, wall);
+  std::printf("%-28s %10s %10s\n", "", "simulated", p.patience_s > 0 ? "Erlang A" : "Erlang C");
+  if (p.patience_s > 0) {
+    auto a = kefu::acd::erlang_a(p.calls_per_s, p.aht_s, p.agents, p.patience_s);
+    std::printf("%-28s %10.4f %10.4f\n", "P(wait)", r.p_wait, a.p_wait);
+    std::printf("%-28s %10.4f %10.4f\n", "abandon rate", r.abandon_rate, a.p_abandon);
+    std::printf("%-28s %10.2f %10.2f\n", "mean wait, all callers (s)", r.mean_wait_s, a.mean_wait_s);
+    std::printf("%-28s %10.4f %10.4f\n", "occupancy", r.occupancy, a.occupancy);
+    std::printf("%-28s %10.4f %10s\n", "service level", r.service_level, "-");
+    std::printf("%-28s %10.2f %10s\n", "ASA (s)", r.asa_s, "-");
+  } else if (load < p.agents) {
+    auto c = kefu::acd::erlang_c(p.calls_per_s, p.aht_s, p.agents, p.sl_threshold_s);
+    std::printf("%-28s %10.4f %10.4f\n", "P(wait)", r.p_wait, c.p_wait);
+    std::printf("%-28s %10.4f %10.4f\n", "service level", r.service_level, c.sl);
+    std::printf("%-28s %10.2f %10.2f\n", "ASA (s)", r.asa_s, c.asa_s);
+    std::printf("%-28s %10.4f %10.4f\n", "occupancy", r.occupancy, load / p.agents);
+  } else {
+    std::printf("offered load is not below the number of agents: Erlang C has no steady state\n");
+    std::printf("service level %.4f  ASA %.2f s  occupancy %.4f\n", r.service_level, r.asa_s, r.occupancy);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -54,7 +89,18 @@ int main(int argc, char** argv) {
   auto* audit = cli.add_subcommand("audit", "operation log tools");
   auto* verify = audit->add_subcommand("verify", "check the hash chain; exit 3 when tampered with");
   audit->require_subcommand(1);
+  kefu::acd::SimulationParams sim;
+  auto* simulate = cli.add_subcommand("simulate", "run simulated traffic through the routing core; compare with Erlang C/A");
+  simulate->add_option("--agents", sim.agents, "agents (default 20)");
+  simulate->add_option("--rate", sim.calls_per_s, "calls per second (Poisson)");
+  simulate->add_option("--aht", sim.aht_s, "mean handle time, seconds (exponential)");
+  simulate->add_option("--patience", sim.patience_s, "mean caller patience, seconds (exponential; 0 = never abandon)");
+  simulate->add_option("--hours", sim.hours, "simulated hours");
+  simulate->add_option("--sl", sim.sl_threshold_s, "service-level threshold T, seconds");
+  simulate->add_option("--seed", sim.seed, "random seed");
   CLI11_PARSE(cli, argc, argv);
+
+  if (*simulate) return run_simulation(sim);  // needs no database
 
   try {
     kefu::crypto::init();
