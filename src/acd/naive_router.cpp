@@ -81,7 +81,8 @@ EnqueueResult NaiveRouter::enqueue(TaskId id, QueueId qid, int tier, Millis now,
   if (qid < 0 || size_t(qid) >= queues_.size() || tier < 0 || size_t(tier) >= cfg_.min_level.size())
     return EnqueueResult::bad_queue;
   if (tasks_.count(id)) return EnqueueResult::duplicate;
-  const auto& [q, max_length] = queues_[size_t(qid)];
+  const QueueSpec& q = queues_[size_t(qid)].first;  // not a structured binding: the lambdas capture it
+  const size_t max_length = queues_[size_t(qid)].second;
   bool anyone = std::any_of(agents_.begin(), agents_.end(), [&](const Agent& a) { return a.signed_in && serves(a.spec, q); });
   if (!anyone) return EnqueueResult::no_agents;
   size_t waiting = size_t(std::count_if(tasks_.begin(), tasks_.end(),

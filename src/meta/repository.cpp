@@ -228,7 +228,7 @@ std::optional<json::object> Repository::load(store::Connection& c, const Entity&
 
 json::object Repository::get(const Entity& e, const Principal& who, int64_t id) const {
   std::optional<json::object> rec;
-  db_.read([&](store::Connection& c) { rec = load(c, e, &who, id); });
+  db_.read_one([&](store::Connection& c) { rec = load(c, e, &who, id); });  // one SELECT
   // Records outside the caller's scope are reported exactly like missing ones.
   if (!rec) throw Error::not_found(e.name + " " + std::to_string(id) + " does not exist", "id");
   return std::move(*rec);

@@ -68,6 +68,9 @@ class Database {
   virtual ~Database() = default;
   virtual Dialect dialect() const = 0;
   virtual void read(const std::function<void(Connection&)>& fn) = 0;
+  // For exactly one statement, which is its own snapshot: skips the explicit transaction
+  // (two round trips of BEGIN/COMMIT on the hottest path, a record GET).
+  virtual void read_one(const std::function<void(Connection&)>& fn) { read(fn); }
   virtual void write(const std::function<void(Connection&)>& fn) = 0;
   virtual PoolStats stats() const = 0;
   virtual void close() = 0;

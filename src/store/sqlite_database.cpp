@@ -155,6 +155,11 @@ class SqliteDatabase final : public Database {
     lease->exec("COMMIT", {});
   }
 
+  void read_one(const std::function<void(Connection&)>& fn) override {
+    auto lease = readers_.acquire();
+    fn(*lease);
+  }
+
   void write(const std::function<void(Connection&)>& fn) override {
     std::lock_guard lk(write_mu_);
     if (!writer_) throw DbError(DbError::Kind::connection, "database is closed");
