@@ -560,3 +560,24 @@ def test_review_events_reach_reviewers_in_scope_only(anon, admin, server):
     finally:
         sh_ws.close()
         bj_ws.close()
+
+
+def run_sql(server, sql):
+    """Runs SQL on the server's own database, behind kefud's back (SQLite or PostgreSQL)."""
+    if server["db"].startswith("postgres"):
+        subprocess.run(["psql", server["db"], "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, capture_output=True)
+    else:
+        con = sqlite3.connect(server["db"])
+        con.execute(sql)
+        con.commit()
+        con.close()
+
+
+def test_expired_session_is_refused_with_its_own_code(anon, server):
+    # A token that has never been used is not in the session cache: its expiry comes from the
+    # database, as after a restart or on another node.
+    c = anon.login("wangfang", DEMO_PW)
+    run_sql(server, "UPDATE auth_session SET expires_at = 1 WHERE revoked_at IS NULL AND staff_id = "
+                    "(SELECT id FROM staff WHERE username = 'wangfang')")
+    r = c.get("/api/v1/auth/me")
+    assert r.status == 401 and r.error["code"] == "session_expired"
