@@ -140,14 +140,19 @@ json::object ReviewService::decide(const Principal& who, const audit::Actor& act
 
 void ReviewService::announce(const json::object& request) const {
   if (!listener_) return;
-  std::string path;
-  if (auto org = request.if_contains("org_id"); org && org->is_int64()) {
-    repo_.db().read([&](store::Connection& c) {
-      auto r = c.exec("SELECT path FROM org_unit WHERE id = ?", {org->as_int64()});
-      if (!r.empty()) path = store::as_text(r.rows[0][0]);
-    });
+  // The change is committed: a failed notice must not turn the request into an error. Browsers
+  // catch up on their next load or reconnect.
+  try {
+    std::string path;
+    if (auto org = request.if_contains("org_id"); org && org->is_int64()) {
+      repo_.db().read([&](store::Connection& c) {
+        auto r = c.exec("SELECT path FROM org_unit WHERE id = ?", {org->as_int64()});
+        if (!r.empty()) path = store::as_text(r.rows[0][0]);
+      });
+    }
+    listener_(request, path);
+  } catch (const std::exception&) {
   }
-  listener_(request, path);
 }
 
 namespace {
