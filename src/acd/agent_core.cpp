@@ -210,6 +210,10 @@ void AgentCore::tick(Millis now) {
   out_.clear();
   router_.tick(now, out_);
   apply(out_, now);
+  for (TaskId t : router_.take_expired()) {
+    tasks_.erase(t);
+    expired_.push_back(t);
+  }
   for (size_t i = 0; i < agents_.size(); ++i) {
     auto a = AgentId(i);
     auto& ag = agents_[i];

@@ -56,6 +56,9 @@ class AgentCore {
   Status caller_hung_up(TaskId t, Millis now);   // at any moment: waiting, ringing or talking
 
   void tick(Millis now);
+  // Callers whose queue's maximum wait ran out (they are no longer in the core): the switch
+  // sends them to the fallback.
+  std::vector<TaskId> take_expired() { return std::move(expired_); }
 
   AgentState state(AgentId a) const { return agents_[size_t(a)].state; }
   TaskId task_of(AgentId a) const { return agents_[size_t(a)].task; }
@@ -91,6 +94,7 @@ class AgentCore {
   std::vector<Agent> agents_;
   std::unordered_map<TaskId, Task> tasks_;
   std::vector<Transition> history_;
+  std::vector<TaskId> expired_;
   std::vector<Offer> out_;
 };
 

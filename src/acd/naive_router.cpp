@@ -150,17 +150,25 @@ void NaiveRouter::set_ready(AgentId id, bool ready, Millis now, std::vector<Offe
 }
 
 void NaiveRouter::tick(Millis now, std::vector<Offer>& out) {
-  std::vector<std::pair<Millis, TaskId>> due;
+  // (time, task, kind): kind 0 widens, kind 1 expires — the order Router's timers fire in.
+  std::vector<std::tuple<Millis, TaskId, int>> due;
   for (auto& [id, t] : tasks_) {
-    Millis at = t.enqueued_at + queues_[size_t(t.queue)].first.widen_after_ms;
-    if (t.waiting && t.widen_pending && at <= now) due.emplace_back(at, id);
+    if (!t.waiting) continue;
+    const auto& q = queues_[size_t(t.queue)].first;
+    if (t.widen_pending && t.enqueued_at + q.widen_after_ms <= now) due.emplace_back(t.enqueued_at + q.widen_after_ms, id, 0);
+    if (q.max_wait_ms > 0 && t.enqueued_at + q.max_wait_ms <= now) due.emplace_back(t.enqueued_at + q.max_wait_ms, id, 1);
   }
   std::sort(due.begin(), due.end());
-  for (auto& [at, id] : due) {
+  for (auto& [at, id, kind] : due) {
     auto it = tasks_.find(id);
-    if (it == tasks_.end() || !it->second.waiting || !it->second.widen_pending) continue;
-    it->second.widen_pending = false;
-    try_assign_task(id, now, out);
+    if (it == tasks_.end() || !it->second.waiting) continue;
+    if (kind == 1) {
+      expired_.push_back(id);
+      tasks_.erase(it);
+    } else if (it->second.widen_pending) {
+      it->second.widen_pending = false;
+      try_assign_task(id, now, out);
+    }
   }
 }
 

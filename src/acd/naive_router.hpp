@@ -20,6 +20,7 @@ class NaiveRouter {
   bool reject(TaskId t, Millis now, std::vector<Offer>& out);
   bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void tick(Millis now, std::vector<Offer>& out);
+  std::vector<TaskId> take_expired() { return std::move(expired_); }
   size_t waiting() const;
 
  private:
@@ -49,6 +50,7 @@ class NaiveRouter {
   std::vector<Agent> agents_;
   std::vector<std::pair<QueueSpec, size_t>> queues_;
   std::map<TaskId, Task> tasks_;
+  std::vector<TaskId> expired_;
   int64_t offer_seq_ = 0;
 };
 

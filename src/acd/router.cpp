@@ -18,6 +18,15 @@ uint64_t random_rank(uint64_t seed, AgentId a, int64_t ready_epoch, int64_t call
 
 namespace {
 
+// Timers fire in time order, then by task id, widening before expiry: the order NaiveRouter
+// uses too, so both take the same decisions.
+template <class Timer>
+bool timer_less_impl(const Timer& x, const Timer& y) {
+  if (x.at != y.at) return x.at < y.at;
+  if (x.id != y.id) return x.id < y.id;
+  return x.kind < y.kind;
+}
+
 template <class T, class Less>
 void heap_push(std::vector<T>& h, T v, Less less) {
   h.push_back(v);
@@ -44,6 +53,10 @@ void heap_compact(std::vector<T>& h, size_t live, Less less, Valid valid) {
   std::make_heap(h.begin(), h.end(), [&](const T& a, const T& b) { return less(b, a); });
 }
 
+}  // namespace
+
+namespace {
+const auto timer_less = [](const auto& x, const auto& y) { return timer_less_impl(x, y); };
 }  // namespace
 
 Router::Router(RouterConfig cfg) : cfg_(std::move(cfg)), tiers_(cfg_.min_level.size()) {
@@ -130,10 +143,10 @@ void Router::push_task(uint32_t slot) {
   });
   ++q.waiting;
   ++waiting_total_;
-  if (cfg_.min_level[size_t(t.tier)] > 1) {
-    Timer tm{t.enqueued_at + q.spec.widen_after_ms, t.id, slot, t.stamp};
-    heap_push(timers_, tm, [](const Timer& x, const Timer& y) { return x.at != y.at ? x.at < y.at : x.id < y.id; });
-  }
+  if (cfg_.min_level[size_t(t.tier)] > 1)
+    heap_push(timers_, Timer{t.enqueued_at + q.spec.widen_after_ms, t.id, TimerKind::widen, slot, t.stamp}, timer_less);
+  if (q.spec.max_wait_ms > 0)
+    heap_push(timers_, Timer{t.enqueued_at + q.spec.max_wait_ms, t.id, TimerKind::expire, slot, t.stamp}, timer_less);
 }
 
 // The best available agent for one task: the smallest strategy key among the heap tops of the
@@ -263,14 +276,19 @@ bool Router::abandon(TaskId id, Millis now, std::vector<Offer>& out) {
     release(slot, now, 0, out);
     return true;
   }
+  drop_waiting(slot);
+  return true;
+}
+
+void Router::drop_waiting(uint32_t slot) {
+  auto& t = tasks_[slot];
   auto& q = queues_[size_t(t.queue)];
   --q.waiting;
   --waiting_total_;
-  slot_of_.erase(it);
+  slot_of_.erase(t.id);
   t.phase = TaskPhase::free;
   t.stamp = next_stamp_++;
   free_slots_.push_back(slot);
-  return true;
 }
 
 bool Router::reject(TaskId id, Millis now, std::vector<Offer>& out) {
@@ -318,13 +336,17 @@ void Router::set_ready(AgentId id, bool ready, Millis now, std::vector<Offer>& o
 }
 
 void Router::tick(Millis now, std::vector<Offer>& out) {
-  auto less = [](const Timer& x, const Timer& y) { return x.at != y.at ? x.at < y.at : x.id < y.id; };
   while (!timers_.empty() && timers_.front().at <= now) {
     Timer tm = timers_.front();
-    heap_pop(timers_, less);
+    heap_pop(timers_, timer_less);
     const auto& t = tasks_[tm.slot];
     if (t.stamp != tm.stamp || t.phase != TaskPhase::waiting) continue;
-    try_assign_task(tm.slot, now, out);
+    if (tm.kind == TimerKind::expire) {
+      expired_.push_back(t.id);
+      drop_waiting(tm.slot);
+    } else {
+      try_assign_task(tm.slot, now, out);
+    }
   }
 }
 

@@ -41,8 +41,12 @@ class Router {
   bool reject(TaskId t, Millis now, std::vector<Offer>& out);
   // Handling ended (after wrap-up): the agent's capacity returns.
   bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
-  // Time passes: tasks whose level restriction widened may now be matched.
+  // Time passes: tasks whose level restriction widened may now be matched, and tasks that
+  // waited their queue's max_wait_ms leave it (see take_expired).
   void tick(Millis now, std::vector<Offer>& out);
+  // Tasks that left their queue by max_wait since the last call, in the order they expired;
+  // the caller sends them to the queue's fallback (voicemail, callback, another number).
+  std::vector<TaskId> take_expired() { return std::move(expired_); }
 
   size_t waiting(QueueId q) const { return queues_[size_t(q)].waiting; }
   size_t waiting() const { return waiting_total_; }
@@ -55,7 +59,8 @@ class Router {
  private:
   struct AgentEntry { int64_t key; AgentId agent; uint32_t stamp; };
   struct TaskEntry { Millis vtime; TaskId id; uint32_t slot; uint32_t stamp; };
-  struct Timer { Millis at; TaskId id; uint32_t slot; uint32_t stamp; };
+  enum class TimerKind : uint8_t { widen = 0, expire = 1 };
+  struct Timer { Millis at; TaskId id; TimerKind kind; uint32_t slot; uint32_t stamp; };
 
   struct AgentState {
     AgentSpec spec;
@@ -94,6 +99,7 @@ class Router {
   void try_assign_agent(AgentId a, Channel c, Millis now, std::vector<Offer>& out);
   void offer(uint32_t slot, AgentId a, std::vector<Offer>& out);
   void release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out);
+  void drop_waiting(uint32_t slot);
   std::vector<AgentEntry>& agent_heap(QueueId q, int level) {
     return agent_heaps_[size_t(q) * size_t(cfg_.levels) + size_t(level - 1)];
   }
@@ -112,6 +118,7 @@ class Router {
   std::vector<uint32_t> free_slots_;
   std::unordered_map<TaskId, uint32_t> slot_of_;
   std::vector<Timer> timers_;
+  std::vector<TaskId> expired_;
   uint32_t next_stamp_ = 1;
   int64_t offer_seq_ = 0;
   size_t waiting_total_ = 0;

@@ -46,6 +46,7 @@ struct QueueSpec {
   Strategy strategy = Strategy::longest_idle;
   Millis weight_ms = 0;          // this queue's head start over others sharing agents
   Millis widen_after_ms = 30'000;  // after this, any level may take a task of any tier
+  Millis max_wait_ms = 0;          // 0: no limit; else the task leaves the queue (expired) for the fallback
 };
 
 struct AgentSpec {

@@ -16,7 +16,7 @@ struct Fixture {
   std::vector<AgentId> agents;
   AgentCore core;
   explicit Fixture(int n, CoreConfig cfg = {})
-      : router(), q(router.add_queue(QueueSpec{Channel::voice, {1}, Strategy::longest_idle, 0, 30'000})),
+      : router(), q(router.add_queue(QueueSpec{Channel::voice, {1}, Strategy::longest_idle, 0, 30'000, 45'000})),
         agents(make_agents(router, n)), core(router, cfg) {}
   static std::vector<AgentId> make_agents(Router& r, int n) {
     std::vector<AgentId> out;
@@ -151,7 +151,10 @@ TEST(AgentCoreRandomized, NoSequenceOfEventsLeavesAnythingStuck) {
       else if (e < 78) f.core.answer(a, now);
       else if (e < 86) f.core.hang_up(a, now);
       else if (e < 90) f.core.end_wrap_up(a, now);
-      else f.core.tick(now);
+      else {
+        f.core.tick(now);
+        for (TaskId t : f.core.take_expired()) callers.erase(std::find(callers.begin(), callers.end(), t));
+      }
       check(f, ("seed " + std::to_string(seed) + " step " + std::to_string(step)).c_str());
       if (HasFatalFailure()) return;
     }

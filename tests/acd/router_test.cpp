@@ -135,6 +135,27 @@ TEST(Router, HangUpWhileRingingFreesTheAgentForTheNext) {
   EXPECT_FALSE(r.abandon(2, 40, out));
 }
 
+TEST(Router, MaximumWaitSendsTheCallerToTheFallback) {
+  Router r;
+  QueueSpec spec = queue({1});
+  spec.max_wait_ms = 60'000;
+  QueueId q = r.add_queue(spec);
+  AgentId a = r.add_agent(agent(1, {1}));
+  r.sign_in(a, true, 0, out);
+  out.clear();
+  r.enqueue(1, q, 0, 0, out);
+  r.enqueue(2, q, 0, 10'000, out);
+  r.tick(59'999, out);
+  EXPECT_TRUE(r.take_expired().empty());
+  r.tick(65'000, out);
+  EXPECT_EQ(r.take_expired(), std::vector<TaskId>{1});
+  EXPECT_EQ(r.waiting(q), 1u);
+  r.set_ready(a, true, 66'000, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].task, 2);
+  EXPECT_FALSE(r.abandon(1, 67'000, out));  // already gone
+}
+
 TEST(Router, ChatAgentsTakeUpToTheirCapacity) {
   Router r;
   QueueId q = r.add_queue(queue({1}, Strategy::longest_idle, Channel::chat));
@@ -168,6 +189,7 @@ World random_world(std::mt19937_64& rng) {
     q.channel = coin(rng) == 0 ? Channel::chat : Channel::voice;
     q.weight_ms = coin(rng) * 5'000;
     q.widen_after_ms = 10'000 + coin(rng) * 10'000;
+    q.max_wait_ms = coin(rng) == 0 ? 40'000 + coin(rng) * 20'000 : 0;
     w.queues.push_back(q);
   }
   for (int i = 0; i < 30; ++i) {
@@ -235,6 +257,9 @@ TEST(RouterRandomized, AgreesWithTheFullScanOnEveryStep) {
       } else {
         fast.tick(now, a);
         slow.tick(now, b);
+        auto gone = fast.take_expired();
+        ASSERT_EQ(gone, slow.take_expired()) << "seed " << seed << " step " << step;
+        for (TaskId t : gone) live.erase(std::find(live.begin(), live.end(), t));
       }
       ASSERT_EQ(a.size(), b.size()) << "seed " << seed << " step " << step;
       for (size_t k = 0; k < a.size(); ++k) {
