@@ -40,6 +40,7 @@ struct Transition {
 
 class AgentCore {
  public:
+  // Construct once the router has all its agents: agent ids are shared with it.
   AgentCore(Router& router, CoreConfig cfg = {}) : router_(router), cfg_(cfg), agents_(router.agents()) {}
 
   // Agent and supervisor commands.
