@@ -232,19 +232,30 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     net::post(srv_.workers, [self = this->shared_from_this(), kreq, breq] {
       std::shared_ptr<const Principal> who;
       std::string err;
+      int status = 401;
+      std::string code = "unauthenticated";
       try {
-        if (kreq->path != self->srv_.opt.ws_path) err = "no WebSocket endpoint at " + kreq->path;
-        else who = self->srv_.pipeline.authenticate(*kreq);
+        if (kreq->path != self->srv_.opt.ws_path) {
+          err = "no WebSocket endpoint at " + kreq->path;
+          status = 404;
+          code = "not_found";
+        } else {
+          who = self->srv_.pipeline.authenticate(*kreq);
+          if (who && who->must_change_password) {  // as for every other route but the password change
+            who = nullptr;
+            err = "change your password first";
+            status = 403;
+            code = "password_change_required";
+          }
+        }
       } catch (const std::exception& e) {
         err = e.what();
       }
-      net::post(self->stream_.get_executor(), [self, who, err, breq] {
+      net::post(self->stream_.get_executor(), [self, who, err, status, code, breq] {
         if (!who) {
           self->version_ = breq->version();
           self->keep_alive_ = false;
-          return self->reply_error(err.rfind("no WebSocket", 0) == 0 ? 404 : 401,
-                                   err.rfind("no WebSocket", 0) == 0 ? "not_found" : "unauthenticated",
-                                   err.empty() ? "sign in first" : err);
+          return self->reply_error(status, code, err.empty() ? "sign in first" : err);
         }
         std::make_shared<WsSession<Stream>>(std::move(self->stream_), self->srv_, who)->run(std::move(*breq));
       });

@@ -325,6 +325,12 @@ def test_staff_two_step_review_grant_and_scope(anon, admin):
     # Until he changes the reset password, the session can do nothing else.
     r = newbie.get("/api/v1/staff")
     assert r.status == 403 and r.error["code"] == "password_change_required"
+    host, port = newbie.base.replace("http://", "").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall((f"GET /api/v1/ws?access_token={newbie.token} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    assert b" 403 " in s.recv(4096).split(b"\r\n")[0]
+    s.close()
     assert newbie.post("/api/v1/auth/password", {"old_password": "Welcome#2026",
                                                  "new_password": "Mine#2026ok"}).status == 204
     mine = newbie.get("/api/v1/staff").json()
