@@ -4,34 +4,52 @@ namespace kefu::acd {
 
 const char* to_string(AgentState s) {
   switch (s) {
-    case AgentState::signed_out: return "signed_out";
-    case AgentState::not_ready: return "not_ready";
-    case AgentState::ready: return "ready";
-    case AgentState::reserved: return "reserved";
-    case AgentState::busy: return "busy";
-    case AgentState::wrap_up: return "wrap_up";
+    case AgentState::signed_out:
+      return "signed_out";
+    case AgentState::not_ready:
+      return "not_ready";
+    case AgentState::ready:
+      return "ready";
+    case AgentState::reserved:
+      return "reserved";
+    case AgentState::busy:
+      return "busy";
+    case AgentState::wrap_up:
+      return "wrap_up";
   }
   return "?";
 }
 
 const char* to_string(Status s) {
   switch (s) {
-    case Status::ok: return "ok";
-    case Status::not_signed_in: return "not_signed_in";
-    case Status::already_signed_in: return "already_signed_in";
-    case Status::in_call: return "in_call";
-    case Status::not_ringing: return "not_ringing";
-    case Status::not_talking: return "not_talking";
-    case Status::not_in_wrap_up: return "not_in_wrap_up";
-    case Status::unknown_task: return "unknown_task";
-    case Status::unknown_agent: return "unknown_agent";
-    case Status::rejected_by_queue: return "rejected_by_queue";
+    case Status::ok:
+      return "ok";
+    case Status::not_signed_in:
+      return "not_signed_in";
+    case Status::already_signed_in:
+      return "already_signed_in";
+    case Status::in_call:
+      return "in_call";
+    case Status::not_ringing:
+      return "not_ringing";
+    case Status::not_talking:
+      return "not_talking";
+    case Status::not_in_wrap_up:
+      return "not_in_wrap_up";
+    case Status::unknown_task:
+      return "unknown_task";
+    case Status::unknown_agent:
+      return "unknown_agent";
+    case Status::rejected_by_queue:
+      return "rejected_by_queue";
   }
   return "?";
 }
 
 namespace {
-bool in_call(AgentState s) { return s == AgentState::reserved || s == AgentState::busy || s == AgentState::wrap_up; }
+bool in_call(AgentState s) {
+  return s == AgentState::reserved || s == AgentState::busy || s == AgentState::wrap_up;
+}
 }  // namespace
 
 void AgentCore::move(AgentId a, AgentState to, Millis now, const std::string& reason) {
@@ -110,16 +128,14 @@ Status AgentCore::sign_out(AgentId a, Millis now, const std::string& reason) {
     finish_task(a, now);
     return Status::ok;
   }
+  ag.after_call = AfterCall::ready;
   if (ag.state == AgentState::reserved) {  // the ringing task goes back to its queue
-    TaskId t = ag.task;
-    ag.task = 0;
-    tasks_[t].agent = -1;
-    router_.reject(t, now, out_);
-    apply(out_, now);
-    out_.clear();
+    ag.after_call = AfterCall::sign_out;
+    ag.after_reason = reason;
+    unanswered(a, now, AfterCall::sign_out);
+    return Status::ok;
   }
   router_.sign_in(a, false, now, out_);
-  ag.after_call = AfterCall::ready;
   move(a, AgentState::signed_out, now, reason);
   return Status::ok;
 }
@@ -131,6 +147,14 @@ Status AgentCore::answer(AgentId a, Millis now) {
   tasks_[ag.task].talking = true;
   ag.answered_at = now;
   move(a, AgentState::busy, now);
+  return Status::ok;
+}
+
+Status AgentCore::decline(AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state != AgentState::reserved) return Status::not_ringing;
+  unanswered(a, now, ag.after_call);
   return Status::ok;
 }
 
@@ -162,14 +186,21 @@ void AgentCore::finish_task(AgentId a, Millis now) {
   TaskId t = ag.task;
   bool answered = ag.state == AgentState::wrap_up || ag.state == AgentState::busy;
   ag.task = 0;
-  tasks_.erase(t);
   AfterCall next = ag.after_call;
   ag.after_call = AfterCall::ready;
   out_.clear();
-  if (next == AfterCall::ready) move(a, AgentState::ready, now);
-  else router_.set_ready(a, false, now, out_);  // before his capacity returns: no offer for him
-  if (answered) router_.finish(t, now, now - ag.answered_at, out_);
-  else router_.abandon(t, now, out_);
+  if (next == AfterCall::ready)
+    move(a, AgentState::ready, now);
+  else
+    router_.set_ready(a, false, now, out_);  // before his capacity returns: no offer for him
+  bool direct = tasks_[t].direct;
+  tasks_.erase(t);
+  if (direct)
+    router_.unclaim(a, Channel::voice, now, answered ? now - ag.answered_at : 0, out_);
+  else if (answered)
+    router_.finish(t, now, now - ag.answered_at, out_);
+  else
+    router_.abandon(t, now, out_);
   if (next == AfterCall::not_ready) move(a, AgentState::not_ready, now, ag.after_reason);
   if (next == AfterCall::sign_out) {
     router_.sign_in(a, false, now, out_);
@@ -199,10 +230,73 @@ Status AgentCore::caller_hung_up(TaskId t, Millis now) {
     return Status::ok;
   }
   switch (agents_[size_t(a)].state) {
-    case AgentState::reserved: finish_task(a, now); break;  // hung up while it rang
-    case AgentState::busy: end_call(a, now); break;
-    default: break;  // already in wrap-up: the agent had hung up first
+    case AgentState::reserved:
+      finish_task(a, now);
+      break;  // hung up while it rang
+    case AgentState::busy:
+      end_call(a, now);
+      break;
+    default:
+      break;  // already in wrap-up: the agent had hung up first
   }
+  return Status::ok;
+}
+
+// 未接听: a queued task goes back to the head of its queue, a direct one is reported; the agent
+// is not ready ("no_answer") unless he had asked to sign out.
+void AgentCore::unanswered(AgentId a, Millis now, AfterCall next) {
+  auto& ag = agents_[size_t(a)];
+  TaskId t = ag.task;
+  ag.task = 0;
+  ag.after_call = AfterCall::ready;
+  out_.clear();
+  auto& task = tasks_[t];
+  if (task.direct) {
+    tasks_.erase(t);
+    missed_.push_back(t);
+    router_.set_ready(a, false, now, out_);  // before the capacity returns: no offer for him
+    router_.unclaim(a, Channel::voice, now, 0, out_);
+  } else {
+    task.agent = -1;
+    router_.reject(t, now, out_);
+  }
+  if (next == AfterCall::sign_out) {
+    router_.sign_in(a, false, now, out_);
+    move(a, AgentState::signed_out, now, ag.after_reason);
+  } else {
+    move(a, AgentState::not_ready, now, "no_answer");
+  }
+  apply(out_, now);
+}
+
+Status AgentCore::offer_to(TaskId t, AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state == AgentState::signed_out) return Status::not_signed_in;
+  if (ag.state != AgentState::ready || !router_.available(a, Channel::voice))
+    return Status::in_call;
+  if (tasks_.count(t)) return Status::unknown_task;
+  router_.claim(a, Channel::voice);
+  tasks_[t] = Task{a, false, true};
+  out_.clear();
+  apply({Offer{t, a, -1}}, now);
+  return Status::ok;
+}
+
+Status AgentCore::outbound(TaskId t, AgentId a, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto& ag = agents_[size_t(a)];
+  if (ag.state == AgentState::signed_out) return Status::not_signed_in;
+  if (in_call(ag.state) || !router_.claim(a, Channel::voice)) return Status::in_call;
+  if (tasks_.count(t)) return Status::unknown_task;
+  if (ag.state == AgentState::not_ready) {
+    ag.after_call = AfterCall::not_ready;
+    ag.after_reason = ag.reason;
+  }
+  tasks_[t] = Task{a, true, true};
+  ag.task = t;
+  ag.answered_at = now;
+  move(a, AgentState::busy, now, "outbound");
   return Status::ok;
 }
 
@@ -218,21 +312,9 @@ void AgentCore::tick(Millis now) {
     auto a = AgentId(i);
     auto& ag = agents_[i];
     if (ag.state == AgentState::reserved && ag.deadline <= now) {
-      // 未接听: the task goes back to the head of its queue; the agent is not ready.
-      TaskId t = ag.task;
-      ag.task = 0;
-      tasks_[t].agent = -1;
       AfterCall next = ag.after_call;
       ag.after_call = AfterCall::ready;
-      out_.clear();
-      router_.reject(t, now, out_);
-      if (next == AfterCall::sign_out) {
-        router_.sign_in(a, false, now, out_);
-        move(a, AgentState::signed_out, now, ag.after_reason);
-      } else {
-        move(a, AgentState::not_ready, now, "no_answer");
-      }
-      apply(out_, now);
+      unanswered(a, now, next);
     } else if (ag.state == AgentState::wrap_up && ag.deadline <= now) {
       finish_task(a, now);
     }

@@ -20,8 +20,18 @@ enum class AgentState : uint8_t { signed_out, not_ready, ready, reserved, busy, 
 const char* to_string(AgentState s);
 
 // Every command answers with one of these; anything but ok changed nothing.
-enum class Status : uint8_t { ok, not_signed_in, already_signed_in, in_call, not_ringing, not_talking,
-                              not_in_wrap_up, unknown_task, unknown_agent, rejected_by_queue };
+enum class Status : uint8_t {
+  ok,
+  not_signed_in,
+  already_signed_in,
+  in_call,
+  not_ringing,
+  not_talking,
+  not_in_wrap_up,
+  unknown_task,
+  unknown_agent,
+  rejected_by_queue
+};
 const char* to_string(Status s);
 
 struct CoreConfig {
@@ -41,7 +51,8 @@ struct Transition {
 class AgentCore {
  public:
   // Construct once the router has all its agents: agent ids are shared with it.
-  AgentCore(Router& router, CoreConfig cfg = {}) : router_(router), cfg_(cfg), agents_(router.agents()) {}
+  AgentCore(Router& router, CoreConfig cfg = {})
+      : router_(router), cfg_(cfg), agents_(router.agents()) {}
 
   // Agent and supervisor commands.
   Status sign_in(AgentId a, Millis now);
@@ -49,22 +60,35 @@ class AgentCore {
   Status ready(AgentId a, Millis now);
   Status not_ready(AgentId a, const std::string& reason, Millis now);
   Status answer(AgentId a, Millis now);
-  Status hang_up(AgentId a, Millis now);         // the agent ends the call
+  // The offer could not ring (the phone is unreachable or refused): as an unanswered offer.
+  Status decline(AgentId a, Millis now);
+  Status hang_up(AgentId a, Millis now);  // the agent ends the call
   Status end_wrap_up(AgentId a, Millis now);
+  // A task for this agent alone, outside any queue (a transfer or consultation to a named
+  // agent): he must be ready. If he does not answer it is reported by take_missed(), not
+  // requeued — the caller decides where it goes.
+  Status offer_to(TaskId t, AgentId a, Millis now);
+  // The agent places a call (外呼): from ready or not ready, straight to busy; after the call
+  // and wrap-up he returns to the state he dialled from.
+  Status outbound(TaskId t, AgentId a, Millis now);
 
   // Calls. A task that cannot be queued is reported back (the caller routes it to a fallback).
   Status arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why = nullptr);
-  Status caller_hung_up(TaskId t, Millis now);   // at any moment: waiting, ringing or talking
+  Status caller_hung_up(TaskId t, Millis now);  // at any moment: waiting, ringing or talking
 
   void tick(Millis now);
   // Callers whose queue's maximum wait ran out (they are no longer in the core): the switch
   // sends them to the fallback.
   std::vector<TaskId> take_expired() { return std::move(expired_); }
+  // Direct offers (offer_to) that ended unanswered: ring timeout or the agent signed out.
+  std::vector<TaskId> take_missed() { return std::move(missed_); }
 
   AgentState state(AgentId a) const { return agents_[size_t(a)].state; }
   TaskId task_of(AgentId a) const { return agents_[size_t(a)].task; }
   const std::string& reason(AgentId a) const { return agents_[size_t(a)].reason; }
-  bool pending_not_ready(AgentId a) const { return agents_[size_t(a)].after_call != AfterCall::ready; }
+  bool pending_not_ready(AgentId a) const {
+    return agents_[size_t(a)].after_call != AfterCall::ready;
+  }
   size_t tasks() const { return tasks_.size(); }
   std::vector<Transition> take_history() { return std::move(history_); }
 
@@ -82,12 +106,16 @@ class AgentCore {
   struct Task {
     AgentId agent = -1;  // -1 while waiting
     bool talking = false;
+    bool direct = false;  // outside any queue: capacity claimed from the router
   };
 
   void move(AgentId a, AgentState to, Millis now, const std::string& reason = {});
   void apply(const std::vector<Offer>& offers, Millis now);
-  void end_call(AgentId a, Millis now);     // busy → wrap_up
-  void finish_task(AgentId a, Millis now);  // wrap_up over: capacity back, then the after-call state
+  void end_call(AgentId a, Millis now);  // busy → wrap_up
+  void unanswered(AgentId a, Millis now,
+                  AfterCall next);  // reserved, no answer: the task is taken back
+  void finish_task(AgentId a,
+                   Millis now);  // wrap_up over: capacity back, then the after-call state
   bool valid(AgentId a) const { return a >= 0 && size_t(a) < agents_.size(); }
 
   Router& router_;
@@ -96,6 +124,7 @@ class AgentCore {
   std::unordered_map<TaskId, Task> tasks_;
   std::vector<Transition> history_;
   std::vector<TaskId> expired_;
+  std::vector<TaskId> missed_;
   std::vector<Offer> out_;
 };
 

@@ -7,8 +7,8 @@ namespace kefu::acd {
 // Strategy::random: a hash of the seed, the agent and how often he has become ready and taken
 // tasks — a fresh rank each time, reproducible without a shared generator.
 uint64_t random_rank(uint64_t seed, AgentId a, int64_t ready_epoch, int64_t calls) {
-  uint64_t x = seed ^ (uint64_t(uint32_t(a)) * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(ready_epoch) << 32) ^
-               (uint64_t(calls) * 0xbf58476d1ce4e5b9ULL);
+  uint64_t x = seed ^ (uint64_t(uint32_t(a)) * 0x9e3779b97f4a7c15ULL) ^
+               (uint64_t(ready_epoch) << 32) ^ (uint64_t(calls) * 0xbf58476d1ce4e5b9ULL);
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
   x ^= x >> 27;
@@ -105,16 +105,19 @@ void Router::refresh_agent(AgentId id, Channel c) {
   auto& a = agents_[size_t(id)];
   uint32_t stamp = a.stamp[size_t(c)] = next_stamp_++;
   if (!available(a, c)) return;
-  auto less = [](const AgentEntry& x, const AgentEntry& y) { return x.key != y.key ? x.key < y.key : x.agent < y.agent; };
+  auto less = [](const AgentEntry& x, const AgentEntry& y) {
+    return x.key != y.key ? x.key < y.key : x.agent < y.agent;
+  };
   for (QueueId q : a.queues) {
     const auto& qs = queues_[size_t(q)];
     if (qs.spec.channel != c) continue;
     auto& h = agent_heap(q, a.spec.level);
-    heap_push(h, AgentEntry{strategy_key(qs.spec.strategy, a.stats, a.spec, id, cfg_), id, stamp}, less);
+    heap_push(h, AgentEntry{strategy_key(qs.spec.strategy, a.stats, a.spec, id, cfg_), id, stamp},
+              less);
     heap_compact(h, heap_members_[size_t(q) * size_t(cfg_.levels) + size_t(a.spec.level - 1)], less,
                  [&, c](const AgentEntry& e) {
-      return agents_[size_t(e.agent)].stamp[size_t(c)] == e.stamp;
-    });
+                   return agents_[size_t(e.agent)].stamp[size_t(c)] == e.stamp;
+                 });
   }
 }
 
@@ -134,7 +137,9 @@ bool Router::widened(const TaskState& t, Millis now) const {
 void Router::push_task(uint32_t slot) {
   auto& t = tasks_[slot];
   t.phase = TaskPhase::waiting;
-  auto less = [](const TaskEntry& x, const TaskEntry& y) { return x.vtime != y.vtime ? x.vtime < y.vtime : x.id < y.id; };
+  auto less = [](const TaskEntry& x, const TaskEntry& y) {
+    return x.vtime != y.vtime ? x.vtime < y.vtime : x.id < y.id;
+  };
   auto& q = queues_[size_t(t.queue)];
   auto& h = task_heap(t.queue, t.tier);
   heap_push(h, TaskEntry{t.vtime, t.id, slot, t.stamp}, less);
@@ -144,9 +149,13 @@ void Router::push_task(uint32_t slot) {
   ++q.waiting;
   ++waiting_total_;
   if (cfg_.min_level[size_t(t.tier)] > 1)
-    heap_push(timers_, Timer{t.enqueued_at + q.spec.widen_after_ms, t.id, TimerKind::widen, slot, t.stamp}, timer_less);
+    heap_push(timers_,
+              Timer{t.enqueued_at + q.spec.widen_after_ms, t.id, TimerKind::widen, slot, t.stamp},
+              timer_less);
   if (q.spec.max_wait_ms > 0)
-    heap_push(timers_, Timer{t.enqueued_at + q.spec.max_wait_ms, t.id, TimerKind::expire, slot, t.stamp}, timer_less);
+    heap_push(timers_,
+              Timer{t.enqueued_at + q.spec.max_wait_ms, t.id, TimerKind::expire, slot, t.stamp},
+              timer_less);
 }
 
 // The best available agent for one task: the smallest strategy key among the heap tops of the
@@ -157,8 +166,12 @@ bool Router::try_assign_task(uint32_t slot, Millis now, std::vector<Offer>& out)
   const auto c = q.spec.channel;
   const bool wide = widened(t, now);
   const int need = cfg_.min_level[size_t(t.tier)];
-  auto less = [](const AgentEntry& x, const AgentEntry& y) { return x.key != y.key ? x.key < y.key : x.agent < y.agent; };
-  auto valid = [&](const AgentEntry& e) { return agents_[size_t(e.agent)].stamp[size_t(c)] == e.stamp; };
+  auto less = [](const AgentEntry& x, const AgentEntry& y) {
+    return x.key != y.key ? x.key < y.key : x.agent < y.agent;
+  };
+  auto valid = [&](const AgentEntry& e) {
+    return agents_[size_t(e.agent)].stamp[size_t(c)] == e.stamp;
+  };
   const AgentEntry* best = nullptr;
   for (int lvl = wide ? 1 : std::max(1, need); lvl <= cfg_.levels; ++lvl) {
     auto& h = agent_heap(t.queue, lvl);
@@ -174,7 +187,9 @@ bool Router::try_assign_task(uint32_t slot, Millis now, std::vector<Offer>& out)
 // The best waiting task for one agent on one channel, repeated while he has capacity: the
 // smallest virtual arrival time among the heap tops of his queues' tiers that he may take now.
 void Router::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Offer>& out) {
-  auto less = [](const TaskEntry& x, const TaskEntry& y) { return x.vtime != y.vtime ? x.vtime < y.vtime : x.id < y.id; };
+  auto less = [](const TaskEntry& x, const TaskEntry& y) {
+    return x.vtime != y.vtime ? x.vtime < y.vtime : x.id < y.id;
+  };
   auto valid = [this](const TaskEntry& e) {
     return tasks_[e.slot].stamp == e.stamp && tasks_[e.slot].phase == TaskPhase::waiting;
   };
@@ -191,7 +206,8 @@ void Router::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Off
         heap_clean(h, less, valid);
         if (h.empty() || (best && !less(h.front(), *best))) continue;
         // Within a tier the heap is in arrival order, so the top is widened if any entry is.
-        if (level >= cfg_.min_level[tier] || widened(tasks_[h.front().slot], now)) best = &h.front();
+        if (level >= cfg_.min_level[tier] || widened(tasks_[h.front().slot], now))
+          best = &h.front();
       }
     }
     if (!best) return;
@@ -217,8 +233,10 @@ void Router::offer(uint32_t slot, AgentId id, std::vector<Offer>& out) {
   out.push_back({t.id, id, t.queue});
 }
 
-EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std::vector<Offer>& out) {
-  if (qid < 0 || size_t(qid) >= queues_.size() || tier < 0 || size_t(tier) >= tiers_) return EnqueueResult::bad_queue;
+EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now,
+                              std::vector<Offer>& out) {
+  if (qid < 0 || size_t(qid) >= queues_.size() || tier < 0 || size_t(tier) >= tiers_)
+    return EnqueueResult::bad_queue;
   if (slot_of_.count(id)) return EnqueueResult::duplicate;
   auto& q = queues_[size_t(qid)];
   if (q.signed_in == 0) return EnqueueResult::no_agents;
@@ -233,7 +251,13 @@ EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std:
   }
   slot_of_.emplace(id, slot);
   auto& t = tasks_[slot];
-  t = TaskState{id, qid, tier, now, now - cfg_.tier_bonus_ms[size_t(tier)] - q.spec.weight_ms, -1, next_stamp_++,
+  t = TaskState{id,
+                qid,
+                tier,
+                now,
+                now - cfg_.tier_bonus_ms[size_t(tier)] - q.spec.weight_ms,
+                -1,
+                next_stamp_++,
                 TaskPhase::free};
   if (try_assign_task(slot, now, out)) return EnqueueResult::offered;
   push_task(slot);
@@ -248,6 +272,11 @@ void Router::release(uint32_t slot, Millis now, Millis handled_ms, std::vector<O
   t.phase = TaskPhase::free;
   t.stamp = next_stamp_++;
   free_slots_.push_back(slot);
+  free_capacity(id, c, now, handled_ms, out);
+}
+
+void Router::free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms,
+                           std::vector<Offer>& out) {
   auto& a = agents_[size_t(id)];
   --a.load[size_t(c)];
   a.stats.talk_today += handled_ms;
@@ -258,6 +287,21 @@ void Router::release(uint32_t slot, Millis now, Millis handled_ms, std::vector<O
   int64_t offers = a.stats.calls_today;
   try_assign_agent(id, c, now, out);
   if (agents_[size_t(id)].stats.calls_today == offers) refresh_agent_all(id);
+}
+
+bool Router::claim(AgentId id, Channel c) {
+  auto& a = agents_[size_t(id)];
+  if (!a.signed_in || a.load[size_t(c)] >= a.spec.capacity[size_t(c)]) return false;
+  ++a.load[size_t(c)];
+  ++a.stats.calls_today;
+  a.stats.last_offer = ++offer_seq_;
+  refresh_agent_all(id);
+  return true;
+}
+
+void Router::unclaim(AgentId id, Channel c, Millis now, Millis handled_ms,
+                     std::vector<Offer>& out) {
+  free_capacity(id, c, now, handled_ms, out);
 }
 
 bool Router::finish(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
@@ -314,8 +358,10 @@ void Router::sign_in(AgentId id, bool on, Millis now, std::vector<Offer>& out) {
   if (!on) set_ready(id, false, now, out);
   a.signed_in = on;
   for (QueueId q : a.queues) {
-    if (on) ++queues_[size_t(q)].signed_in;
-    else --queues_[size_t(q)].signed_in;
+    if (on)
+      ++queues_[size_t(q)].signed_in;
+    else
+      --queues_[size_t(q)].signed_in;
   }
 }
 

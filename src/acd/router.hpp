@@ -41,6 +41,11 @@ class Router {
   bool reject(TaskId t, Millis now, std::vector<Offer>& out);
   // Handling ended (after wrap-up): the agent's capacity returns.
   bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
+  // Capacity taken outside any queue (a transfer to a named agent, an outbound call): the agent
+  // must be available on the channel; unclaim() gives it back like finish().
+  bool claim(AgentId a, Channel c);
+  void unclaim(AgentId a, Channel c, Millis now, Millis handled_ms, std::vector<Offer>& out);
+  bool available(AgentId a, Channel c) const { return available(agents_[size_t(a)], c); }
   // Time passes: tasks whose level restriction widened may now be matched, and tasks that
   // waited their queue's max_wait_ms leave it (see take_expired).
   void tick(Millis now, std::vector<Offer>& out);
@@ -57,10 +62,25 @@ class Router {
   const std::vector<QueueId>& queues_of(AgentId a) const { return agents_[size_t(a)].queues; }
 
  private:
-  struct AgentEntry { int64_t key; AgentId agent; uint32_t stamp; };
-  struct TaskEntry { Millis vtime; TaskId id; uint32_t slot; uint32_t stamp; };
+  struct AgentEntry {
+    int64_t key;
+    AgentId agent;
+    uint32_t stamp;
+  };
+  struct TaskEntry {
+    Millis vtime;
+    TaskId id;
+    uint32_t slot;
+    uint32_t stamp;
+  };
   enum class TimerKind : uint8_t { widen = 0, expire = 1 };
-  struct Timer { Millis at; TaskId id; TimerKind kind; uint32_t slot; uint32_t stamp; };
+  struct Timer {
+    Millis at;
+    TaskId id;
+    TimerKind kind;
+    uint32_t slot;
+    uint32_t stamp;
+  };
 
   struct AgentState {
     AgentSpec spec;
@@ -99,6 +119,7 @@ class Router {
   void try_assign_agent(AgentId a, Channel c, Millis now, std::vector<Offer>& out);
   void offer(uint32_t slot, AgentId a, std::vector<Offer>& out);
   void release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out);
+  void free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void drop_waiting(uint32_t slot);
   std::vector<AgentEntry>& agent_heap(QueueId q, int level) {
     return agent_heaps_[size_t(q) * size_t(cfg_.levels) + size_t(level - 1)];

@@ -1,0 +1,1126 @@
+#include "cti/call_center.hpp"
+
+#include <algorithm>
+
+namespace kefu::cti {
+
+using acd::AgentState;
+using acd::Status;
+
+const char* to_string(Party p) {
+  switch (p) {
+    case Party::customer:
+      return "customer";
+    case Party::agent:
+      return "agent";
+    case Party::consult:
+      return "consult";
+    case Party::supervisor:
+      return "supervisor";
+    case Party::external:
+      return "external";
+  }
+  return "?";
+}
+const char* to_string(LegState s) {
+  switch (s) {
+    case LegState::dialing:
+      return "dialing";
+    case LegState::alerting:
+      return "alerting";
+    case LegState::up:
+      return "up";
+    case LegState::held:
+      return "held";
+    case LegState::gone:
+      return "gone";
+  }
+  return "?";
+}
+const char* to_string(MixMode m) {
+  switch (m) {
+    case MixMode::talk:
+      return "talk";
+    case MixMode::listen:
+      return "listen";
+    case MixMode::whisper:
+      return "whisper";
+    case MixMode::muted:
+      return "muted";
+  }
+  return "?";
+}
+bool parse_mix_mode(const std::string& s, MixMode& out) {
+  for (auto m : {MixMode::talk, MixMode::listen, MixMode::whisper, MixMode::muted})
+    if (s == to_string(m)) return out = m, true;
+  if (s == "barge") return out = MixMode::talk, true;
+  return false;
+}
+const char* to_string(SwitchEvent::Kind k) {
+  using K = SwitchEvent::Kind;
+  switch (k) {
+    case K::incoming:
+      return "incoming";
+    case K::alerting:
+      return "alerting";
+    case K::answered:
+      return "answered";
+    case K::hung_up:
+      return "hung_up";
+    case K::failed:
+      return "failed";
+    case K::digits:
+      return "digits";
+  }
+  return "?";
+}
+
+struct CallCenter::Leg {
+  LegId id;
+  CallId call;
+  Party party;
+  AgentId agent = -1;
+  int64_t staff = 0;  // a supervisor's leg
+  std::string to;
+  LegState state = LegState::dialing;
+  MixMode mode = MixMode::talk;
+  bool took_over = false, take_over_pending = false;
+  acd::TaskId task = 0;
+  Millis created = 0;
+  int seg = -1;
+};
+
+struct CallCenter::Call {
+  CallId id;
+  bool inbound = true;
+  std::string ani, dnis;
+  int tier = 0;
+  LegId customer = 0;
+  QueueId queue = -1;          // the queue the call came through last
+  acd::TaskId queue_task = 0;  // waiting in a queue, or offered and ringing
+  Millis queued_at = 0;
+  int queue_seg = -1;
+  AgentId owner = -1;  // the agent handling the customer
+  LegId consult = 0;   // 咨询: the party the owner is consulting, customer on hold
+  acd::TaskId consult_task = 0;
+  bool answered = false;  // an agent (or outside party) talked with the customer
+  bool voicemail = false;
+  Millis voicemail_until = 0;
+  int overflow_hops = 0;
+  std::vector<LegId> legs;
+  std::map<int, Segment> open;
+  int seq = 0;
+  Millis started = 0;
+  std::string recording;
+};
+
+namespace {
+bool valid_number(const std::string& n) {
+  if (n.size() < 3 || n.size() > 20) return false;
+  return std::all_of(n.begin(), n.end(),
+                     [](char ch) { return (ch >= '0' && ch <= '9') || ch == '+'; });
+}
+std::string map_status(Status s) {
+  return s == Status::ok ? "" : acd::to_string(s);
+}
+}  // namespace
+
+CallCenter::CallCenter(CenterConfig cfg, std::vector<QueueDef> queues, std::vector<AgentDef> agents,
+                       Switch& sw, IdSource& ids)
+    : cfg_(std::move(cfg)),
+      queue_defs_(std::move(queues)),
+      agent_defs_(std::move(agents)),
+      sw_(sw),
+      ids_(ids) {
+  router_ = std::make_unique<acd::Router>(cfg_.router);
+  for (auto& q : queue_defs_) {
+    QueueId id = router_->add_queue(q.spec, q.max_length);
+    queue_by_code_[q.code] = id;
+    for (auto& n : q.access_numbers) queue_by_number_[n] = id;
+  }
+  for (auto& a : agent_defs_) agent_by_user_[a.username] = router_->add_agent(a.spec);
+  core_ = std::make_unique<acd::AgentCore>(*router_, cfg_.core);
+  agent_leg_.assign(agent_defs_.size(), 0);
+  agent_call_.assign(agent_defs_.size(), 0);
+  agent_since_.assign(agent_defs_.size(), 0);
+}
+
+CallCenter::~CallCenter() = default;
+
+std::optional<AgentId> CallCenter::agent_by_username(const std::string& u) const {
+  auto it = agent_by_user_.find(u);
+  if (it == agent_by_user_.end()) return std::nullopt;
+  return it->second;
+}
+std::optional<AgentId> CallCenter::agent_by_staff(int64_t staff_id) const {
+  for (size_t i = 0; i < agent_defs_.size(); ++i)
+    if (agent_defs_[i].staff_id == staff_id) return AgentId(i);
+  return std::nullopt;
+}
+std::optional<QueueId> CallCenter::queue_by_code(const std::string& code) const {
+  auto it = queue_by_code_.find(code);
+  if (it == queue_by_code_.end()) return std::nullopt;
+  return it->second;
+}
+
+CallCenter::Leg* CallCenter::leg(LegId id) {
+  auto it = legs_.find(id);
+  return it == legs_.end() ? nullptr : it->second.get();
+}
+
+CallCenter::Call* CallCenter::call_of(AgentId a) {
+  if (a < 0 || size_t(a) >= agent_leg_.size()) return nullptr;
+  Leg* l = leg(agent_leg_[size_t(a)]);
+  if (!l) return nullptr;
+  auto it = calls_.find(l->call);
+  return it == calls_.end() ? nullptr : it->second.get();
+}
+
+LegId CallCenter::new_leg(Call& c, Party p, AgentId a, const std::string& to, bool auto_answer,
+                          Millis now) {
+  LegId id = ids_.take();
+  auto l = std::make_unique<Leg>();
+  l->id = id;
+  l->call = c.id;
+  l->party = p;
+  l->agent = a;
+  l->to = to;
+  l->created = now;
+  legs_[id] = std::move(l);
+  c.legs.push_back(id);
+  sw_.originate(id, to, p == Party::customer || p == Party::external ? cfg_.caller_id : c.ani,
+                auto_answer);
+  return id;
+}
+
+void CallCenter::emit_event(const Call& c, LegId l, const char* type, AgentId a,
+                            const std::string& detail, Millis now) {
+  facts_.push_back(CallEvent{c.id, l, type, a, c.queue, detail, now});
+}
+
+int CallCenter::open_segment(Call& c, const char* kind, QueueId q, AgentId a, Millis now,
+                             const std::string& party, int64_t staff) {
+  int seq = ++c.seq;
+  c.open[seq] = Segment{seq, kind, q, a, staff, party, now, 0, ""};
+  return seq;
+}
+
+void CallCenter::close_segment(Call& c, int seq, const std::string& result, Millis now) {
+  auto it = c.open.find(seq);
+  if (it == c.open.end()) return;
+  it->second.ended = now;
+  it->second.result = result;
+  facts_.push_back(SegmentClosed{c.id, std::move(it->second)});
+  c.open.erase(it);
+}
+
+// ---- the switch's events ----
+
+void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
+  using K = SwitchEvent::Kind;
+  if (ev.kind == K::incoming) {
+    auto c = std::make_unique<Call>();
+    c->id = ids_.take();
+    c->ani = ev.from;
+    c->dnis = ev.to;
+    c->started = now;
+    c->tier = std::clamp(ev.tier, 0, int(cfg_.router.min_level.size()) - 1);
+    c->customer = ev.leg;
+    auto l = std::make_unique<Leg>();
+    l->id = ev.leg;
+    l->call = c->id;
+    l->party = Party::customer;
+    l->to = ev.from;
+    l->state = LegState::alerting;
+    l->created = now;
+    legs_[ev.leg] = std::move(l);
+    c->legs.push_back(ev.leg);
+    Call& call = *c;
+    calls_[c->id] = std::move(c);
+    facts_.push_back(CallOpened{call.id, "inbound", call.ani, call.dnis, call.tier, now});
+    emit_event(call, ev.leg, "offered", -1, call.dnis, now);
+    auto q = queue_by_number_.find(ev.to);
+    if (q == queue_by_number_.end()) {
+      emit_event(call, ev.leg, "failed", -1, "no_route", now);
+      clear(call, "no_route", now);
+    } else {
+      call.queue = q->second;
+      sw_.answer(ev.leg);
+    }
+    return drain(now);
+  }
+  Leg* l = leg(ev.leg);
+  if (!l) {  // a leg the core already gave up on (answered too late, or never ours)
+    if (ev.kind == K::answered || ev.kind == K::alerting) sw_.hang_up(ev.leg, "too_late");
+    return;
+  }
+  switch (ev.kind) {
+    case K::alerting:
+      if (l->state == LegState::dialing) {
+        l->state = LegState::alerting;
+        emit_event(*calls_.at(l->call), l->id, "alerting", l->agent, to_string(l->party), now);
+      }
+      break;
+    case K::answered:
+      if (l->state == LegState::dialing || l->state == LegState::alerting) on_answered(*l, now);
+      break;
+    case K::hung_up:
+      on_leg_gone(*l, ev.cause.empty() ? "normal" : ev.cause, false, now);
+      break;
+    case K::failed:
+      on_leg_gone(*l, ev.cause.empty() ? "failed" : ev.cause, true, now);
+      break;
+    case K::digits:
+    case K::incoming:
+      break;
+  }
+  drain(now);
+}
+
+void CallCenter::connect(Call& c, Leg& l, Millis now) {
+  LegId whisper_to = 0;
+  if (l.party == Party::supervisor && l.mode == MixMode::whisper && c.owner >= 0)
+    whisper_to = agent_leg_[size_t(c.owner)];
+  sw_.join(c.id, l.id, l.mode, whisper_to);
+  if (c.recording.empty() && l.party != Party::supervisor) {
+    c.recording = "calls/" + std::to_string(c.id) + ".wav";
+    sw_.record_start(c.id, c.recording);
+  }
+  (void)now;
+}
+
+// The party a blind transfer or a queue was looking for answered: the customer joins the mix.
+void CallCenter::take_off_hold(Call& c, Millis now) {
+  Leg* cl = leg(c.customer);
+  if (!cl || (cl->state != LegState::up && cl->state != LegState::held)) return;
+  cl->state = LegState::up;
+  connect(c, *cl, now);
+}
+
+void CallCenter::on_answered(Leg& l, Millis now) {
+  Call& c = *calls_.at(l.call);
+  l.state = LegState::up;
+  switch (l.party) {
+    case Party::customer:
+      if (c.inbound) {
+        if (c.queue >= 0 && !c.queue_task) enqueue(c, c.queue, now, "inbound");
+        return;
+      }
+      // An outbound call: the customer picked up; the agent is already on his phone.
+      c.answered = true;
+      if (c.owner >= 0) {
+        if (Leg* al = leg(agent_leg_[size_t(c.owner)])) {
+          al->seg = open_segment(c, "talk", -1, c.owner, now, c.dnis);
+          connect(c, *al, now);
+        }
+      }
+      connect(c, l, now);
+      emit_event(c, l.id, "established", c.owner, "", now);
+      return;
+    case Party::agent:
+    case Party::consult: {
+      AgentId a = l.agent;
+      if (a >= 0 && core_->state(a) == AgentState::busy && !c.inbound && c.customer == 0 &&
+          l.party == Party::agent) {
+        // Click-to-dial: the agent's phone is up, now ring the customer.
+        c.customer = new_leg(c, Party::customer, -1, c.dnis, false, now);
+        return;
+      }
+      if (a >= 0 && (core_->state(a) != AgentState::reserved || core_->task_of(a) != l.task)) {
+        drop_leg(l, "too_late");
+        return;
+      }
+      if (a >= 0) core_->answer(a, now);
+      close_segment(c, l.seg, "answered", now);
+      if (l.party == Party::agent) {
+        if (c.queue_task == l.task) {
+          c.queue_task = 0;
+          if (c.queue_seg >= 0) {
+            facts_.push_back(QueueLog{c.id, c.queue, "connect", a, now - c.queued_at, now});
+            close_segment(c, c.queue_seg, "answered", now);
+            c.queue_seg = -1;
+            c.queue_seg = -1;
+          }
+        }
+        c.owner = a;
+        c.answered = true;
+        l.seg = open_segment(c, "talk", c.queue, a, now);
+        connect(c, l, now);
+        take_off_hold(c, now);
+        emit_event(c, l.id, "established", a, "", now);
+      } else {  // a consulted agent: talks with the owner while the customer waits on hold
+        l.seg = open_segment(c, "consult", -1, a, now, l.to);
+        connect(c, l, now);
+        emit_event(c, l.id, "established", a, "consult", now);
+      }
+      return;
+    }
+    case Party::external:
+      close_segment(c, l.seg, "answered", now);
+      l.seg = open_segment(c, "external", -1, -1, now, l.to);
+      connect(c, l, now);
+      take_off_hold(c, now);
+      c.answered = true;
+      emit_event(c, l.id, "established", -1, l.to, now);
+      return;
+    case Party::supervisor:
+      l.seg = open_segment(c, "monitor", -1, -1, now, to_string(l.mode), l.staff);
+      connect(c, l, now);
+      emit_event(c, l.id, "monitored", c.owner, to_string(l.mode), now);
+      if (l.take_over_pending) take_over(Supervisor{l.staff, "", l.to}, c.owner, now);
+      return;
+  }
+}
+
+void CallCenter::on_leg_gone(Leg& l, const std::string& cause, bool failed, Millis now) {
+  Call& c = *calls_.at(l.call);
+  bool was_up = l.state == LegState::up || l.state == LegState::held;
+  l.state = LegState::gone;
+  switch (l.party) {
+    case Party::customer: {
+      std::string disp = c.voicemail  ? "voicemail"
+                         : c.answered ? "completed"
+                         : c.inbound  ? "abandoned"
+                         : failed     ? "failed:" + cause
+                                      : "no_answer";
+      return clear(c, disp, now);
+    }
+    case Party::agent:
+    case Party::consult:
+      if (l.agent >= 0 && core_->state(l.agent) == AgentState::reserved &&
+          core_->task_of(l.agent) == l.task) {
+        core_->decline(l.agent, now);  // the drain hangs nothing up twice: the leg is gone
+        return;
+      }
+      if (l.party == Party::consult && c.consult == l.id) {
+        close_segment(c, l.seg, was_up ? "completed" : cause, now);
+        if (l.agent >= 0 && core_->state(l.agent) == AgentState::busy) core_->hang_up(l.agent, now);
+        if (l.agent >= 0) agent_leg_[size_t(l.agent)] = 0;
+        c.consult = 0;
+        c.consult_task = 0;
+        emit_event(c, l.id, was_up ? "cleared" : "failed", l.agent, "consult:" + cause, now);
+        drop_leg(l, cause);
+        return;
+      }
+      return agent_leaves(c, l, cause, now);
+    case Party::external:
+      close_segment(c, l.seg, was_up ? "completed" : cause, now);
+      emit_event(c, l.id, was_up ? "cleared" : "failed", -1, l.to + ":" + cause, now);
+      if (c.consult == l.id) {
+        c.consult = 0;
+        drop_leg(l, cause);
+        return;
+      }
+      drop_leg(l, cause);
+      if (!was_up && c.owner < 0 && !c.queue_task) {  // a blind transfer or fallback that failed
+        if (c.queue >= 0 && c.overflow_hops++ < 3) {
+          enqueue(c, c.queue, now, "transfer_failed");
+          return;
+        }
+        return clear(c, "transfer_failed", now);
+      }
+      return settle(c, now);
+    case Party::supervisor: {
+      bool owner = l.took_over;
+      close_segment(c, l.seg, cause, now);
+      if (monitor_leg_.count(l.staff) && monitor_leg_[l.staff] == l.id) monitor_leg_.erase(l.staff);
+      drop_leg(l, cause);
+      if (owner) settle(c, now);
+      return;
+    }
+  }
+}
+
+// An agent leaves the call (hung up, transferred it, was taken over): his leg ends, he goes to
+// wrap-up, and the call continues with whoever is left.
+void CallCenter::agent_leaves(Call& c, Leg& l, const std::string& result, Millis now) {
+  AgentId a = l.agent;
+  close_segment(c, l.seg, result, now);
+  if (a >= 0 && core_->state(a) == AgentState::busy) core_->hang_up(a, now);
+  if (a >= 0 && agent_leg_[size_t(a)] == l.id) agent_leg_[size_t(a)] = 0;
+  bool was_owner = c.owner == a;
+  if (was_owner) c.owner = -1;
+  emit_event(c, l.id, "cleared", a, result, now);
+  drop_leg(l, result);
+  // The owner hung up during a consultation that was answered: the customer goes to the
+  // consulted party, as on any PBX.
+  if (was_owner && c.consult) {
+    Leg* k = leg(c.consult);
+    Leg* cl = leg(c.customer);
+    if (k && k->state == LegState::up && cl) {
+      k->party = k->agent >= 0 ? Party::agent : Party::external;
+      c.owner = k->agent;
+      c.consult = 0;
+      c.consult_task = 0;
+      cl->state = LegState::up;
+      connect(c, *cl, now);
+      emit_event(c, k->id, "transferred", k->agent, "consult", now);
+    }
+  }
+  settle(c, now);
+}
+
+bool CallCenter::talking_parties(const Call& c, LegId except) const {
+  for (LegId id : c.legs) {
+    if (id == except || id == c.customer) continue;
+    auto it = legs_.find(id);
+    if (it == legs_.end() || it->second->state == LegState::gone) continue;
+    const Leg& l = *it->second;
+    if (l.party == Party::supervisor && !l.took_over && !l.take_over_pending) continue;
+    return true;  // an agent, a consulted or outside party, or a supervisor who took over
+  }
+  return false;
+}
+
+void CallCenter::settle(Call& c, Millis now) {
+  Leg* cl = leg(c.customer);
+  if (!cl || cl->state == LegState::gone) {
+    return clear(c, c.answered ? "completed" : c.inbound ? "abandoned" : "no_answer", now);
+  }
+  if (c.queue_task || c.voicemail) return;
+  if (!talking_parties(c, 0))
+    return clear(c, c.answered ? "completed" : c.inbound ? "abandoned" : "no_answer", now);
+  if (c.owner < 0) {  // an agent still on the call (a conference) becomes its owner
+    for (LegId id : c.legs)
+      if (Leg* l = leg(id);
+          l && l->party == Party::agent && l->state == LegState::up && l->agent >= 0) {
+        c.owner = l->agent;
+        break;
+      }
+  }
+}
+
+void CallCenter::drop_leg(Leg& l, const std::string& cause) {
+  if (l.state != LegState::gone) {
+    l.state = LegState::gone;
+  }
+  sw_.hang_up(l.id, cause);
+  if (l.agent >= 0 && agent_leg_[size_t(l.agent)] == l.id) agent_leg_[size_t(l.agent)] = 0;
+  if (l.party == Party::supervisor && monitor_leg_.count(l.staff) && monitor_leg_[l.staff] == l.id)
+    monitor_leg_.erase(l.staff);
+  auto it = calls_.find(l.call);
+  if (it != calls_.end()) {
+    auto& v = it->second->legs;
+    v.erase(std::remove(v.begin(), v.end(), l.id), v.end());
+  }
+  legs_.erase(l.id);  // l is dangling from here
+}
+
+void CallCenter::end_task(acd::TaskId t, Millis now) {
+  if (!t) return;
+  core_->caller_hung_up(t, now);
+  tasks_.erase(t);
+}
+
+void CallCenter::clear(Call& c, const std::string& disposition, Millis now) {
+  if (c.queue_task) {
+    if (c.queue_seg >= 0) {
+      facts_.push_back(QueueLog{c.id, c.queue, "abandon", -1, now - c.queued_at, now});
+      close_segment(c, c.queue_seg, "abandoned", now);
+    }
+    end_task(c.queue_task, now);
+    c.queue_task = 0;
+  }
+  end_task(c.consult_task, now);
+  c.consult_task = 0;
+  for (LegId id : std::vector<LegId>(c.legs)) {
+    Leg* l = leg(id);
+    if (!l) continue;
+    if (l->task) end_task(l->task, now);  // an agent talking goes to wrap-up, one ringing is freed
+    close_segment(
+        c, l->seg,
+        l->state == LegState::up || l->state == LegState::held ? "completed" : "abandoned", now);
+    drop_leg(*l, disposition);
+  }
+  for (auto& [seq, seg] : std::map<int, Segment>(c.open)) close_segment(c, seq, disposition, now);
+  if (!c.recording.empty()) sw_.record_stop(c.id);
+  emit_event(c, 0, "cleared", c.owner, disposition, now);
+  facts_.push_back(CallClosed{c.id, disposition, c.recording, now});
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (it->second.call == c.id)
+      it = tasks_.erase(it);
+    else
+      ++it;
+  }
+  calls_.erase(c.id);  // c is dangling from here
+}
+
+// ---- queues ----
+
+bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
+  acd::TaskId t = ids_.take();
+  tasks_[t] = Task{c.id, q, false};
+  c.queue = q;
+  c.queue_task = t;
+  c.queued_at = now;
+  c.queue_seg = open_segment(c, "queue", q, -1, now);
+  facts_.push_back(QueueLog{c.id, q, "enter", -1, 0, now});
+  emit_event(c, c.customer, "queued", -1, why, now);
+  if (Leg* cl = leg(c.customer)) {
+    sw_.leave(c.id, cl->id);
+    sw_.play(cl->id, "queue_music");
+  }
+  acd::EnqueueResult r{};
+  if (core_->arrive(t, q, c.tier, now, &r) == Status::ok) return true;
+  tasks_.erase(t);
+  c.queue_task = 0;
+  std::string reason = r == acd::EnqueueResult::queue_full ? "queue_full" : "no_agents";
+  facts_.push_back(QueueLog{c.id, q, reason, -1, 0, now});
+  close_segment(c, c.queue_seg, reason, now);
+  c.queue_seg = -1;
+  return fallback(c, q, reason, now);
+}
+
+bool CallCenter::fallback(Call& c, QueueId q, const std::string& why, Millis now) {
+  const QueueDef& d = queue_defs_[size_t(q)];
+  emit_event(c, c.customer, "diverted", -1, why + ":" + d.fallback, now);
+  if (d.fallback == "queue") {
+    auto next = queue_by_code_.find(d.fallback_target);
+    if (next != queue_by_code_.end() && next->second != q && c.overflow_hops++ < 3)
+      return enqueue(c, next->second, now, "overflow");
+  } else if (d.fallback == "number" && valid_number(d.fallback_target)) {
+    LegId id = new_leg(c, Party::external, -1, d.fallback_target, false, now);
+    leg(id)->seg = open_segment(c, "ring", -1, -1, now, d.fallback_target);
+    return true;
+  } else if (d.fallback == "voicemail") {
+    Leg* cl = leg(c.customer);
+    if (cl) {
+      c.voicemail = true;
+      c.voicemail_until = now + cfg_.voicemail_max_ms;
+      c.recording = "voicemail/" + std::to_string(c.id) + ".wav";
+      sw_.play(cl->id, "voicemail_greeting");
+      sw_.record_start(c.id, c.recording);
+      open_segment(c, "voicemail", q, -1, now);
+      return true;
+    }
+  }
+  if (Leg* cl = leg(c.customer)) sw_.play(cl->id, "sorry_" + why);
+  clear(c, why, now);
+  return false;
+}
+
+// ---- consequences of the agent state machine ----
+
+void CallCenter::on_offer(AgentId a, acd::TaskId t, Millis now) {
+  auto it = tasks_.find(t);
+  if (it == tasks_.end() ||
+      !calls_.count(it->second.call)) {  // cannot happen; never leave him reserved
+    core_->caller_hung_up(t, now);
+    return;
+  }
+  Call& c = *calls_.at(it->second.call);
+  agent_call_[size_t(a)] = c.id;
+  LegId id = new_leg(c, it->second.consult ? Party::consult : Party::agent, a,
+                     agent_defs_[size_t(a)].extension, false, now);
+  Leg& l = *leg(id);
+  l.task = t;
+  l.seg = open_segment(c, "ring", it->second.queue, a, now);
+  agent_leg_[size_t(a)] = id;
+  if (it->second.consult) {
+    c.consult = id;
+    c.consult_task = t;
+  }
+}
+
+void CallCenter::drain(Millis now) {
+  for (int guard = 0; guard < 64; ++guard) {
+    auto history = core_->take_history();
+    auto expired = core_->take_expired();
+    auto missed = core_->take_missed();
+    if (history.empty() && expired.empty() && missed.empty()) return;
+    for (auto& tr : history) {
+      CallId call = agent_call_[size_t(tr.agent)];
+      if (tr.to == AgentState::reserved)
+        if (auto it = tasks_.find(tr.task); it != tasks_.end()) call = it->second.call;
+      if (tr.to == AgentState::signed_out || tr.to == AgentState::ready ||
+          tr.to == AgentState::not_ready)
+        call = 0;
+      agent_since_[size_t(tr.agent)] = tr.at;
+      facts_.push_back(AgentChange{tr.agent, acd::to_string(tr.from), acd::to_string(tr.to),
+                                   tr.reason, call, tr.at});
+      if (tr.to == AgentState::reserved) on_offer(tr.agent, tr.task, now);
+      if (tr.from == AgentState::reserved && tr.to != AgentState::busy) {
+        // The offer ended unanswered (timeout, declined, signed out) or was withdrawn.
+        if (Leg* l = leg(agent_leg_[size_t(tr.agent)]); l && l->state != LegState::up) {
+          Call& c = *calls_.at(l->call);
+          bool queued = c.queue_task == l->task && c.queue_seg >= 0;
+          close_segment(c, l->seg, "no_answer", now);
+          if (queued)
+            facts_.push_back(
+                QueueLog{c.id, c.queue, "ring_noanswer", tr.agent, now - c.queued_at, now});
+          emit_event(c, l->id, "diverted", tr.agent, tr.reason, now);
+          if (c.consult == l->id) c.consult = 0;
+          drop_leg(*l, "no_answer");
+        }
+      }
+    }
+    for (acd::TaskId t : expired) {  // 最长等待: the caller leaves the queue for its fallback
+      auto it = tasks_.find(t);
+      if (it == tasks_.end()) continue;
+      Task task = it->second;
+      tasks_.erase(it);
+      auto cit = calls_.find(task.call);
+      if (cit == calls_.end()) continue;
+      Call& c = *cit->second;
+      c.queue_task = 0;
+      facts_.push_back(QueueLog{c.id, task.queue, "timeout", -1, now - c.queued_at, now});
+      close_segment(c, c.queue_seg, "timeout", now);
+      c.queue_seg = -1;
+      fallback(c, task.queue, "timeout", now);
+    }
+    for (acd::TaskId t : missed) {  // a transfer or consultation to a named agent went unanswered
+      auto it = tasks_.find(t);
+      if (it == tasks_.end()) continue;
+      Task task = it->second;
+      tasks_.erase(it);
+      auto cit = calls_.find(task.call);
+      if (cit == calls_.end()) continue;
+      Call& c = *cit->second;
+      if (task.consult) {
+        c.consult_task = 0;
+        emit_event(c, 0, "failed", -1, "consult_no_answer", now);
+        continue;
+      }
+      c.queue_task = 0;
+      if (c.queue >= 0 && c.overflow_hops++ < 3)
+        enqueue(c, c.queue, now, "transfer_no_answer");
+      else
+        clear(c, "transfer_failed", now);
+    }
+  }
+}
+
+void CallCenter::tick(Millis now) {
+  core_->tick(now);
+  std::vector<LegId> late;
+  for (auto& [id, l] : legs_)
+    if ((l->state == LegState::dialing || l->state == LegState::alerting) &&
+        l->party != Party::customer && now - l->created >= cfg_.originate_timeout_ms)
+      late.push_back(id);
+    else if (l->party == Party::customer && !calls_.at(l->call)->inbound &&
+             l->state != LegState::up && now - l->created >= cfg_.originate_timeout_ms)
+      late.push_back(id);
+  for (LegId id : late)
+    if (Leg* l = leg(id)) {
+      sw_.hang_up(id, "timeout");
+      on_leg_gone(*l, "timeout", true, now);
+    }
+  std::vector<CallId> vm;
+  for (auto& [id, c] : calls_)
+    if (c->voicemail && now >= c->voicemail_until) vm.push_back(id);
+  for (CallId id : vm)
+    if (auto it = calls_.find(id); it != calls_.end()) clear(*it->second, "voicemail", now);
+  drain(now);
+}
+
+// ---- agent commands ----
+
+CallCenter::Result CallCenter::sign_in(AgentId a, Millis now) {
+  auto r = map_status(core_->sign_in(a, now));
+  drain(now);
+  return r;
+}
+CallCenter::Result CallCenter::sign_out(AgentId a, const std::string& reason, Millis now) {
+  auto r = map_status(core_->sign_out(a, now, reason));
+  drain(now);
+  return r;
+}
+CallCenter::Result CallCenter::ready(AgentId a, Millis now) {
+  auto r = map_status(core_->ready(a, now));
+  drain(now);
+  return r;
+}
+CallCenter::Result CallCenter::not_ready(AgentId a, const std::string& reason, Millis now) {
+  auto r = map_status(core_->not_ready(a, reason, now));
+  drain(now);
+  return r;
+}
+CallCenter::Result CallCenter::force_not_ready(AgentId a, const std::string& reason, Millis now) {
+  return not_ready(a, reason, now);
+}
+CallCenter::Result CallCenter::force_sign_out(AgentId a, Millis now) {
+  return sign_out(a, "forced_sign_out", now);
+}
+
+CallCenter::Result CallCenter::answer(AgentId a, Millis now) {
+  if (a < 0 || size_t(a) >= agent_defs_.size()) return "unknown_agent";
+  if (core_->state(a) != AgentState::reserved) return "not_ringing";
+  Leg* l = leg(agent_leg_[size_t(a)]);
+  if (!l) return "not_ringing";
+  sw_.answer(l->id);
+  (void)now;
+  return "";
+}
+
+CallCenter::Result CallCenter::hang_up(AgentId a, Millis now) {
+  if (a < 0 || size_t(a) >= agent_defs_.size()) return "unknown_agent";
+  if (core_->state(a) == AgentState::reserved) {  // 拒接
+    core_->decline(a, now);
+    drain(now);
+    return "";
+  }
+  Call* c = call_of(a);
+  Leg* l = leg(agent_leg_[size_t(a)]);
+  if (!c || !l || core_->state(a) != AgentState::busy) return "not_talking";
+  agent_leaves(*c, *l, "agent_hung_up", now);
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::hold(AgentId a, Millis now) {
+  Call* c = call_of(a);
+  if (!c || c->owner != a) return "not_talking";
+  Leg* cl = leg(c->customer);
+  if (!cl || cl->state != LegState::up)
+    return cl && cl->state == LegState::held ? "already_held" : "not_talking";
+  cl->state = LegState::held;
+  sw_.leave(c->id, cl->id);
+  sw_.play(cl->id, "music_on_hold");
+  emit_event(*c, cl->id, "held", a, "", now);
+  return "";
+}
+
+CallCenter::Result CallCenter::retrieve(AgentId a, Millis now) {
+  Call* c = call_of(a);
+  if (!c || c->owner != a) return "not_talking";
+  if (c->consult) return "in_consultation";
+  Leg* cl = leg(c->customer);
+  if (!cl || cl->state != LegState::held) return "not_held";
+  cl->state = LegState::up;
+  connect(*c, *cl, now);
+  emit_event(*c, cl->id, "retrieved", a, "", now);
+  return "";
+}
+
+CallCenter::Result CallCenter::mute(AgentId a, bool on, Millis now) {
+  Call* c = call_of(a);
+  Leg* l = c ? leg(agent_leg_[size_t(a)]) : nullptr;
+  if (!l || l->state != LegState::up) return "not_talking";
+  l->mode = on ? MixMode::muted : MixMode::talk;
+  sw_.join(c->id, l->id, l->mode, 0);
+  emit_event(*c, l->id, on ? "muted" : "unmuted", a, "", now);
+  return "";
+}
+
+CallCenter::Result CallCenter::transfer(AgentId a, const Target& to, bool consult, Millis now) {
+  Call* c = call_of(a);
+  Leg* l = c ? leg(agent_leg_[size_t(a)]) : nullptr;
+  if (!c || !l || c->owner != a || core_->state(a) != AgentState::busy || l->state != LegState::up)
+    return "not_talking";
+  if (c->consult) return "in_consultation";
+  Leg* cl = leg(c->customer);
+  if (!cl || (cl->state != LegState::up && cl->state != LegState::held)) return "not_talking";
+  // Validate the target before anything changes.
+  std::optional<AgentId> b;
+  std::optional<QueueId> q;
+  if (to.kind == Target::Kind::agent) {
+    b = agent_by_username(to.value);
+    if (!b) return "unknown_target";
+    if (*b == a) return "same_agent";
+    if (core_->state(*b) != AgentState::ready) return "target_not_ready";
+  } else if (to.kind == Target::Kind::queue) {
+    q = queue_by_code(to.value);
+    if (!q) return "unknown_target";
+  } else if (!valid_number(to.value)) {
+    return "bad_number";
+  }
+  auto hold_customer = [&] {
+    if (cl->state == LegState::up) {
+      cl->state = LegState::held;
+      sw_.leave(c->id, cl->id);
+      sw_.play(cl->id, "music_on_hold");
+      emit_event(*c, cl->id, "held", a, consult ? "consult" : "transfer", now);
+    }
+  };
+  if (consult) {
+    if (b) {
+      acd::TaskId t = ids_.take();
+      tasks_[t] = Task{c->id, -1, true};
+      if (core_->offer_to(t, *b, now) != Status::ok) {
+        tasks_.erase(t);
+        return "target_not_ready";
+      }
+    } else if (q) {
+      acd::TaskId t = ids_.take();
+      tasks_[t] = Task{c->id, *q, true};
+      acd::EnqueueResult r{};
+      if (core_->arrive(t, *q, c->tier, now, &r) != Status::ok) {
+        tasks_.erase(t);
+        return r == acd::EnqueueResult::queue_full ? "queue_full" : "no_agents";
+      }
+      c->consult_task = t;
+    } else {
+      c->consult = new_leg(*c, Party::consult, -1, to.value, false, now);
+      leg(c->consult)->seg = open_segment(*c, "ring", -1, -1, now, to.value);
+    }
+    hold_customer();
+    drain(now);
+    return "";
+  }
+  // Blind (盲转): the customer waits on music while the target is reached; the agent is free.
+  if (b) {
+    acd::TaskId t = ids_.take();
+    tasks_[t] = Task{c->id, c->queue, false};
+    if (core_->offer_to(t, *b, now) != Status::ok) {
+      tasks_.erase(t);
+      return "target_not_ready";
+    }
+    c->queue_task = t;
+    hold_customer();
+  } else if (q) {
+    facts_.push_back(QueueLog{c->id, *q, "transfer", a, 0, now});
+    emit_event(*c, l->id, "transferred", a, to.value, now);
+    cl->state = LegState::up;
+    Call& call = *c;
+    LegId agent_leg = l->id;
+    // The target queue may turn the caller away at once (its fallback clears the call, and the
+    // agent with it); otherwise the agent leaves and the caller waits there.
+    if (enqueue(call, *q, now, "transfer"))
+      if (Leg* still = leg(agent_leg)) agent_leaves(call, *still, "transferred", now);
+    drain(now);
+    return "";
+  } else {
+    hold_customer();
+    LegId id = new_leg(*c, Party::external, -1, to.value, false, now);
+    leg(id)->seg = open_segment(*c, "ring", -1, -1, now, to.value);
+  }
+  emit_event(*c, l->id, "transferred", a, to.value, now);
+  Call& call = *c;
+  agent_leaves(call, *l, "transferred", now);
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::complete_transfer(AgentId a, Millis now) {
+  Call* c = call_of(a);
+  if (!c || c->owner != a) return "not_talking";
+  Leg* k = leg(c->consult);
+  if (!k) return "no_consultation";
+  if (k->state != LegState::up) return "consultation_not_answered";
+  Leg* l = leg(agent_leg_[size_t(a)]);
+  if (!l) return "not_talking";
+  agent_leaves(*c, *l, "transferred", now);  // hands the customer to the consulted party
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::cancel_consult(AgentId a, Millis now) {
+  Call* c = call_of(a);
+  if (!c || c->owner != a) return "not_talking";
+  if (!c->consult && !c->consult_task) return "no_consultation";
+  acd::TaskId t = c->consult_task;
+  c->consult_task = 0;
+  if (Leg* k = leg(c->consult)) {
+    if (k->agent >= 0 && core_->state(k->agent) == AgentState::busy) core_->hang_up(k->agent, now);
+    close_segment(*c, k->seg, "cancelled", now);
+    emit_event(*c, k->id, "cleared", k->agent, "consult_cancelled", now);
+    k->task = 0;
+    drop_leg(*k, "cancelled");
+  }
+  c->consult = 0;
+  end_task(t, now);  // a consulted agent still ringing is freed; one waiting in a queue leaves it
+  if (Leg* cl = leg(c->customer); cl && cl->state == LegState::held) {
+    cl->state = LegState::up;
+    connect(*c, *cl, now);
+    emit_event(*c, cl->id, "retrieved", a, "", now);
+  }
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::conference(AgentId a, Millis now) {
+  Call* c = call_of(a);
+  if (!c || c->owner != a) return "not_talking";
+  Leg* k = leg(c->consult);
+  if (!k) return "no_consultation";
+  if (k->state != LegState::up) return "consultation_not_answered";
+  k->party = k->agent >= 0 ? Party::agent : Party::external;
+  c->consult = 0;
+  c->consult_task = 0;
+  if (Leg* cl = leg(c->customer); cl && cl->state == LegState::held) {
+    cl->state = LegState::up;
+    connect(*c, *cl, now);
+  }
+  emit_event(*c, k->id, "conferenced", a, k->to, now);
+  return "";
+}
+
+CallCenter::Result CallCenter::dial(AgentId a, const std::string& number, Millis now) {
+  if (a < 0 || size_t(a) >= agent_defs_.size()) return "unknown_agent";
+  if (!valid_number(number)) return "bad_number";
+  auto c = std::make_unique<Call>();
+  c->id = ids_.take();
+  c->inbound = false;
+  c->ani = cfg_.caller_id;
+  c->dnis = number;
+  c->started = now;
+  acd::TaskId t = ids_.take();
+  tasks_[t] = Task{c->id, -1, false};
+  auto st = core_->outbound(t, a, now);
+  if (st != Status::ok) {
+    tasks_.erase(t);
+    return map_status(st);
+  }
+  Call& call = *c;
+  calls_[c->id] = std::move(c);
+  facts_.push_back(CallOpened{call.id, "outbound", call.ani, call.dnis, 0, now});
+  emit_event(call, 0, "originated", a, number, now);
+  call.owner = a;
+  agent_call_[size_t(a)] = call.id;
+  LegId id = new_leg(call, Party::agent, a, agent_defs_[size_t(a)].extension, true, now);
+  leg(id)->task = t;
+  agent_leg_[size_t(a)] = id;
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::wrap_up(AgentId a, const std::string& call_type,
+                                       const std::string& summary, bool done, Millis now) {
+  if (a < 0 || size_t(a) >= agent_defs_.size()) return "unknown_agent";
+  auto st = core_->state(a);
+  if (st != AgentState::wrap_up && st != AgentState::busy) return "not_in_wrap_up";
+  if (!call_type.empty() || !summary.empty())
+    facts_.push_back(WrapUp{agent_call_[size_t(a)], a, call_type, summary, now});
+  if (done && st == AgentState::wrap_up) core_->end_wrap_up(a, now);
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::flag_help(AgentId a, const std::string& note, Millis now) {
+  Call* c = call_of(a);
+  if (!c) return "not_talking";
+  facts_.push_back(Alert{a, c->id, note, now});
+  return "";
+}
+
+// ---- supervisors ----
+
+CallCenter::Result CallCenter::monitor(const Supervisor& s, AgentId target, MixMode mode,
+                                       Millis now) {
+  if (target < 0 || size_t(target) >= agent_defs_.size()) return "unknown_agent";
+  Call* c = call_of(target);
+  if (!c || c->owner != target || core_->state(target) != AgentState::busy) return "not_talking";
+  if (s.extension.empty()) return "no_extension";
+  if (auto it = monitor_leg_.find(s.staff_id); it != monitor_leg_.end()) {
+    Leg* l = leg(it->second);
+    if (l && l->call == c->id) {
+      if (l->took_over) return "taken_over";
+      l->mode = mode;
+      if (l->state == LegState::up) {
+        connect(*c, *l, now);
+        emit_event(*c, l->id, "monitored", target, to_string(mode), now);
+      }
+      return "";
+    }
+    if (l) {
+      Call& old = *calls_.at(l->call);
+      close_segment(old, l->seg, "moved", now);
+      drop_leg(*l, "moved");
+    }
+  }
+  LegId id = new_leg(*c, Party::supervisor, -1, s.extension, true, now);
+  Leg& l = *leg(id);
+  l.staff = s.staff_id;
+  l.mode = mode;
+  monitor_leg_[s.staff_id] = id;
+  return "";
+}
+
+CallCenter::Result CallCenter::take_over(const Supervisor& s, AgentId target, Millis now) {
+  auto it = monitor_leg_.find(s.staff_id);
+  Leg* l = it == monitor_leg_.end() ? nullptr : leg(it->second);
+  Call* c = target >= 0 && size_t(target) < agent_defs_.size() ? call_of(target) : nullptr;
+  if (!l || !c || l->call != c->id) {
+    // Not yet on this call: ring the supervisor's phone first; the takeover follows the answer.
+    auto r = monitor(s, target, MixMode::talk, now);
+    if (!r.empty()) return r;
+    leg(monitor_leg_[s.staff_id])->take_over_pending = true;
+    return "";
+  }
+  if (l->state != LegState::up) {
+    l->take_over_pending = true;
+    l->mode = MixMode::talk;
+    return "";
+  }
+  // 强制接管: the supervisor talks to the customer, the agent leaves for wrap-up.
+  l->take_over_pending = false;
+  l->took_over = true;
+  l->mode = MixMode::talk;
+  connect(*c, *l, now);
+  Leg* al = leg(agent_leg_[size_t(target)]);
+  emit_event(*c, l->id, "transferred", target, "take_over", now);
+  if (al) agent_leaves(*c, *al, "taken_over", now);
+  drain(now);
+  return "";
+}
+
+CallCenter::Result CallCenter::stop_monitor(int64_t supervisor, Millis now) {
+  auto it = monitor_leg_.find(supervisor);
+  if (it == monitor_leg_.end()) return "not_monitoring";
+  Leg* l = leg(it->second);
+  if (!l) {
+    monitor_leg_.erase(it);
+    return "not_monitoring";
+  }
+  on_leg_gone(*l, "supervisor_left", false, now);
+  drain(now);
+  return "";
+}
+
+// ---- views ----
+
+CallCenter::AgentView CallCenter::agent(AgentId a) const {
+  AgentView v{core_->state(a), core_->reason(a),           agent_since_[size_t(a)], 0, false,
+              false,           core_->pending_not_ready(a)};
+  auto it = legs_.find(agent_leg_[size_t(a)]);
+  if (it != legs_.end()) {
+    v.call = it->second->call;
+    v.muted = it->second->mode == MixMode::muted;
+    auto c = calls_.find(v.call);
+    if (c != calls_.end()) {
+      auto cl = legs_.find(c->second->customer);
+      v.held = cl != legs_.end() && cl->second->state == LegState::held;
+    }
+  } else if (v.state == AgentState::wrap_up) {
+    v.call = agent_call_[size_t(a)];
+  }
+  return v;
+}
+
+std::optional<CallCenter::CallView> CallCenter::call(CallId id) const {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return std::nullopt;
+  const Call& c = *it->second;
+  CallView v{c.id,      c.inbound ? "inbound" : "outbound",
+             c.ani,     c.dnis,
+             "",        c.queue,
+             c.owner,   c.tier,
+             c.started, c.queued_at,
+             {}};
+  bool held = false, ringing = false;
+  for (LegId id2 : c.legs) {
+    auto l = legs_.find(id2);
+    if (l == legs_.end()) continue;
+    const Leg& x = *l->second;
+    v.legs.emplace_back(
+        x.id, std::string(to_string(x.party)) + ":" + to_string(x.state) + ":" + to_string(x.mode));
+    if (x.id == c.customer && x.state == LegState::held) held = true;
+    if (x.party == Party::agent && x.state != LegState::up) ringing = true;
+  }
+  v.phase = c.voicemail                   ? "voicemail"
+            : c.consult || c.consult_task ? "consult"
+            : held                        ? "held"
+            : c.queue_task && ringing     ? "ringing"
+            : c.queue_task                ? "queued"
+            : c.answered || c.owner >= 0  ? "talking"
+                                          : "connecting";
+  return v;
+}
+
+std::vector<CallCenter::CallView> CallCenter::calls() const {
+  std::vector<CallView> out;
+  for (auto& [id, c] : calls_) out.push_back(*call(id));
+  return out;
+}
+
+}  // namespace kefu::cti

@@ -1,0 +1,163 @@
+#pragma once
+// The real-time core (SPEC M2, M3): calls, legs, agents and supervisors on top of the routing
+// engine, driving a Switch. Single-threaded and clock-free like the engine: commands, switch
+// events and tick() each take the time, and every consequence is a Fact in take_facts().
+//
+// Nothing can stay stuck: a leg that never answers is ended by the core's own deadline; a
+// customer who hangs up at any step clears the call and frees every agent on it; an agent who
+// leaves hands the customer to whoever is left or ends the call; an answer that comes after
+// the core gave up is hung up; the agent state machine below has its own guarantees.
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "acd/agent_core.hpp"
+#include "cti/switch.hpp"
+
+namespace kefu::cti {
+
+struct CenterConfig {
+  acd::RouterConfig router;
+  acd::CoreConfig core;
+  std::string caller_id = "95500";       // shown to customers on outbound calls (per access site)
+  Millis originate_timeout_ms = 40'000;  // a leg that has not answered by then is given up
+  Millis voicemail_max_ms = 120'000;
+};
+
+// Where a transfer or consultation goes.
+struct Target {
+  enum class Kind : uint8_t { agent, queue, number } kind;
+  std::string value;  // agent username, queue code, number
+};
+
+struct Supervisor {
+  int64_t staff_id = 0;
+  std::string name, extension;
+};
+
+class CallCenter {
+ public:
+  CallCenter(CenterConfig cfg, std::vector<QueueDef> queues, std::vector<AgentDef> agents,
+             Switch& sw, IdSource& ids);
+  ~CallCenter();
+
+  // Every command returns "" when done, else a stable error code and changes nothing.
+  using Result = std::string;
+
+  // Agent commands (M2 坐席功能).
+  Result sign_in(AgentId a, Millis now);
+  Result sign_out(AgentId a, const std::string& reason, Millis now);
+  Result ready(AgentId a, Millis now);
+  Result not_ready(AgentId a, const std::string& reason, Millis now);
+  Result answer(AgentId a, Millis now);
+  Result hang_up(AgentId a, Millis now);
+  Result hold(AgentId a, Millis now);
+  Result retrieve(AgentId a, Millis now);
+  Result mute(AgentId a, bool on, Millis now);
+  Result transfer(AgentId a, const Target& to, bool consult, Millis now);
+  Result complete_transfer(AgentId a, Millis now);
+  Result cancel_consult(AgentId a, Millis now);
+  Result conference(AgentId a, Millis now);
+  Result dial(AgentId a, const std::string& number, Millis now);
+  Result wrap_up(AgentId a, const std::string& call_type, const std::string& summary, bool done,
+                 Millis now);
+  Result flag_help(AgentId a, const std::string& note, Millis now);
+
+  // Supervisor commands (M3 班长监控): listen, whisper, barge (talk), take over.
+  Result monitor(const Supervisor& s, AgentId target, MixMode mode, Millis now);
+  Result take_over(const Supervisor& s, AgentId target, Millis now);
+  Result stop_monitor(int64_t supervisor, Millis now);
+  Result force_not_ready(AgentId a, const std::string& reason, Millis now);
+  Result force_sign_out(AgentId a, Millis now);
+
+  void on_switch(const SwitchEvent& ev, Millis now);
+  void tick(Millis now);
+  std::vector<Fact> take_facts() { return std::move(facts_); }
+
+  // Read-only views for snapshots and tests.
+  struct AgentView {
+    acd::AgentState state;
+    std::string reason;
+    Millis since;
+    CallId call;
+    bool held, muted, pending_not_ready;
+  };
+  AgentView agent(AgentId a) const;
+  struct CallView {
+    CallId id;
+    std::string direction, ani, dnis,
+        phase;  // queued, ringing, talking, held, consult, voicemail, ivr
+    QueueId queue;
+    AgentId owner;
+    int tier;
+    Millis started, queued_at;
+    std::vector<std::pair<LegId, std::string>> legs;  // id, "party:state:mode"
+  };
+  std::vector<CallView> calls() const;
+  std::optional<CallView> call(CallId id) const;
+  size_t live_calls() const { return calls_.size(); }
+  size_t live_legs() const { return legs_.size(); }
+  const std::vector<AgentDef>& agent_defs() const { return agent_defs_; }
+  const std::vector<QueueDef>& queue_defs() const { return queue_defs_; }
+  std::optional<AgentId> agent_by_username(const std::string& u) const;
+  std::optional<AgentId> agent_by_staff(int64_t staff_id) const;
+  std::optional<QueueId> queue_by_code(const std::string& code) const;
+  size_t waiting(QueueId q) const { return router_->waiting(q); }
+  LegId agent_leg(AgentId a) const {
+    return a >= 0 && size_t(a) < agent_leg_.size() ? agent_leg_[size_t(a)] : 0;
+  }
+
+ private:
+  struct Leg;
+  struct Call;
+  struct Task {
+    CallId call;
+    QueueId queue;
+    bool consult;
+  };
+
+  Call* call_of(AgentId a);
+  Leg* leg(LegId id);
+  LegId new_leg(Call& c, Party p, AgentId a, const std::string& to, bool auto_answer, Millis now);
+  void emit_event(const Call& c, LegId leg, const char* type, AgentId a, const std::string& detail,
+                  Millis now);
+  int open_segment(Call& c, const char* kind, QueueId q, AgentId a, Millis now,
+                   const std::string& party = {}, int64_t staff = 0);
+  void close_segment(Call& c, int seq, const std::string& result, Millis now);
+  // Both return false when the call was cleared (c is gone).
+  bool enqueue(Call& c, QueueId q, Millis now, const char* why);
+  bool fallback(Call& c, QueueId q, const std::string& why, Millis now);
+  void drain(Millis now);  // consequences of the agent core: offers, unreserved agents, expiries
+  void on_offer(AgentId a, acd::TaskId t, Millis now);
+  void on_answered(Leg& l, Millis now);
+  void on_leg_gone(Leg& l, const std::string& cause, bool failed, Millis now);
+  void agent_leaves(Call& c, Leg& l, const std::string& result, Millis now);
+  void settle(Call& c, Millis now);  // after a party left: continue with who is left, or clear
+  void clear(Call& c, const std::string& disposition, Millis now);
+  void drop_leg(Leg& l, const std::string& cause);
+  void connect(Call& c, Leg& l, Millis now);
+  void take_off_hold(Call& c, Millis now);
+  bool talking_parties(const Call& c, LegId except) const;
+  void end_task(acd::TaskId t, Millis now);
+
+  CenterConfig cfg_;
+  std::vector<QueueDef> queue_defs_;
+  std::vector<AgentDef> agent_defs_;
+  Switch& sw_;
+  IdSource& ids_;
+  std::unique_ptr<acd::Router> router_;
+  std::unique_ptr<acd::AgentCore> core_;
+  std::map<CallId, std::unique_ptr<Call>> calls_;
+  std::unordered_map<LegId, std::unique_ptr<Leg>> legs_;
+  std::unordered_map<acd::TaskId, Task> tasks_;
+  std::unordered_map<std::string, QueueId> queue_by_number_, queue_by_code_;
+  std::unordered_map<std::string, AgentId> agent_by_user_;
+  std::vector<LegId> agent_leg_;     // the agent's leg on his current call, 0 when none
+  std::vector<CallId> agent_call_;   // his current or last call (for wrap-up)
+  std::vector<Millis> agent_since_;  // when his state last changed
+  std::unordered_map<int64_t, LegId> monitor_leg_;  // supervisor → his leg
+  std::vector<Fact> facts_;
+};
+
+}  // namespace kefu::cti

@@ -1,0 +1,133 @@
+#pragma once
+// The call model of the real-time core (SPEC M2, M3): calls made of legs, and the facts the core
+// emits — CSTA-like call events, CDR segments, queue log, agent state changes — from which the
+// store keeps history and every KPI can be recomputed.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "acd/types.hpp"
+
+namespace kefu::cti {
+
+using acd::AgentId;
+using acd::Millis;
+using acd::QueueId;
+using CallId = int64_t;
+using LegId = int64_t;
+
+// Ids for calls, legs and tasks, unique across restarts (seeded from the store) and shared by
+// the core and the switch, which names the legs of incoming calls.
+class IdSource {
+ public:
+  explicit IdSource(int64_t next = 1) : next_(next) {}
+  int64_t take() { return next_++; }
+
+ private:
+  std::atomic<int64_t> next_;
+};
+
+// Who a leg connects to the call.
+enum class Party : uint8_t { customer, agent, consult, supervisor, external };
+enum class LegState : uint8_t { dialing, alerting, up, held, gone };
+// How a leg takes part in the call's mix: talk (heard by all), listen (hears all, heard by
+// none: 监听), whisper (heard by the agent only: 耳语), muted (the agent's mute button).
+enum class MixMode : uint8_t { talk, listen, whisper, muted };
+
+const char* to_string(Party p);
+const char* to_string(LegState s);
+const char* to_string(MixMode m);
+bool parse_mix_mode(const std::string& s, MixMode& out);
+
+// One segment of a call detail record: IVR, queue wait, ringing an agent, talking, consultation,
+// an external party, a supervisor's monitoring, voicemail.
+struct Segment {
+  int seq = 0;  // order within the call
+  std::string kind;
+  QueueId queue = -1;
+  AgentId agent = -1;
+  int64_t staff_id = 0;  // supervisors (not routed agents)
+  std::string party;     // a number for external parties
+  Millis started = 0, ended = 0;
+  std::string result;  // answered, abandoned, no_answer, transferred, completed, ...
+};
+
+// Facts, in the order they happened. The service writes each batch in one transaction before
+// it acknowledges the command that caused it.
+struct CallOpened {
+  CallId call;
+  std::string direction;  // inbound | outbound
+  std::string ani, dnis;
+  int tier;
+  Millis at;
+};
+struct CallEvent {  // offered, queued, alerting, established, held, retrieved, transferred,
+  CallId call;      // conferenced, diverted, cleared, failed, monitored, muted, unmuted
+  LegId leg;
+  std::string type;
+  AgentId agent;
+  QueueId queue;
+  std::string detail;
+  Millis at;
+};
+struct QueueLog {  // enter, connect, abandon, timeout, transfer, ring_noanswer, full, no_agents
+  CallId call;
+  QueueId queue;
+  std::string event;
+  AgentId agent;
+  Millis wait_ms;
+  Millis at;
+};
+struct AgentChange {
+  AgentId agent;
+  std::string from, to, reason;
+  CallId call;  // 0 when none
+  Millis at;
+};
+struct SegmentClosed {
+  CallId call;
+  Segment seg;
+};
+struct CallClosed {
+  CallId call;
+  std::string disposition;  // completed, abandoned, voicemail, no_agents, timeout, failed,
+                            // system_restart, ...
+  std::string recording;
+  Millis at;
+};
+struct WrapUp {  // 话后处理: the agent's call type and summary
+  CallId call;
+  AgentId agent;
+  std::string call_type, summary;
+  Millis at;
+};
+struct Alert {  // 疑难问题: an agent asks supervisors for help on a call
+  AgentId agent;
+  CallId call;
+  std::string note;
+  Millis at;
+};
+using Fact = std::variant<CallOpened, CallEvent, QueueLog, AgentChange, SegmentClosed, CallClosed,
+                          WrapUp, Alert>;
+
+// Set-up of the core, loaded from the store.
+struct QueueDef {
+  std::string code, name;
+  acd::QueueSpec spec;
+  size_t max_length = SIZE_MAX;
+  std::vector<std::string> access_numbers;  // 接入号码 that lead to this queue
+  std::string fallback = "hangup";          // hangup | queue | number | voicemail
+  std::string fallback_target;              // queue code or number
+  Millis sl_threshold_ms = 20'000;          // service level: answered within this
+};
+
+struct AgentDef {
+  int64_t staff_id = 0;
+  std::string username, name, extension;
+  int64_t org_id = 0;
+  acd::AgentSpec spec;
+};
+
+}  // namespace kefu::cti

@@ -1,0 +1,77 @@
+#pragma once
+// A deterministic switch in memory, driven by the injected clock: what tests, the demo and load
+// runs use in place of SIP. Every device answers the way a script says:
+//   - extensions (up to 6 digits) are agents' and supervisors' phones: they ring until the
+//     desktop answers (or at once for auto-answer), unless set offline (→ failed "unreachable");
+//   - longer numbers are outside parties: answered after external_answer_ms, except numbers
+//     ending in 486 (busy), 404 (unreachable) and 408 (ring forever: the core's deadline ends it).
+// Events are queued with their due time and delivered by advance(), never from a command.
+#include <map>
+#include <set>
+
+#include "base/clock.hpp"
+#include "cti/switch.hpp"
+
+namespace kefu::cti {
+
+struct SimSwitchConfig {
+  Millis alert_ms = 50;         // originate → alerting
+  Millis auto_answer_ms = 100;  // alerting → answered for auto-answer devices
+  Millis external_answer_ms = 2'000;
+  Millis busy_ms = 500;
+};
+
+class SimSwitch final : public Switch {
+ public:
+  SimSwitch(const Clock& clock, IdSource& ids, SimSwitchConfig cfg = {})
+      : clock_(clock), ids_(ids), cfg_(cfg) {}
+
+  void set_sink(Sink sink) override { sink_ = std::move(sink); }
+  void originate(LegId leg, const std::string& to, const std::string& caller_id,
+                 bool auto_answer) override;
+  void answer(LegId leg) override;
+  void join(CallId mix, LegId leg, MixMode mode, LegId whisper_to) override;
+  void leave(CallId mix, LegId leg) override;
+  void play(LegId leg, const std::string& prompt) override;
+  void collect(LegId leg, int max_digits, Millis timeout_ms) override;
+  void record_start(CallId mix, const std::string& name) override;
+  void record_stop(CallId mix) override;
+  void hang_up(LegId leg, const std::string& cause) override;
+
+  // The outside world (tests, the demo, `POST /api/v1/cti/sim/...`).
+  LegId incoming(const std::string& from, const std::string& to, int tier = -1);
+  bool far_end_hang_up(LegId leg, const std::string& cause = "normal");
+  void press(LegId leg, const std::string& digits);
+  void set_offline(const std::string& extension, bool offline);
+  // Delivers every event due by now, in due order; returns how many.
+  size_t advance();
+  Millis next_due() const { return queue_.empty() ? INT64_MAX : queue_.begin()->first.first; }
+
+  // What a test checks.
+  struct LegView {
+    std::string to, from, state, prompt;  // state: ringing, up, gone
+    CallId mix = 0;
+    MixMode mode = MixMode::talk;
+    LegId whisper_to = 0;
+    bool inbound = false;
+  };
+  const LegView* leg(LegId id) const;
+  std::vector<LegId> legs_to(const std::string& to) const;  // live legs of a device or number
+  bool recording(CallId mix) const { return recordings_.count(mix) > 0; }
+  size_t live_legs() const;
+
+ private:
+  void schedule(Millis delay, SwitchEvent ev);
+
+  const Clock& clock_;
+  IdSource& ids_;
+  SimSwitchConfig cfg_;
+  Sink sink_;
+  std::map<LegId, LegView> legs_;
+  std::map<std::pair<Millis, uint64_t>, SwitchEvent> queue_;
+  uint64_t seq_ = 0;
+  std::set<std::string> offline_;
+  std::set<CallId> recordings_;
+};
+
+}  // namespace kefu::cti

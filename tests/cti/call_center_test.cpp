@@ -1,0 +1,553 @@
+// The real-time core driven through the simulator switch, as a live system would be: every
+// scenario of the agent desktop and the supervisor, then randomized event storms that must
+// leave nothing stuck.
+#include "cti/call_center.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "cti/sim_switch.hpp"
+
+namespace kefu::cti {
+namespace {
+
+using acd::AgentState;
+
+struct Center {
+  ManualClock clock{1'700'000'000'000};
+  IdSource ids{1000};
+  SimSwitch sw{clock, ids};
+  std::unique_ptr<CallCenter> cc;
+  std::vector<Fact> facts;
+
+  explicit Center(int agents = 3, std::string fallback = "hangup", acd::Millis max_wait = 0) {
+    QueueDef q;
+    q.code = "general";
+    q.name = "综合业务";
+    q.access_numbers = {"95500"};
+    q.spec.max_wait_ms = max_wait;
+    q.fallback = std::move(fallback);
+    q.fallback_target = "13800000000";
+    QueueDef vip = q;
+    vip.code = "vip";
+    vip.access_numbers = {"95501"};
+    vip.spec.skills = {1};
+    std::vector<AgentDef> defs;
+    for (int i = 0; i < agents; ++i) {
+      AgentDef d;
+      d.staff_id = 100 + i;
+      d.username = "a" + std::to_string(i);
+      d.extension = std::to_string(8001 + i);
+      d.spec.level = 1 + i % 5;
+      if (i == 0) d.spec.skills = {1};
+      defs.push_back(d);
+    }
+    CenterConfig cfg;
+    cfg.core.ring_timeout_ms = 10'000;
+    cfg.core.wrap_up_ms = 5'000;
+    cc = std::make_unique<CallCenter>(cfg, std::vector<QueueDef>{q, vip}, defs, sw, ids);
+    sw.set_sink([this](const SwitchEvent& ev) { cc->on_switch(ev, clock.now_ms()); });
+  }
+  acd::Millis now() const { return clock.now_ms(); }
+  // Time passes in 50 ms steps: the switch delivers, the core ticks.
+  void run(acd::Millis ms) {
+    for (acd::Millis t = 0; t <= ms; t += 50) {
+      sw.advance();
+      cc->tick(now());
+      collect();
+      clock.advance_ms(50);
+    }
+  }
+  void collect() {
+    for (auto& f : cc->take_facts()) facts.push_back(std::move(f));
+  }
+  void ready(AgentId a) {
+    ASSERT_EQ(cc->sign_in(a, now()), "");
+    ASSERT_EQ(cc->ready(a, now()), "");
+  }
+  AgentState state(AgentId a) const { return cc->agent(a).state; }
+  std::vector<std::string> queue_log(CallId call = 0) const {
+    std::vector<std::string> out;
+    for (auto& f : facts)
+      if (auto* q = std::get_if<QueueLog>(&f); q && (!call || q->call == call))
+        out.push_back(q->event);
+    return out;
+  }
+  std::vector<std::string> events(CallId call) const {
+    std::vector<std::string> out;
+    for (auto& f : facts)
+      if (auto* e = std::get_if<CallEvent>(&f); e && e->call == call) out.push_back(e->type);
+    return out;
+  }
+  std::vector<std::string> segments(CallId call) const {
+    std::map<int, std::string> by_seq;  // a CDR lists segments in the order they began
+    for (auto& f : facts)
+      if (auto* s = std::get_if<SegmentClosed>(&f); s && s->call == call)
+        by_seq[s->seg.seq] = s->seg.kind + ":" + s->seg.result;
+    std::vector<std::string> out;
+    for (auto& [seq, s] : by_seq) out.push_back(s);
+    return out;
+  }
+  const CallClosed* closed(CallId call) const {
+    for (auto& f : facts)
+      if (auto* c = std::get_if<CallClosed>(&f); c && c->call == call) return c;
+    return nullptr;
+  }
+  CallId last_call() const {
+    for (auto it = facts.rbegin(); it != facts.rend(); ++it)
+      if (auto* o = std::get_if<CallOpened>(&*it)) return o->call;
+    return 0;
+  }
+  // Answers for the agent and lets the switch confirm.
+  void answer(AgentId a) {
+    ASSERT_EQ(cc->answer(a, now()), "");
+    run(100);
+    ASSERT_EQ(state(a), AgentState::busy);
+  }
+  LegId customer_call(const std::string& to = "95500", int tier = 0) {
+    LegId l = sw.incoming("13911112222", to, tier);
+    run(100);
+    return l;
+  }
+  bool hears(LegId listener,
+             LegId speaker) const {  // in the same mix, and the speaker's mode reaches him
+    auto* l = sw.leg(listener);
+    auto* s = sw.leg(speaker);
+    if (!l || !s || !l->mix || l->mix != s->mix || listener == speaker) return false;
+    if (s->mode == MixMode::talk) return true;
+    return s->mode == MixMode::whisper && s->whisper_to == listener;
+  }
+};
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+TEST(CallCenter, InboundCallIsQueuedOfferedAnsweredAndClosedWithItsRecord) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  EXPECT_EQ(c.state(1), AgentState::reserved);
+  LegId agent_leg = c.cc->agent_leg(1);
+  ASSERT_NE(agent_leg, 0);
+  EXPECT_EQ(c.sw.leg(agent_leg)->to, "8002");
+  c.run(3'000);  // rings three seconds
+  c.answer(1);
+  EXPECT_TRUE(c.hears(cust, agent_leg));
+  EXPECT_TRUE(c.hears(agent_leg, cust));
+  EXPECT_TRUE(c.sw.recording(call));
+  c.run(60'000);
+  ASSERT_TRUE(c.sw.far_end_hang_up(cust));
+  c.run(100);
+  EXPECT_EQ(c.state(1), AgentState::wrap_up);
+  EXPECT_EQ(c.cc->live_calls(), 0u);
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+  ASSERT_NE(c.closed(call), nullptr);
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+  EXPECT_EQ(c.closed(call)->recording, "calls/" + std::to_string(call) + ".wav");
+  EXPECT_EQ(c.queue_log(call), (std::vector<std::string>{"enter", "connect"}));
+  EXPECT_EQ(c.segments(call),
+            (std::vector<std::string>{"queue:answered", "ring:answered", "talk:completed"}));
+  auto ev = c.events(call);
+  for (auto* e : {"offered", "queued", "alerting", "established", "cleared"})
+    EXPECT_TRUE(contains(ev, e)) << e;
+  ASSERT_EQ(c.cc->wrap_up(1, "consult", "问了基金申购", true, c.now()), "");
+  c.collect();
+  EXPECT_EQ(c.state(1), AgentState::ready);
+  bool wrapped = false;
+  for (auto& f : c.facts)
+    if (auto* w = std::get_if<WrapUp>(&f))
+      wrapped = w->call == call && w->summary == "问了基金申购";
+  EXPECT_TRUE(wrapped);
+}
+
+TEST(CallCenter, UnansweredOfferGoesBackToTheQueueAndToTheNextAgent) {
+  Center c;
+  c.ready(1);
+  c.customer_call();
+  CallId call = c.last_call();
+  LegId first = c.cc->agent_leg(1);
+  c.ready(2);  // after the offer went to 1
+  c.run(10'100);
+  EXPECT_EQ(c.state(1), AgentState::not_ready);
+  EXPECT_EQ(c.cc->agent(1).reason, "no_answer");
+  EXPECT_EQ(c.sw.leg(first), nullptr);  // his phone stopped ringing
+  EXPECT_EQ(c.state(2), AgentState::reserved);
+  c.answer(2);
+  EXPECT_EQ(c.queue_log(call), (std::vector<std::string>{"enter", "ring_noanswer", "connect"}));
+}
+
+TEST(CallCenter, CallerHangingUpWhileQueuedOrRingingFreesEverything) {
+  Center c;
+  c.ready(1);
+  LegId a = c.customer_call();  // rings agent 1
+  LegId b = c.customer_call();  // waits
+  CallId second = c.last_call();
+  c.sw.far_end_hang_up(b);
+  c.run(100);
+  EXPECT_EQ(c.queue_log(second), (std::vector<std::string>{"enter", "abandon"}));
+  EXPECT_EQ(c.closed(second)->disposition, "abandoned");
+  c.sw.far_end_hang_up(a);
+  c.run(100);
+  EXPECT_EQ(c.state(1), AgentState::ready);
+  EXPECT_EQ(c.cc->agent_leg(1), 0);
+  EXPECT_EQ(c.cc->live_calls(), 0u);
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+}
+
+TEST(CallCenter, HoldRetrieveAndMute) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call();
+  c.answer(1);
+  LegId al = c.cc->agent_leg(1);
+  ASSERT_EQ(c.cc->hold(1, c.now()), "");
+  EXPECT_FALSE(c.hears(al, cust));
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "music_on_hold");
+  EXPECT_EQ(c.cc->hold(1, c.now()), "already_held");
+  ASSERT_EQ(c.cc->retrieve(1, c.now()), "");
+  EXPECT_TRUE(c.hears(al, cust));
+  ASSERT_EQ(c.cc->mute(1, true, c.now()), "");
+  EXPECT_FALSE(c.hears(cust, al));
+  ASSERT_EQ(c.cc->mute(1, false, c.now()), "");
+  EXPECT_TRUE(c.hears(cust, al));
+  EXPECT_EQ(c.cc->retrieve(1, c.now()), "not_held");
+}
+
+TEST(CallCenter, BlindTransfersToAnAgentAQueueAndANumber) {
+  Center c;
+  c.ready(1);
+  c.ready(2);
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  AgentId first = c.state(1) == AgentState::reserved ? 1 : 2, other = 3 - first;
+  c.answer(first);
+  EXPECT_EQ(c.cc->transfer(first, {Target::Kind::agent, "a0"}, false, c.now()), "target_not_ready");
+  ASSERT_EQ(
+      c.cc->transfer(first, {Target::Kind::agent, "a" + std::to_string(other)}, false, c.now()),
+      "");
+  c.collect();
+  EXPECT_EQ(c.state(first), AgentState::wrap_up);
+  EXPECT_EQ(c.state(other), AgentState::reserved);
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "music_on_hold");
+  c.answer(other);
+  EXPECT_TRUE(c.hears(cust, c.cc->agent_leg(other)));
+  // … then to a queue whose only agent is not ready yet: the caller waits there.
+  ASSERT_EQ(c.cc->sign_in(0, c.now()), "");
+  ASSERT_EQ(c.cc->transfer(other, {Target::Kind::queue, "vip"}, false, c.now()), "");
+  c.collect();
+  ASSERT_TRUE(c.cc->call(call));
+  EXPECT_EQ(c.cc->call(call)->phase, "queued");
+  ASSERT_EQ(c.cc->ready(0, c.now()), "");
+  c.run(100);
+  c.answer(0);
+  // … then out to a number, which answers after two seconds.
+  ASSERT_EQ(c.cc->transfer(0, {Target::Kind::number, "02150001234"}, false, c.now()), "");
+  c.run(2'100);
+  auto legs = c.sw.legs_to("02150001234");
+  ASSERT_EQ(legs.size(), 1u);
+  EXPECT_TRUE(c.hears(cust, legs[0]));
+  EXPECT_EQ(c.cc->transfer(0, {Target::Kind::number, "x"}, false, c.now()), "not_talking");
+  c.sw.far_end_hang_up(legs[0]);
+  c.run(100);
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+  EXPECT_TRUE(contains(c.queue_log(call), "transfer"));
+}
+
+TEST(CallCenter, ConsultationThenCompletion) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call();
+  c.answer(1);
+  c.ready(2);
+  ASSERT_EQ(c.cc->transfer(1, {Target::Kind::agent, "a2"}, true, c.now()), "");
+  c.collect();
+  EXPECT_EQ(c.cc->complete_transfer(1, c.now()), "consultation_not_answered");
+  c.answer(2);
+  LegId l1 = c.cc->agent_leg(1), l2 = c.cc->agent_leg(2);
+  EXPECT_TRUE(c.hears(l1, l2));
+  EXPECT_FALSE(c.hears(l2, cust));  // the customer is on hold during the consultation
+  ASSERT_EQ(c.cc->complete_transfer(1, c.now()), "");
+  c.collect();
+  EXPECT_EQ(c.state(1), AgentState::wrap_up);
+  EXPECT_TRUE(c.hears(l2, cust));
+  c.sw.far_end_hang_up(cust);
+  c.run(100);
+  EXPECT_EQ(c.state(2), AgentState::wrap_up);
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+}
+
+TEST(CallCenter, ConsultationCancelledAndThreeWayConference) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  c.answer(1);
+  c.ready(2);
+  ASSERT_EQ(c.cc->transfer(1, {Target::Kind::agent, "a2"}, true, c.now()), "");
+  c.collect();
+  ASSERT_EQ(c.cc->cancel_consult(1, c.now()), "");  // while it rings
+  c.collect();
+  EXPECT_EQ(c.state(2), AgentState::ready);
+  EXPECT_TRUE(c.hears(c.cc->agent_leg(1), cust));
+  ASSERT_EQ(c.cc->transfer(1, {Target::Kind::agent, "a2"}, true, c.now()), "");
+  c.answer(2);
+  ASSERT_EQ(c.cc->conference(1, c.now()), "");
+  c.collect();
+  LegId l1 = c.cc->agent_leg(1), l2 = c.cc->agent_leg(2);
+  EXPECT_TRUE(c.hears(cust, l1));
+  EXPECT_TRUE(c.hears(cust, l2));
+  EXPECT_TRUE(c.hears(l1, l2));
+  EXPECT_TRUE(contains(c.events(call), "conferenced"));
+  ASSERT_EQ(c.cc->hang_up(1, c.now()), "");  // the first agent leaves; the call goes on
+  c.collect();
+  EXPECT_EQ(c.cc->call(call)->owner, 2);
+  EXPECT_TRUE(c.hears(cust, l2));
+  ASSERT_EQ(c.cc->hang_up(2, c.now()), "");
+  c.run(100);
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+}
+
+TEST(CallCenter, OutboundCallRingsTheAgentThenTheCustomer) {
+  Center c;
+  ASSERT_EQ(c.cc->sign_in(1, c.now()), "");
+  ASSERT_EQ(c.cc->not_ready(1, "meeting", c.now()), "");
+  EXPECT_EQ(c.cc->dial(1, "12", c.now()), "bad_number");
+  ASSERT_EQ(c.cc->dial(1, "13800001111", c.now()), "");
+  CallId call = (c.collect(), c.last_call());
+  c.run(2'500);
+  auto cust = c.sw.legs_to("13800001111");
+  ASSERT_EQ(cust.size(), 1u);
+  EXPECT_TRUE(c.hears(cust[0], c.cc->agent_leg(1)));
+  EXPECT_EQ(c.sw.leg(cust[0])->from, "95500");
+  ASSERT_EQ(c.cc->hang_up(1, c.now()), "");
+  c.run(5'100);  // the wrap-up timer runs out: back to not ready, as he dialled from there
+  EXPECT_EQ(c.state(1), AgentState::not_ready);
+  EXPECT_EQ(c.cc->agent(1).reason, "meeting");
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+  // A busy number ends the call with its cause.
+  ASSERT_EQ(c.cc->dial(1, "13800000486", c.now()), "");
+  CallId busy = (c.collect(), c.last_call());
+  c.run(1'000);
+  EXPECT_EQ(c.closed(busy)->disposition, "failed:busy");
+  EXPECT_EQ(c.state(1), AgentState::wrap_up);
+}
+
+TEST(CallCenter, SupervisorListensWhispersBargesAndTakesOver) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  c.answer(1);
+  LegId al = c.cc->agent_leg(1);
+  Supervisor s{900, "李娜", "8100"};
+  EXPECT_EQ(c.cc->monitor(s, 2, MixMode::listen, c.now()), "not_talking");
+  ASSERT_EQ(c.cc->monitor(s, 1, MixMode::listen, c.now()), "");
+  c.run(300);
+  LegId sl = c.sw.legs_to("8100").at(0);
+  EXPECT_TRUE(c.hears(sl, cust));
+  EXPECT_TRUE(c.hears(sl, al));
+  EXPECT_FALSE(c.hears(cust, sl));
+  EXPECT_FALSE(c.hears(al, sl));
+  ASSERT_EQ(c.cc->monitor(s, 1, MixMode::whisper, c.now()), "");
+  EXPECT_TRUE(c.hears(al, sl));
+  EXPECT_FALSE(c.hears(cust, sl));
+  ASSERT_EQ(c.cc->monitor(s, 1, MixMode::talk, c.now()), "");  // barge in
+  EXPECT_TRUE(c.hears(cust, sl));
+  ASSERT_EQ(c.cc->take_over(s, 1, c.now()), "");
+  c.collect();
+  EXPECT_EQ(c.state(1), AgentState::wrap_up);
+  EXPECT_TRUE(c.hears(cust, sl));
+  EXPECT_EQ(c.cc->live_calls(), 1u);
+  ASSERT_EQ(c.cc->stop_monitor(900, c.now()), "");
+  c.run(100);
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+}
+
+TEST(CallCenter, FallbacksWhenNobodyCanAnswer) {
+  {
+    Center c;  // nobody signed in: the configured fallback (hang up with a prompt)
+    c.customer_call();
+    CallId call = c.last_call();
+    EXPECT_EQ(c.closed(call)->disposition, "no_agents");
+    EXPECT_EQ(c.queue_log(call), (std::vector<std::string>{"enter", "no_agents"}));
+  }
+  {
+    Center c(3, "voicemail", 30'000);  // waited too long: voicemail, recorded
+    c.cc->sign_in(1, c.now());
+    LegId cust = c.customer_call();
+    CallId call = c.last_call();
+    c.run(30'100);
+    EXPECT_EQ(c.queue_log(call), (std::vector<std::string>{"enter", "timeout"}));
+    EXPECT_EQ(c.sw.leg(cust)->prompt, "voicemail_greeting");
+    EXPECT_TRUE(c.sw.recording(call));
+    c.sw.far_end_hang_up(cust);
+    c.run(100);
+    EXPECT_EQ(c.closed(call)->disposition, "voicemail");
+    EXPECT_EQ(c.closed(call)->recording, "voicemail/" + std::to_string(call) + ".wav");
+  }
+  {
+    Center c(3, "number", 5'000);  // overflow to an outside number (another centre)
+    c.cc->sign_in(1, c.now());
+    LegId cust = c.customer_call();
+    c.run(7'500);
+    auto out = c.sw.legs_to("13800000000");
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(c.hears(cust, out[0]));
+  }
+}
+
+TEST(CallCenter, AnswerAfterTheCoreGaveUpIsHungUp) {
+  Center c;
+  c.ready(1);
+  c.customer_call();
+  LegId l = c.cc->agent_leg(1);
+  c.run(10'100);  // ring timeout
+  EXPECT_EQ(c.sw.leg(l), nullptr);
+  c.cc->on_switch({SwitchEvent::Kind::answered, l}, c.now());  // a late 200 OK
+  EXPECT_EQ(c.state(1), AgentState::not_ready);
+  EXPECT_EQ(c.cc->call(c.last_call())->phase, "queued");
+}
+
+TEST(CallCenter, OfflinePhoneCountsAsNoAnswer) {
+  Center c;
+  c.sw.set_offline("8002", true);
+  c.ready(1);
+  c.customer_call();
+  c.run(200);
+  EXPECT_EQ(c.state(1), AgentState::not_ready);
+  EXPECT_EQ(c.cc->call(c.last_call())->phase, "queued");
+}
+
+// Random storms of every command and event: at every step the agents' states agree with their
+// calls, and once the customers are gone and the timers have run, nothing is left anywhere.
+TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
+  // KEFU_STORM_SEEDS=2000 for a longer soak; 40 in every test run.
+  uint64_t seeds = getenv("KEFU_STORM_SEEDS") ? std::stoull(getenv("KEFU_STORM_SEEDS")) : 40;
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    Center c(6, seed % 2 ? "voicemail" : "hangup", seed % 3 ? 20'000 : 0);
+    std::mt19937_64 rng(seed);
+    auto pick = [&](int n) { return int(rng() % uint64_t(n)); };
+    Supervisor sup{900, "sup", "8100"};
+    std::vector<LegId> customers;
+    for (int step = 0; step < 600; ++step) {
+      AgentId a = pick(6);
+      auto now = c.now();
+      switch (pick(22)) {
+        case 0:
+        case 1:
+          customers.push_back(
+              c.sw.incoming("139" + std::to_string(step), pick(4) ? "95500" : "95501", pick(5)));
+          break;
+        case 2:
+          c.cc->sign_in(a, now);
+          break;
+        case 3:
+        case 4:
+          c.cc->ready(a, now);
+          break;
+        case 5:
+          c.cc->not_ready(a, "rest", now);
+          break;
+        case 6:
+          c.cc->sign_out(a, "signed_out", now);
+          break;
+        case 7:
+        case 8:
+          c.cc->answer(a, now);
+          break;
+        case 9:
+          c.cc->hang_up(a, now);
+          break;
+        case 10:
+          c.cc->hold(a, now);
+          break;
+        case 11:
+          c.cc->retrieve(a, now);
+          break;
+        case 12:
+          c.cc->transfer(a,
+                         {Target::Kind(pick(3)), pick(2)   ? "a" + std::to_string(pick(6))
+                                                 : pick(2) ? "vip"
+                                                           : "13800001234"},
+                         pick(2), now);
+          break;
+        case 13:
+          c.cc->complete_transfer(a, now);
+          break;
+        case 14:
+          pick(2) ? c.cc->conference(a, now) : c.cc->cancel_consult(a, now);
+          break;
+        case 15:
+          c.cc->dial(a, pick(3) ? "13800002222" : "13800000486", now);
+          break;
+        case 16:
+          c.cc->wrap_up(a, "x", "y", pick(2), now);
+          break;
+        case 17:
+          c.cc->monitor(sup, a, MixMode(pick(3)), now);
+          break;
+        case 18:
+          pick(2) ? c.cc->take_over(sup, a, now) : c.cc->stop_monitor(900, now);
+          break;
+        case 19:
+        case 20:
+          if (!customers.empty())
+            c.sw.far_end_hang_up(customers[size_t(pick(int(customers.size())))]);
+          break;
+        case 21:
+          c.sw.set_offline("800" + std::to_string(1 + pick(6)), pick(4) == 0);
+          break;
+      }
+      c.run(pick(4) ? 50 : 3'000);
+      for (AgentId x = 0; x < 6; ++x) {
+        auto v = c.cc->agent(x);
+        if (v.state == AgentState::reserved) {
+          ASSERT_NE(c.cc->agent_leg(x), 0) << "seed " << seed << " step " << step;
+        }
+        if (v.state == AgentState::busy) {
+          ASSERT_NE(v.call, 0) << "seed " << seed << " step " << step;
+        }
+        if (v.state == AgentState::ready || v.state == AgentState::not_ready ||
+            v.state == AgentState::signed_out) {
+          ASSERT_EQ(c.cc->agent_leg(x), 0) << "seed " << seed << " step " << step;
+        }
+      }
+    }
+    // Every customer and every party hangs up; time passes beyond every timer.
+    for (int round = 0; round < 3; ++round) {
+      for (LegId l : customers) c.sw.far_end_hang_up(l);
+      for (auto& v : c.cc->calls())
+        for (auto& [id, what] : v.legs) c.sw.far_end_hang_up(id);
+      c.cc->stop_monitor(900, c.now());
+      c.run(200);
+    }
+    c.run(130'000);
+    EXPECT_EQ(c.cc->live_calls(), 0u) << "seed " << seed;
+    EXPECT_EQ(c.cc->live_legs(), 0u) << "seed " << seed;
+    EXPECT_EQ(c.sw.live_legs(), 0u) << "seed " << seed;
+    for (AgentId x = 0; x < 6; ++x) {
+      auto s = c.state(x);
+      EXPECT_TRUE(s == AgentState::ready || s == AgentState::not_ready ||
+                  s == AgentState::signed_out)
+          << "seed " << seed << " agent " << x << " " << acd::to_string(s);
+    }
+    // Every call that opened was closed, once.
+    std::map<CallId, int> opened, closed;
+    for (auto& f : c.facts) {
+      if (auto* o = std::get_if<CallOpened>(&f)) ++opened[o->call];
+      if (auto* k = std::get_if<CallClosed>(&f)) ++closed[k->call];
+    }
+    for (auto& [id, n] : opened) EXPECT_EQ(closed[id], 1) << "seed " << seed << " call " << id;
+    EXPECT_EQ(opened.size(), closed.size()) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace kefu::cti
