@@ -23,6 +23,11 @@ as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U kefu --auth=trust -E UTF8 --locale=C.U
 as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/pg.log" -w \
   -o "-c listen_addresses=127.0.0.1 -c port=$PGPORT -c unix_socket_directories=$PGDIR -c fsync=off" start >/dev/null
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test
+# The real-time core's tests run their own kefud (short timers, a SIGKILL) on their own databases.
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_cti
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_crash
 
 echo "== API tests on PostgreSQL 15 (port $PGPORT)"
-KEFU_TEST_DB="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test" "$PY" -m pytest -q -p no:cacheprovider .
+KEFU_TEST_DB="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test" \
+  KEFU_TEST_DB_CTI="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cti" \
+  KEFU_TEST_DB_CRASH="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_crash" "$PY" -m pytest -q -p no:cacheprovider .

@@ -6,6 +6,9 @@
 
 #include "auth/entities.hpp"
 #include "auth/routes.hpp"
+#include "cti/entities.hpp"
+#include "cti/routes.hpp"
+#include "cti/service.hpp"
 #include "http/server.hpp"
 #include "meta/routes.hpp"
 #include "system/entities.hpp"
@@ -16,6 +19,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   db_ = store::open_database(config_);
   auth::register_entities(registry_);
   system::register_entities(registry_);
+  cti::register_entities(registry_);
   repo_ = std::make_unique<meta::Repository>(*db_, registry_, clock_, audit_);
   reviews_ = std::make_unique<meta::ReviewService>(*repo_);
   auth_ = std::make_unique<auth::AuthService>(*repo_, *reviews_, config_);
@@ -27,34 +31,55 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
     });
   });
 
-  router_.add({"GET", "/healthz", http::kPublic, [](http::Context&) {
+  router_.add({"GET", "/healthz", http::kPublic,
+               [](http::Context&) {
                  return http::Response::json(json::object{{"status", "ok"}});
-               }, false, "Liveness: the process answers", "ops"});
-  router_.add({"GET", "/readyz", http::kPublic, [this](http::Context&) {
+               },
+               false, "Liveness: the process answers", "ops"});
+  router_.add({"GET", "/readyz", http::kPublic,
+               [this](http::Context&) {
                  try {
                    db_->read([](store::Connection& c) { c.exec("SELECT 1", {}); });
                    return http::Response::json(json::object{{"status", "ready"}});
                  } catch (const std::exception& e) {
-                   return http::Response::json(json::object{{"status", "unavailable"}, {"reason", e.what()}}, 503);
+                   return http::Response::json(
+                       json::object{{"status", "unavailable"}, {"reason", e.what()}}, 503);
                  }
-               }, false, "Readiness: the database answers", "ops"});
-  router_.add({"GET", "/metrics", http::kPublic, [this](http::Context&) {
+               },
+               false, "Readiness: the database answers", "ops"});
+  router_.add({"GET", "/metrics", http::kPublic,
+               [this](http::Context&) {
                  return http::Response::text(metrics_.render(), "text/plain; version=0.0.4");
-               }, false, "Prometheus metrics", "ops"});
+               },
+               false, "Prometheus metrics", "ops"});
   auth::add_routes(router_, *auth_, *repo_);
+  cti::ServiceOptions cti_opt;
+  cti_opt.center.core.ring_timeout_ms = config_.cti_ring_timeout_s * 1000;
+  cti_opt.center.core.wrap_up_ms = config_.cti_wrap_up_s * 1000;
+  cti_opt.center.caller_id = config_.cti_caller_id;
+  cti_ = std::make_unique<cti::Service>(*db_, clock_, cti_opt);
+  // Live events: an agent hears of himself, supervisors of everybody in their data scope.
+  cti_->on_publish([this](const std::string& type, const json::object& data, int64_t staff_id) {
+    hub_.publish(type, data, [staff_id](const Principal& p) {
+      return (staff_id && p.staff_id == staff_id) || p.has("cti:supervise");
+    });
+  });
+  cti::add_routes(router_, *cti_, *db_, true);
   meta::add_routes(router_, meta::MetaServices{registry_, *repo_, *reviews_});
 
   metrics_.add_collector([this] {
     auto s = db_->stats();
     return fmt::format(
         "# TYPE kefu_db_pool_size gauge\nkefu_db_pool_size {}\n# TYPE kefu_db_pool_in_use gauge\n"
-        "kefu_db_pool_in_use {}\n# TYPE kefu_db_pool_waits_total counter\nkefu_db_pool_waits_total {}\n"
+        "kefu_db_pool_in_use {}\n# TYPE kefu_db_pool_waits_total counter\nkefu_db_pool_waits_total "
+        "{}\n"
         "# TYPE kefu_websocket_connections gauge\nkefu_websocket_connections {}\n",
         s.size, s.in_use, s.waits, hub_.size());
   });
   files_ = std::make_unique<http::StaticFiles>(config_.web_root);
   pipeline_ = std::make_unique<http::Pipeline>(
-      router_, metrics_, [this](const http::Request& r) { return auth::authenticate_request(*auth_, r); },
+      router_, metrics_,
+      [this](const http::Request& r) { return auth::authenticate_request(*auth_, r); },
       files_.get(), config_.access_log);
 }
 
@@ -62,7 +87,8 @@ Application::~Application() = default;
 
 void Application::migrate() {
   std::vector<store::Migration> all;
-  for (auto& list : {audit::AuditLog::migrations(), meta::ReviewService::migrations(), auth::AuthService::migrations()})
+  for (auto& list : {audit::AuditLog::migrations(), meta::ReviewService::migrations(),
+                     auth::AuthService::migrations(), cti::Service::migrations()})
     all.insert(all.end(), list.begin(), list.end());
   store::migrate(*db_, all);
   registry_.sync_schema(*db_);
@@ -90,14 +116,16 @@ int Application::serve() {
   o.write_timeout_s = config_.write_timeout_s;
   o.tls_cert = config_.tls_cert;
   o.tls_key = config_.tls_key;
+  cti_->start();
   http::Server server(o, *pipeline_, hub_);
   int port = server.start();
-  spdlog::info("kefud listening on {}://{}:{} (database {})", config_.tls_cert.empty() ? "http" : "https", o.host, port,
-               db_->describe());
+  spdlog::info("kefud listening on {}://{}:{} (database {})",
+               config_.tls_cert.empty() ? "http" : "https", o.host, port, db_->describe());
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
   server.stop(10);
+  cti_->stop();
   db_->close();
   spdlog::info("stopped cleanly");
   return 0;

@@ -13,6 +13,10 @@
 #include "http/ws_hub.hpp"
 #include "meta/review.hpp"
 
+namespace kefu::cti {
+class Service;
+}
+
 namespace kefu {
 
 class Application {
@@ -30,6 +34,7 @@ class Application {
   meta::Registry& registry() { return registry_; }
   const meta::Repository& repo() { return *repo_; }
   meta::ReviewService& reviews() { return *reviews_; }
+  cti::Service& cti() { return *cti_; }
   auth::AuthService& auth() { return *auth_; }
   const http::Pipeline& pipeline() { return *pipeline_; }
   const audit::AuditLog& audit() { return audit_; }
@@ -43,6 +48,7 @@ class Application {
   std::unique_ptr<meta::Repository> repo_;
   std::unique_ptr<meta::ReviewService> reviews_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<cti::Service> cti_;
   http::Router router_;
   http::Metrics metrics_;
   http::WsHub hub_;

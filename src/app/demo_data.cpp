@@ -93,17 +93,20 @@ void Application::load_demo_data() {
     int64_t r_hq = role("hq_manager", "总部经理", "all",
                         {"menu:org", "menu:review", "menu:audit", "org_unit:read", "staff:read", "staff:review2",
                          "staff:export", "role:read", "position:read", "staff_group:read", "audit:read",
-                         "grant:review1", "dict_item:read", "contact_type:read", "sys_param:read"});
+                         "grant:review1", "dict_item:read", "contact_type:read", "sys_param:read", "menu:cti",
+                         "cti:agent", "cti:supervise", "cti:simulate", "cti_queue:read", "cti_agent:read"});
     int64_t r_branch = role("branch_manager", "分公司经理", "subtree",
                             {"menu:org", "menu:review", "org_unit:read", "org_unit:create", "org_unit:update",
                              "staff:read", "staff:create", "staff:update", "staff:review1", "staff:export",
                              "staff:import", "staff:reset_password", "position:read", "staff_group:*", "role:read",
-                             "grant:submit", "dict_item:read", "contact_type:read"});
+                             "grant:submit", "dict_item:read", "contact_type:read", "menu:cti", "cti:agent",
+                             "cti:agent", "cti:supervise", "cti_queue:read", "cti_agent:read"});
     int64_t r_lead = role("team_leader", "班组长", "org",
                           {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
-                           "contact_type:read"});
+                           "contact_type:read", "menu:cti", "cti:agent", "cti:supervise", "cti:simulate",
+                           "cti_queue:read", "cti_agent:read"});
     int64_t r_agent = role("agent", "客服代表", "self",
-                           {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read"});
+                           {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read", "cti:agent"});
 
     struct S { std::string user, name; int unit; int64_t pos; int64_t role; const char* level; };
     // unit: -1 HQ, -2 HQ service centre team, 0..2 branch team index
@@ -137,7 +140,24 @@ void Application::load_demo_data() {
                                        {"ext", json::object{{"employee_no", "E" + std::to_string(10000 + n)}}}});
       c.exec("UPDATE staff SET password_hash = ?, password_changed_at = 0 WHERE id = ?", {hash, id});
       c.exec("INSERT INTO staff_role (staff_id, role_id, granted_at, granted_by) VALUES (?, ?, 0, 0)", {id, s.role});
+      // Agents and team leaders take calls: senior levels also serve the VIP line (M5 员工分级).
+      if (s.role == r_agent || s.role == r_lead) {
+        std::string skills = std::string(s.level) >= "L3" ? "vip" : "";
+        if (n % 2) skills += skills.empty() ? "fund" : ",fund";
+        create(c, "cti_agent", {{"staff_id", id}, {"skills", skills}, {"chat_capacity", 3}, {"enabled", true}});
+      }
     }
+    // 技能队列: the hotline's access numbers lead to three queues.
+    create(c, "cti_queue", {{"code", "general"}, {"name", "综合业务"}, {"strategy", "longest_idle"},
+                            {"access_numbers", "95555,95500"}, {"max_wait_s", 180}, {"fallback", "voicemail"},
+                            {"sl_threshold_s", 20}, {"enabled", true}});
+    create(c, "cti_queue", {{"code", "vip"}, {"name", "VIP专线"}, {"strategy", "top_down"}, {"skills", "vip"},
+                            {"access_numbers", "95501"}, {"widen_after_s", 20}, {"max_wait_s", 60},
+                            {"fallback", "queue"}, {"fallback_target", "general"}, {"sl_threshold_s", 10},
+                            {"enabled", true}});
+    create(c, "cti_queue", {{"code", "fund"}, {"name", "基金业务"}, {"strategy", "fewest_calls"}, {"skills", "fund"},
+                            {"access_numbers", "95502"}, {"fallback", "queue"}, {"fallback_target", "general"},
+                            {"sl_threshold_s", 20}, {"enabled", true}});
     (void)r_admin;
     spdlog::info("demo data loaded: {} staff (password Kefu@2026), 3 branches", staff.size());
   });

@@ -16,6 +16,10 @@ std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry)
       {"grant:submit", "申请授予角色", "Request role grants", "grant"},
       {"staff:reset_password", "重置密码", "Reset passwords", "staff"},
       {"staff:unmask", "查看敏感信息", "See unmasked personal data", "staff"},
+      {"menu:cti", "菜单：呼叫中心", "Menu: contact centre", "menu"},
+      {"cti:agent", "座席话务", "Take and make calls as an agent", "cti"},
+      {"cti:supervise", "班长监控", "Monitor queues and agents, listen, whisper, barge in, take over", "cti"},
+      {"cti:simulate", "模拟来电", "Place simulated calls (simulator switch)", "cti"},
   };
   static const std::pair<const char*, const char*> actions[] = {
       {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},

@@ -1,9 +1,10 @@
 #include "base/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <functional>
 #include <stdexcept>
-#include <toml++/toml.h>
 
 #include "base/text.hpp"
 
@@ -31,13 +32,42 @@ bool to_bool(const std::string& key, const std::string& v) {
 
 const std::map<std::string, Setter>& setters() {
   static const std::map<std::string, Setter> s = {
-#define S(k) {#k, [](Config& c, const std::string& v) { c.k = v; }}
-#define I(k) {#k, [](Config& c, const std::string& v) { c.k = decltype(c.k)(to_int(#k, v)); }}
-#define B(k) {#k, [](Config& c, const std::string& v) { c.k = to_bool(#k, v); }}
-      S(listen), S(db), S(web_root), S(log_level), B(access_log), I(io_threads), I(worker_threads),
-      I(slow_threads), I(body_limit), I(read_timeout_s), I(write_timeout_s), I(db_readers),
-      S(sqlite_synchronous), S(tls_cert), S(tls_key), S(admin_password), I(session_ttl_min),
-      I(lockout_threshold), I(lockout_min), I(session_cache_s), B(demo),
+#define S(k)                                              \
+  {                                                       \
+#k, [](Config & c, const std::string& v) { c.k = v; } \
+  }
+#define I(k)                                                                         \
+  {                                                                                  \
+#k, [](Config & c, const std::string& v) { c.k = decltype(c.k)(to_int(#k, v)); } \
+  }
+#define B(k)                                                           \
+  {                                                                    \
+#k, [](Config & c, const std::string& v) { c.k = to_bool(#k, v); } \
+  }
+      S(listen),
+      S(db),
+      S(web_root),
+      S(log_level),
+      B(access_log),
+      I(io_threads),
+      I(worker_threads),
+      I(slow_threads),
+      I(body_limit),
+      I(read_timeout_s),
+      I(write_timeout_s),
+      I(db_readers),
+      S(sqlite_synchronous),
+      S(tls_cert),
+      S(tls_key),
+      S(admin_password),
+      I(session_ttl_min),
+      I(lockout_threshold),
+      I(lockout_min),
+      I(session_cache_s),
+      B(demo),
+      I(cti_ring_timeout_s),
+      I(cti_wrap_up_s),
+      S(cti_caller_id),
 #undef S
 #undef I
 #undef B
@@ -53,6 +83,9 @@ void Config::set(const std::string& key, const std::string& value) {
   it->second(*this, value);
   if (io_threads < 1 || worker_threads < 1 || slow_threads < 1 || db_readers < 1)
     throw std::invalid_argument("config " + key + ": thread and pool sizes must be at least 1");
+  if (cti_ring_timeout_s < 1 || cti_wrap_up_s < 0)
+    throw std::invalid_argument("config " + key +
+                                ": ring timeout at least 1 s, wrap-up at least 0 s");
 }
 
 void Config::load_toml(const std::string& path) {
@@ -65,10 +98,15 @@ void Config::load_toml(const std::string& path) {
   for (auto&& [k, node] : t) {
     std::string key(k.str());
     std::string text;
-    if (auto s = node.value<std::string>()) text = *s;
-    else if (auto i = node.value<int64_t>()) text = std::to_string(*i);
-    else if (auto b = node.value<bool>()) text = *b ? "true" : "false";
-    else throw std::invalid_argument("config file " + path + ": key " + key + " has an unsupported type");
+    if (auto s = node.value<std::string>())
+      text = *s;
+    else if (auto i = node.value<int64_t>())
+      text = std::to_string(*i);
+    else if (auto b = node.value<bool>())
+      text = *b ? "true" : "false";
+    else
+      throw std::invalid_argument("config file " + path + ": key " + key +
+                                  " has an unsupported type");
     set(key, text);
   }
 }

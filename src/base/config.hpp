@@ -2,11 +2,11 @@
 // Configuration: defaults < TOML file < KEFU_* environment < command-line flags.
 // Every setting has one key; the TOML key, the environment name (KEFU_ + upper case)
 // and the flag (--set key=value) all use it, so the three layers cannot drift apart.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <map>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace kefu {
@@ -21,20 +21,24 @@ struct Config {
   // raise worker_threads when the database is a remote PostgreSQL (handlers block on it).
   int io_threads = cores();
   int worker_threads = cores();
-  int slow_threads = 1;       // password hashing, imports: kept apart so they cannot starve the rest
+  int slow_threads = 1;  // password hashing, imports: kept apart so they cannot starve the rest
   int64_t body_limit = 4 << 20;
   int read_timeout_s = 30;
   int write_timeout_s = 30;
-  int db_readers = 4;         // SQLite reader connections / PostgreSQL pool size
+  int db_readers = 4;  // SQLite reader connections / PostgreSQL pool size
   std::string sqlite_synchronous = "FULL";
-  std::string tls_cert;       // PEM files; both set => HTTPS and WSS
+  std::string tls_cert;  // PEM files; both set => HTTPS and WSS
   std::string tls_key;
-  std::string admin_password; // creates the first administrator when no staff exists
-  int session_ttl_min = 480;  // a working shift
+  std::string admin_password;  // creates the first administrator when no staff exists
+  int session_ttl_min = 480;   // a working shift
   int lockout_threshold = 5;
   int lockout_min = 15;
   int session_cache_s = 5;
   bool demo = false;
+  // Real-time core. Telephony runs on the built-in simulator switch until the SIP softswitch.
+  int cti_ring_timeout_s = 15;  // an offer not answered by then: back to the queue, agent not ready
+  int cti_wrap_up_s = 30;       // after-call work ends by itself after this
+  std::string cti_caller_id = "95500";  // shown on outbound calls
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);
@@ -47,7 +51,9 @@ struct Config {
 
   std::string listen_host() const;
   int listen_port() const;
-  bool is_postgres() const { return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0; }
+  bool is_postgres() const {
+    return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
+  }
 };
 
 }  // namespace kefu

@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,5 +18,9 @@ std::string to_json(const json::value& v);
 
 std::optional<std::string> get_string(const json::object& o, std::string_view key);
 std::optional<int64_t> get_int(const json::object& o, std::string_view key);
+// Request-body helpers: 422 with the field's name when absent, of the wrong type or too long,
+// and for any key not in `allowed`.
+std::string string_field(const json::object& o, const char* key, bool required, size_t max = 200);
+void only_fields(const json::object& o, std::initializer_list<const char*> allowed);
 
 }  // namespace kefu

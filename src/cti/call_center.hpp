@@ -104,6 +104,7 @@ class CallCenter {
   std::optional<AgentId> agent_by_staff(int64_t staff_id) const;
   std::optional<QueueId> queue_by_code(const std::string& code) const;
   size_t waiting(QueueId q) const { return router_->waiting(q); }
+  const std::vector<QueueId>& queues_of(AgentId a) const { return router_->queues_of(a); }
   LegId agent_leg(AgentId a) const {
     return a >= 0 && size_t(a) < agent_leg_.size() ? agent_leg_[size_t(a)] : 0;
   }

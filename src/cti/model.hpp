@@ -24,6 +24,7 @@ class IdSource {
  public:
   explicit IdSource(int64_t next = 1) : next_(next) {}
   int64_t take() { return next_++; }
+  void reset(int64_t next) { next_ = next; }
 
  private:
   std::atomic<int64_t> next_;

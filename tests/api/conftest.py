@@ -82,38 +82,63 @@ class Resp:
         return self.json()["error"]
 
 
+class Kefud:
+    """One kefud process on a free port; start() again after kill() reuses its database."""
+
+    def __init__(self, db=None, **env_extra):
+        self.tmp = tempfile.mkdtemp(prefix="kefu-api-")
+        self.db = db or os.path.join(self.tmp, "kefu.db")
+        self.port = free_port()
+        self.env = dict(os.environ, KEFU_ADMIN_PASSWORD=ADMIN_PW, KEFU_DB=self.db, KEFU_LISTEN=f"127.0.0.1:{self.port}",
+                        KEFU_ACCESS_LOG="false", KEFU_BODY_LIMIT=str(1 << 20), KEFU_WEB_ROOT=os.path.join(self.tmp, "web"),
+                        **env_extra)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(self.tmp, "kefud.log")
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([os.path.join(BUILD, "src", "kefud"), "--demo"], env=self.env,
+                                     stdout=self.log, stderr=self.log)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return self
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(open(self.log_path).read())
+                time.sleep(0.05)
+        raise RuntimeError("kefud did not start")
+
+    def kill(self):
+        self.proc.kill()  # SIGKILL: no chance to flush or close anything
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+    def stop(self):
+        self.proc.terminate()  # SIGTERM: graceful shutdown must finish cleanly
+        code = self.proc.wait(timeout=30)
+        self.log.close()
+        text = open(self.log_path).read()
+        assert code == 0, text[-2000:]
+        assert "stopped cleanly" in text
+
+
 @pytest.fixture(scope="session")
 def server():
-    tmp = tempfile.mkdtemp(prefix="kefu-api-")
-    db = os.environ.get("KEFU_TEST_DB") or os.path.join(tmp, "kefu.db")
-    port = free_port()
-    env = dict(os.environ, KEFU_ADMIN_PASSWORD=ADMIN_PW, KEFU_DB=db, KEFU_LISTEN=f"127.0.0.1:{port}",
-               KEFU_ACCESS_LOG="false", KEFU_BODY_LIMIT=str(1 << 20), KEFU_WEB_ROOT=os.path.join(tmp, "web"))
-    os.makedirs(os.path.join(tmp, "web", "assets"))
-    with open(os.path.join(tmp, "web", "index.html"), "w") as f:
+    k = Kefud()
+    os.makedirs(os.path.join(k.tmp, "web", "assets"))
+    with open(os.path.join(k.tmp, "web", "index.html"), "w") as f:
         f.write("<!doctype html><title>Kefu</title>")
-    with open(os.path.join(tmp, "web", "assets", "app-1234.js"), "w") as f:
+    with open(os.path.join(k.tmp, "web", "assets", "app-1234.js"), "w") as f:
         f.write("console.log(1)")
-    with gzip.open(os.path.join(tmp, "web", "assets", "app-1234.js.gz"), "wb") as f:
+    with gzip.open(os.path.join(k.tmp, "web", "assets", "app-1234.js.gz"), "wb") as f:
         f.write(b"console.log(1)")
-    log = open(os.path.join(tmp, "kefud.log"), "w")
-    proc = subprocess.Popen([os.path.join(BUILD, "src", "kefud"), "--demo"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except Exception:
-            if proc.poll() is not None:
-                raise RuntimeError(open(os.path.join(tmp, "kefud.log")).read())
-            time.sleep(0.05)
-    info = {"base": base, "db": db, "env": env, "proc": proc, "tmp": tmp}
-    yield info
-    proc.terminate()  # SIGTERM: graceful shutdown must finish cleanly
-    code = proc.wait(timeout=30)
-    log.close()
-    assert code == 0, open(os.path.join(tmp, "kefud.log")).read()[-2000:]
-    assert "stopped cleanly" in open(os.path.join(tmp, "kefud.log")).read()
+    if os.environ.get("KEFU_TEST_DB"):
+        k.db = k.env["KEFU_DB"] = os.environ["KEFU_TEST_DB"]
+    k.start()
+    yield {"base": k.base, "db": k.db, "env": k.env, "proc": k.proc, "tmp": k.tmp}
+    k.stop()
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +149,82 @@ def anon(server):
 @pytest.fixture(scope="session")
 def admin(anon):
     return anon.login("admin", ADMIN_PW)
+
+
+class WsReader:
+    """A minimal WebSocket client (server frames are unmasked text frames)."""
+
+    def __init__(self, base, token):
+        host, port = base.replace("http://", "").split(":")
+        self.s = socket.create_connection((host, int(port)), timeout=5)
+        self.s.sendall((f"GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.s.recv(4096)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        assert b" 101 " in head
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def events(self, seconds):
+        """Every event received within `seconds` (text frames; others are skipped)."""
+        out = []
+        end = time.time() + seconds
+        try:
+            while True:
+                left = end - time.time()
+                if left <= 0:
+                    return out
+                self.s.settimeout(left)
+                self._need(2)
+                opcode = self.buf[0] & 0x0F
+                n = self.buf[1] & 0x7F
+                off = 2
+                if n == 126:
+                    self._need(4)
+                    n, off = int.from_bytes(self.buf[2:4], "big"), 4
+                elif n == 127:
+                    self._need(10)
+                    n, off = int.from_bytes(self.buf[2:10], "big"), 10
+                self._need(off + n)
+                payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
+                if opcode == 1:
+                    out.append(json.loads(payload))
+        except (socket.timeout, TimeoutError):
+            return out
+
+    def close(self):
+        self.s.close()
+
+
+def query(db, sql):
+    """Rows of a query on a kefud database, behind its back (SQLite file or PostgreSQL URL), as text."""
+    if db.startswith("postgres"):
+        out = subprocess.run(["psql", db, "-v", "ON_ERROR_STOP=1", "-AtF", "\t", "-c", sql], check=True,
+                             capture_output=True, text=True).stdout
+        return [tuple(line.split("\t")) for line in out.splitlines() if line]
+    import sqlite3
+    con = sqlite3.connect(db)
+    try:
+        return [tuple("" if v is None else str(v) for v in row) for row in con.execute(sql)]
+    finally:
+        con.close()
+
+
+def wait_until(fn, timeout=5.0, step=0.05):
+    """Polls fn until it returns something true; returns that, or fails with the last value."""
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(step)
+    raise AssertionError(f"timed out; last value: {last!r}")

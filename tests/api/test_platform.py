@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 
 import pytest
-from conftest import ADMIN_PW, BUILD, DEMO_PW, Client
+from conftest import ADMIN_PW, BUILD, DEMO_PW, Client, WsReader
 
 # Demo staff (see src/app/demo_data.cpp)
 SH_MANAGER = "zhoujun1"      # branch_manager, 上海分公司 subtree
@@ -500,53 +500,6 @@ def test_reset_password_ends_sessions_at_once(anon, admin):
     r = user.get("/api/v1/auth/me")
     assert r.status == 401 and r.error["code"] == "invalid_token"
     assert admin.post(f"/api/v1/staff/{me['id']}/password-reset", {"new_password": DEMO_PW}).status == 200
-
-
-class WsReader:
-    """A minimal WebSocket client (server frames are unmasked text frames)."""
-
-    def __init__(self, base, token):
-        host, port = base.replace("http://", "").split(":")
-        self.s = socket.create_connection((host, int(port)), timeout=5)
-        self.s.sendall((f"GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += self.s.recv(4096)
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        assert b" 101 " in head
-
-    def _need(self, n):
-        while len(self.buf) < n:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-
-    def events(self, seconds):
-        """Every event received within `seconds`."""
-        out = []
-        self.s.settimeout(seconds)
-        try:
-            while True:
-                self._need(2)
-                n = self.buf[1] & 0x7F
-                off = 2
-                if n == 126:
-                    self._need(4)
-                    n, off = int.from_bytes(self.buf[2:4], "big"), 4
-                elif n == 127:
-                    self._need(10)
-                    n, off = int.from_bytes(self.buf[2:10], "big"), 10
-                self._need(off + n)
-                payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
-                out.append(json.loads(payload))
-        except (socket.timeout, TimeoutError):
-            return out
-
-    def close(self):
-        self.s.close()
 
 
 def test_review_events_reach_reviewers_in_scope_only(anon, admin, server):

@@ -43,7 +43,7 @@ async function waitReady(base, proc, log) {
   throw new Error(`kefud did not become ready:\n${log()}`);
 }
 
-export async function startKefud() {
+export async function startKefud(extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kefu-e2e-'));
   const port = await freePort();
   const build = process.env.KEFU_BUILD ?? join(ROOT, 'build');
@@ -57,6 +57,7 @@ export async function startKefud() {
       KEFU_WEB_ROOT: join(ROOT, 'web', 'dist'),
       KEFU_ADMIN_PASSWORD: ADMIN_PASSWORD,
       KEFU_ACCESS_LOG: 'false',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

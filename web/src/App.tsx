@@ -13,6 +13,8 @@ import { EntityCreatePage, EntityDetailPage, EntityEditPage, EntityListPage } fr
 const Home = lazy(() => import('./pages/Home').then((m) => ({ default: m.Home })));
 const OrgTree = lazy(() => import('./admin/OrgTree').then((m) => ({ default: m.OrgTree })));
 const Reviews = lazy(() => import('./admin/Reviews').then((m) => ({ default: m.Reviews })));
+const AgentDesk = lazy(() => import('./cti/AgentDesk').then((m) => ({ default: m.AgentDesk })));
+const Wallboard = lazy(() => import('./cti/Wallboard').then((m) => ({ default: m.Wallboard })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
 
 
@@ -41,6 +43,8 @@ export function AppRoutes() {
         <Route index element={<Home />} />
         <Route path="org" element={<OrgTree />} />
         <Route path="reviews" element={<Reviews />} />
+        <Route path="desk" element={<Guard perm="cti:agent"><AgentDesk /></Guard>} />
+        <Route path="wallboard" element={<Guard perm="cti:supervise"><Wallboard /></Guard>} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
         <Route path="e/:entity" element={<EntityListPage />} />
         <Route path="e/:entity/new" element={<EntityCreatePage />} />

@@ -1,7 +1,7 @@
 import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { Badge, Dropdown, Spin } from 'antd';
-import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, TranslationOutlined } from '@ant-design/icons';
+import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, PhoneOutlined, DashboardOutlined, CustomerServiceOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, TranslationOutlined } from '@ant-design/icons';
 import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
@@ -12,6 +12,7 @@ import { useLiveEvent } from '../live';
 const GROUP_ICONS: Record<string, JSX.Element> = {
   org: <ClusterOutlined />,
   system: <SettingOutlined />,
+  cti: <CustomerServiceOutlined />,
 };
 
 /**
@@ -33,6 +34,8 @@ export function ConsoleLayout() {
 
   const menu = useMemo<MenuDataItem[]>(() => {
     const items: MenuDataItem[] = [{ path: '/', name: t('nav.home'), icon: <HomeOutlined /> }];
+    if (has('cti:agent')) items.push({ path: '/desk', name: t('nav.desk'), icon: <PhoneOutlined /> });
+    if (has('cti:supervise')) items.push({ path: '/wallboard', name: t('nav.wallboard'), icon: <DashboardOutlined /> });
     const groups = new Map<string, MenuDataItem[]>();
     for (const e of entities) {
       const list = groups.get(e.menu) ?? [];

@@ -1,0 +1,81 @@
+#include "cti/entities.hpp"
+
+#include "meta/field_builder.hpp"
+
+namespace kefu::cti {
+using meta::F;
+using meta::FieldType;
+
+void register_entities(meta::Registry& reg) {
+  reg.add(
+      {.name = "cti_queue",
+       .label_zh = "技能队列",
+       .label_en = "Queue",
+       .fields =
+           {F("code", FieldType::string, "代码", "Code")
+                .required()
+                .unique()
+                .sort()
+                .len(32)
+                .pattern("[a-z][a-z0-9_]*"),
+            F("name", FieldType::string, "名称", "Name").required().search().sort().len(60),
+            F("strategy", FieldType::enumeration, "分配策略", "Strategy")
+                .required()
+                .options({{"longest_idle", "最长空闲", "Longest idle"},
+                          {"fewest_calls", "最少接听", "Fewest calls"},
+                          {"least_talk_time", "最短通话时长", "Least talk time"},
+                          {"round_robin", "轮询", "Round robin"},
+                          {"top_down", "按级别优先", "Top down by level"},
+                          {"random", "随机", "Random"}})
+                .def("longest_idle"),
+            F("skills", FieldType::string, "所需技能(逗号分隔)", "Skills (comma separated)")
+                .len(200),
+            F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
+              "Access numbers (comma separated)")
+                .search()
+                .len(200)
+                .pattern("[0-9, ]*"),
+            F("weight_s", FieldType::integer, "队列权重(秒)", "Weight (s)").range(0, 3600).def(0),
+            F("widen_after_s", FieldType::integer, "溢出到低级别(秒)", "Widen levels after (s)")
+                .range(0, 3600)
+                .def(30),
+            F("max_wait_s", FieldType::integer, "最长等待(秒,0不限)", "Max wait (s, 0 none)")
+                .range(0, 7200)
+                .def(0),
+            F("max_length", FieldType::integer, "最大排队数(0不限)", "Max queue length (0 none)")
+                .range(0, 100000)
+                .def(0),
+            F("fallback", FieldType::enumeration, "无人应答处理", "Fallback")
+                .required()
+                .options({{"hangup", "提示后挂机", "Prompt and hang up"},
+                          {"voicemail", "语音留言", "Voicemail"},
+                          {"queue", "溢出到其他队列", "Overflow to a queue"},
+                          {"number", "转外线号码", "Forward to a number"}})
+                .def("hangup"),
+            F("fallback_target", FieldType::string, "溢出目标", "Fallback target").len(40),
+            F("sl_threshold_s", FieldType::integer, "服务水平时限(秒)",
+              "Service level threshold (s)")
+                .range(1, 600)
+                .def(20),
+            F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
+       .title_field = "name",
+       .default_sort = "code",
+       .menu = "cti"});
+
+  reg.add(
+      {.name = "cti_agent",
+       .label_zh = "座席",
+       .label_en = "Agent profile",
+       .fields = {F("staff_id", FieldType::ref, "员工", "Staff").required().unique().ref("staff"),
+                  F("skills", FieldType::string, "技能(逗号分隔)", "Skills (comma separated)")
+                      .search()
+                      .len(200),
+                  F("chat_capacity", FieldType::integer, "同时在线会话数", "Concurrent chats")
+                      .range(0, 20)
+                      .def(0),
+                  F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
+       .title_field = "staff_id",
+       .menu = "cti"});
+}
+
+}  // namespace kefu::cti

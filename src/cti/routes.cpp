@@ -1,0 +1,381 @@
+#include "cti/routes.hpp"
+
+#include "base/error.hpp"
+#include "cti/service.hpp"
+#include "cti/sim_switch.hpp"
+#include "store/database.hpp"
+
+namespace kefu::cti {
+
+using http::Context;
+using http::Response;
+
+namespace {
+
+// Every refusal of the core, in words; the console translates the code.
+std::string message_for(const std::string& code) {
+  static const std::map<std::string, std::string> m = {
+      {"not_signed_in", "the agent is not signed in"},
+      {"already_signed_in", "the agent is already signed in"},
+      {"in_call", "the agent is on a call"},
+      {"not_ringing", "no call is ringing for the agent"},
+      {"not_talking", "the agent has no call in progress"},
+      {"not_in_wrap_up", "the agent is not in after-call work"},
+      {"already_held", "the customer is already on hold"},
+      {"not_held", "the customer is not on hold"},
+      {"in_consultation", "finish or cancel the consultation first"},
+      {"no_consultation", "there is no consultation"},
+      {"consultation_not_answered", "the consulted party has not answered yet"},
+      {"unknown_target", "no such agent or queue"},
+      {"same_agent", "a call cannot be transferred to the agent who has it"},
+      {"target_not_ready", "the target agent is not ready"},
+      {"bad_number", "the number must be 3 to 20 digits"},
+      {"no_agents", "no agent of that queue is signed in"},
+      {"queue_full", "that queue is full"},
+      {"no_extension", "you have no extension to monitor from"},
+      {"taken_over", "you have taken this call over"},
+      {"not_monitoring", "you are not monitoring a call"},
+      {"unknown_agent", "no such agent"},
+  };
+  auto it = m.find(code);
+  return it == m.end() ? code : it->second;
+}
+
+void check(const std::string& result) {
+  if (!result.empty()) throw Error::conflict(result, message_for(result));
+}
+
+bool visible(const Principal& p, const AgentInfo& a) {
+  switch (p.scope) {
+    case DataScope::all:
+      return true;
+    case DataScope::subtree:
+      return a.org_path.rfind(p.org_path, 0) == 0;
+    case DataScope::org:
+      return a.org_id == p.org_id;
+    case DataScope::self:
+      return a.staff_id == p.staff_id;
+  }
+  return false;
+}
+
+AgentId agent_of(const Service::Ctx& c, const Principal& p) {
+  auto a = c.cc.agent_by_staff(p.staff_id);
+  if (!a) throw Error::forbidden("you have no agent profile (座席)", "not_an_agent");
+  return *a;
+}
+
+AgentId target_of(const Service::Ctx& c, const Principal& p, const json::object& body) {
+  auto user = string_field(body, "agent", true, 64);
+  auto a = c.cc.agent_by_username(user);
+  if (!a || !visible(p, c.agents[size_t(*a)]))
+    throw Error::not_found("no such agent in your scope", "agent");
+  return *a;
+}
+
+bool bool_field(const json::object& o, const char* key, bool fallback) {
+  auto v = o.if_contains(key);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_bool())
+    throw Error::validation({{key, "wrong_type", std::string(key) + " must be true or false"}});
+  return v->as_bool();
+}
+
+json::object body_of(const Context& ctx) {
+  return ctx.req.body.empty() ? json::object{} : parse_object(ctx.req.body);
+}
+
+// The agent's own picture: his state, his call, who and where he can transfer to.
+json::value desk(Service& svc, Service::Ctx& c, AgentId a) {
+  auto me = svc.agent_json(c, a);
+  json::value call = nullptr;
+  if (auto id = c.cc.agent(a).call)
+    if (auto v = c.cc.call(id)) call = svc.call_json(c, *v);
+  json::array colleagues, queues;
+  for (size_t i = 0; i < c.cc.agent_defs().size(); ++i) {
+    if (AgentId(i) == a) continue;
+    auto& d = c.cc.agent_defs()[i];
+    colleagues.push_back(json::object{{"username", d.username},
+                                      {"name", d.name},
+                                      {"state", acd::to_string(c.cc.agent(AgentId(i)).state)}});
+  }
+  for (auto& q : c.cc.queue_defs())
+    queues.push_back(json::object{{"code", q.code}, {"name", q.name}});
+  return json::object{
+      {"agent", me}, {"call", call}, {"colleagues", colleagues}, {"queues", queues}};
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, Service& svc, store::Database& db, bool simulator) {
+  router.add({"GET", "/api/v1/cti/me", "cti:agent",
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                return Response::json(
+                    svc.exec([&](Service::Ctx& c) { return desk(svc, c, agent_of(c, p)); }));
+              },
+              false, "The agent's own state, call, colleagues and queues", "cti"});
+
+  router.add({"POST", "/api/v1/cti/agent/{action}", "cti:agent",
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                std::string action = ctx.req.param("action");
+                auto body = body_of(ctx);
+                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+                  AgentId a = agent_of(c, p);
+                  auto& cc = c.cc;
+                  if (action == "sign-in")
+                    only_fields(body, {}), check(cc.sign_in(a, c.now));
+                  else if (action == "sign-out")
+                    only_fields(body, {}), check(cc.sign_out(a, "signed_out", c.now));
+                  else if (action == "ready")
+                    only_fields(body, {}), check(cc.ready(a, c.now));
+                  else if (action == "not-ready") {
+                    only_fields(body, {"reason"});
+                    check(cc.not_ready(a, string_field(body, "reason", true, 40), c.now));
+                  } else if (action == "answer")
+                    check(cc.answer(a, c.now));
+                  else if (action == "hang-up")
+                    check(cc.hang_up(a, c.now));
+                  else if (action == "hold")
+                    check(cc.hold(a, c.now));
+                  else if (action == "retrieve")
+                    check(cc.retrieve(a, c.now));
+                  else if (action == "mute")
+                    only_fields(body, {"on"}),
+                        check(cc.mute(a, bool_field(body, "on", true), c.now));
+                  else if (action == "transfer") {
+                    only_fields(body, {"kind", "target", "consult"});
+                    auto kind = string_field(body, "kind", true, 10);
+                    Target t{Target::Kind::agent, string_field(body, "target", true, 64)};
+                    if (kind == "queue")
+                      t.kind = Target::Kind::queue;
+                    else if (kind == "number")
+                      t.kind = Target::Kind::number;
+                    else if (kind != "agent")
+                      throw Error::validation(
+                          {{"kind", "invalid_option", "kind is agent, queue or number"}});
+                    check(cc.transfer(a, t, bool_field(body, "consult", false), c.now));
+                  } else if (action == "complete-transfer")
+                    check(cc.complete_transfer(a, c.now));
+                  else if (action == "cancel-consult")
+                    check(cc.cancel_consult(a, c.now));
+                  else if (action == "conference")
+                    check(cc.conference(a, c.now));
+                  else if (action == "dial") {
+                    only_fields(body, {"number"});
+                    check(cc.dial(a, string_field(body, "number", true, 20), c.now));
+                  } else if (action == "wrap-up") {
+                    only_fields(body, {"call_type", "summary", "done"});
+                    check(cc.wrap_up(a, string_field(body, "call_type", false, 40),
+                                     string_field(body, "summary", false, 2000),
+                                     bool_field(body, "done", true), c.now));
+                  } else if (action == "help") {
+                    only_fields(body, {"note"});
+                    check(cc.flag_help(a, string_field(body, "note", false, 500), c.now));
+                  } else {
+                    throw Error::not_found("no such agent command", "action");
+                  }
+                  return desk(svc, c, a);
+                });
+                return Response::json(v);
+              },
+              false,
+              "Agent softphone command: sign-in, sign-out, ready, not-ready, answer, hang-up, "
+              "hold, retrieve, "
+              "mute, transfer, complete-transfer, cancel-consult, conference, dial, wrap-up, help",
+              "cti"});
+
+  router.add({"GET", "/api/v1/cti/live", "cti:supervise",
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                auto snap = svc.snapshot();
+                // Only the agents (and their calls) in the supervisor's data scope.
+                json::array agents;
+                std::set<std::string> mine;
+                for (auto& a : snap["agents"].as_array()) {
+                  auto& o = a.as_object();
+                  AgentInfo info{o.at("staff_id").as_int64(), o.at("org_id").as_int64(),
+                                 std::string(o.at("org_path").as_string()), ""};
+                  if (!visible(p, info)) continue;
+                  mine.insert(std::string(o.at("username").as_string()));
+                  agents.push_back(a);
+                }
+                json::array calls;
+                for (auto& c : snap["calls"].as_array()) {
+                  auto& owner = c.as_object().at("owner");
+                  if (owner.is_null() || mine.count(std::string(owner.as_string())))
+                    calls.push_back(c);
+                }
+                snap["agents"] = agents;
+                snap["calls"] = calls;
+                return Response::json(snap);
+              },
+              false, "Live wallboard: agents, calls, queues and teams with 15/30/60-minute KPIs",
+              "cti"});
+
+  router.add(
+      {"POST", "/api/v1/cti/supervisor/{action}", "cti:supervise",
+       [&svc, &db](Context& ctx) {
+         const auto& p = ctx.who();
+         std::string action = ctx.req.param("action");
+         auto body = body_of(ctx);
+         only_fields(body, {"agent", "mode", "reason"});
+         Supervisor s{p.staff_id, p.name, ""};
+         db.read_one([&](store::Connection& c) {
+           auto r = c.exec("SELECT extension FROM staff WHERE id = ?", {p.staff_id});
+           if (!r.empty() && !store::is_null(r.rows[0][0]))
+             s.extension = store::as_text(r.rows[0][0]);
+         });
+         auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+           auto& cc = c.cc;
+           if (action == "stop") {
+             check(cc.stop_monitor(p.staff_id, c.now));
+             return json::object{{"ok", true}};
+           }
+           AgentId a = target_of(c, p, body);
+           if (action == "monitor") {
+             MixMode m = MixMode::listen;
+             auto mode = string_field(body, "mode", false, 10);
+             if (!mode.empty() && (!parse_mix_mode(mode, m) || m == MixMode::muted))
+               throw Error::validation(
+                   {{"mode", "invalid_option", "mode is listen, whisper or barge"}});
+             check(cc.monitor(s, a, m, c.now));
+           } else if (action == "take-over") {
+             check(cc.take_over(s, a, c.now));
+           } else if (action == "force-not-ready") {
+             auto reason = string_field(body, "reason", false, 40);
+             check(
+                 cc.force_not_ready(a, reason.empty() ? "forced_by:" + p.username : reason, c.now));
+           } else if (action == "force-sign-out") {
+             check(cc.force_sign_out(a, c.now));
+           } else {
+             throw Error::not_found("no such supervisor command", "action");
+           }
+           return json::object{{"agent", svc.agent_json(c, a)}};
+         });
+         return Response::json(v);
+       },
+       false,
+       "Supervisor command: monitor (listen, whisper, barge), take-over, stop, force-not-ready, "
+       "force-sign-out",
+       "cti"});
+
+  router.add({"GET", "/api/v1/cti/calls/{id}", "cti:agent",
+              [&db](Context& ctx) {
+                const auto& p = ctx.who();
+                int64_t id = ctx.req.param_id("id");
+                json::object out;
+                db.read([&](store::Connection& c) {
+                  auto call = c.exec(
+                      "SELECT id, direction, ani, dnis, tier, started_at, ended_at, disposition, "
+                      "recording FROM cti_call WHERE id = ?",
+                      {id});
+                  if (call.empty()) throw Error::not_found("no such call", "id");
+                  // An agent sees the calls he took part in; supervisors see every call.
+                  if (!p.has("cti:supervise") &&
+                      c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?",
+                             {id, p.staff_id})
+                          .empty())
+                    throw Error::not_found("no such call", "id");
+                  auto row = [](const store::Result& r, size_t i) {
+                    json::object o;
+                    for (size_t k = 0; k < r.columns.size(); ++k) {
+                      auto& v = r.rows[i][k];
+                      if (store::is_null(v))
+                        o[r.columns[k]] = nullptr;
+                      else if (auto* n = std::get_if<int64_t>(&v))
+                        o[r.columns[k]] = *n;
+                      else
+                        o[r.columns[k]] = store::as_text(v);
+                    }
+                    return o;
+                  };
+                  auto rows = [&](const char* sql) {
+                    auto r = c.exec(sql, {id});
+                    json::array a;
+                    for (size_t i = 0; i < r.size(); ++i) a.push_back(row(r, i));
+                    return a;
+                  };
+                  out = row(call, 0);
+                  out["segments"] = rows(
+                      "SELECT seq, kind, queue, staff_id, party, started_at, ended_at, result FROM "
+                      "cti_segment WHERE call_id = ? ORDER BY seq");
+                  out["events"] = rows(
+                      "SELECT leg_id, type, staff_id, queue, detail, at FROM cti_call_event WHERE "
+                      "call_id = ? ORDER BY id");
+                  out["queue_log"] = rows(
+                      "SELECT queue, event, staff_id, wait_ms, at FROM cti_queue_log WHERE call_id "
+                      "= ? ORDER BY id");
+                  out["wrap_ups"] = rows(
+                      "SELECT staff_id, call_type, summary, at FROM cti_wrap_up WHERE call_id = ? "
+                      "ORDER BY id");
+                });
+                return Response::json(out);
+              },
+              false,
+              "A stored call detail record with its segments, events, queue log and wrap-ups",
+              "cti"});
+
+  router.add({"GET", "/api/v1/cti/history", "cti:agent",
+              [&db](Context& ctx) {
+                auto number = ctx.req.q("number");
+                if (number.empty() || number.size() > 20)
+                  throw Error::bad_request("invalid_number", "number is required", "number");
+                json::array out;
+                db.read([&](store::Connection& c) {
+                  auto r = c.exec(
+                      "SELECT c.id, c.direction, c.started_at, c.ended_at, c.disposition, "
+                      "(SELECT w.call_type FROM cti_wrap_up w WHERE w.call_id = c.id ORDER BY w.id "
+                      "DESC LIMIT 1), "
+                      "(SELECT w.summary FROM cti_wrap_up w WHERE w.call_id = c.id ORDER BY w.id "
+                      "DESC LIMIT 1) "
+                      "FROM cti_call c WHERE (c.ani = ? OR c.dnis = ?) ORDER BY c.started_at DESC "
+                      "LIMIT 20",
+                      {number, number});
+                  for (auto& row : r.rows)
+                    out.push_back(json::object{
+                        {"id", store::as_int(row[0])},
+                        {"direction", store::as_text(row[1])},
+                        {"started_at", store::as_int(row[2])},
+                        {"ended_at", store::is_null(row[3]) ? json::value(nullptr)
+                                                            : json::value(store::as_int(row[3]))},
+                        {"disposition", store::as_text(row[4])},
+                        {"call_type", store::as_text(row[5])},
+                        {"summary", store::as_text(row[6])}});
+                });
+                return Response::json(json::object{{"items", out}});
+              },
+              false, "Contact history of a phone number: its last 20 calls with their wrap-ups",
+              "cti"});
+
+  if (!simulator) return;
+  router.add({"POST", "/api/v1/cti/sim/calls", "cti:simulate",
+              [&svc](Context& ctx) {
+                auto body = body_of(ctx);
+                only_fields(body, {"from", "to", "tier"});
+                auto from = string_field(body, "from", true, 20);
+                auto to = string_field(body, "to", true, 20);
+                int tier = int(get_int(body, "tier").value_or(0));
+                if (tier < 0 || tier > 4)
+                  throw Error::validation({{"tier", "out_of_range", "tier is 0 to 4"}});
+                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+                  return json::object{{"leg", c.sim.incoming(from, to, tier)}};
+                });
+                return Response::json(v, 201);
+              },
+              false, "Simulator: a customer calls `to` from `from` (tier 0 ordinary … 4 VIP)",
+              "cti"});
+  router.add({"POST", "/api/v1/cti/sim/legs/{id}/hang-up", "cti:simulate",
+              [&svc](Context& ctx) {
+                int64_t id = ctx.req.param_id("id");
+                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+                  if (!c.sim.far_end_hang_up(id)) throw Error::not_found("no such live leg", "id");
+                  return json::object{{"ok", true}};
+                });
+                return Response::json(v);
+              },
+              false, "Simulator: the far end of a leg hangs up", "cti"});
+}
+
+}  // namespace kefu::cti

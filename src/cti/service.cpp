@@ -1,0 +1,537 @@
+#include "cti/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "cti/kpi.hpp"
+#include "cti/sim_switch.hpp"
+#include "store/database.hpp"
+
+namespace kefu::cti {
+
+using store::Value;
+
+std::vector<store::Migration> Service::migrations() {
+  // Append-only facts; cti_call is the one row per call that its closing updates.
+  return {{"cti/0001_facts", R"(
+CREATE TABLE cti_call (
+  id BIGINT PRIMARY KEY, direction TEXT NOT NULL, ani TEXT NOT NULL, dnis TEXT NOT NULL, tier BIGINT NOT NULL,
+  started_at BIGINT NOT NULL, ended_at BIGINT, disposition TEXT, recording TEXT);
+CREATE INDEX ix_cti_call_started ON cti_call (started_at);
+CREATE INDEX ix_cti_call_open ON cti_call (ended_at);
+CREATE TABLE cti_segment (
+  id {{ID}}, call_id BIGINT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL, queue TEXT, staff_id BIGINT,
+  party TEXT, started_at BIGINT NOT NULL, ended_at BIGINT NOT NULL, result TEXT NOT NULL);
+CREATE UNIQUE INDEX ix_cti_segment_call ON cti_segment (call_id, seq);
+CREATE TABLE cti_call_event (
+  id {{ID}}, call_id BIGINT NOT NULL, leg_id BIGINT NOT NULL, type TEXT NOT NULL, staff_id BIGINT, queue TEXT,
+  detail TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX ix_cti_call_event_call ON cti_call_event (call_id);
+CREATE TABLE cti_queue_log (
+  id {{ID}}, call_id BIGINT NOT NULL, queue TEXT NOT NULL, event TEXT NOT NULL, staff_id BIGINT,
+  wait_ms BIGINT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX ix_cti_queue_log_at ON cti_queue_log (queue, at);
+CREATE TABLE cti_agent_state (
+  id {{ID}}, staff_id BIGINT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, reason TEXT NOT NULL,
+  call_id BIGINT, at BIGINT NOT NULL);
+CREATE INDEX ix_cti_agent_state_staff ON cti_agent_state (staff_id, id);
+CREATE TABLE cti_wrap_up (
+  id {{ID}}, call_id BIGINT NOT NULL, staff_id BIGINT NOT NULL, call_type TEXT NOT NULL, summary TEXT NOT NULL,
+  at BIGINT NOT NULL);
+CREATE INDEX ix_cti_wrap_up_call ON cti_wrap_up (call_id);
+)",
+           ""}};
+}
+
+namespace {
+
+// clang-format off
+constexpr const char* kLoadQueues =
+    "SELECT code, name, strategy, skills, access_numbers, weight_s, widen_after_s, max_wait_s, max_length,"
+    " fallback, fallback_target, sl_threshold_s"
+    " FROM cti_queue WHERE archived = 0 AND enabled <> 0 ORDER BY id";
+constexpr const char* kLoadAgents =
+    "SELECT s.id, s.username, s.name, s.extension, s.level, s.org_id, a.skills, a.chat_capacity, o.path, o.name"
+    " FROM cti_agent a JOIN staff s ON s.id = a.staff_id LEFT JOIN org_unit o ON o.id = s.org_id"
+    " WHERE a.archived = 0 AND a.enabled <> 0 AND s.archived = 0 ORDER BY s.id";
+// clang-format on
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : s + ",") {
+    if (ch == ',' || ch == ' ' || ch == ';') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  return out;
+}
+
+acd::Strategy parse_strategy(const std::string& s) {
+  using S = acd::Strategy;
+  if (s == "fewest_calls") return S::fewest_calls;
+  if (s == "least_talk_time") return S::least_talk_time;
+  if (s == "round_robin") return S::round_robin;
+  if (s == "top_down") return S::top_down;
+  if (s == "random") return S::random;
+  return S::longest_idle;
+}
+
+Value opt_staff(const std::vector<AgentDef>& defs, AgentId a) {
+  return a >= 0 && size_t(a) < defs.size() ? Value(defs[size_t(a)].staff_id) : Value();
+}
+Value opt_queue(const std::vector<QueueDef>& defs, QueueId q) {
+  return q >= 0 && size_t(q) < defs.size() ? Value(defs[size_t(q)].code) : Value();
+}
+
+}  // namespace
+
+struct Service::Impl {
+  store::Database& db;
+  const Clock& clock;
+  ServiceOptions opt;
+  IdSource ids;
+  std::unique_ptr<SimSwitch> sim;
+  std::unique_ptr<CallCenter> cc;
+  std::unique_ptr<KpiBoard> kpi;
+  std::vector<AgentInfo> agents;
+  std::vector<std::pair<int64_t, std::string>> teams;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  struct Job {
+    std::function<json::value(Ctx&)> fn;
+    std::promise<json::value> done;
+  };
+  std::deque<std::shared_ptr<Job>> jobs;
+  bool stopping = false;
+  std::thread thread;
+  std::vector<Fact> unsaved;  // facts whose transaction failed: retried before anything else
+  Millis next_stats = 0;
+
+  Impl(store::Database& d, const Clock& c, ServiceOptions o) : db(d), clock(c), opt(std::move(o)) {}
+
+  void persist(const std::vector<Fact>& facts);
+  void loop(const Publish& publish);
+  void publish_facts(const std::vector<Fact>& facts, const Publish& publish);
+};
+
+Service::Service(store::Database& db, const Clock& clock, ServiceOptions opt)
+    : impl_(std::make_unique<Impl>(db, clock, std::move(opt))) {}
+
+Service::~Service() {
+  stop();
+}
+
+Service::Recovery Service::start() {
+  auto& m = *impl_;
+  Recovery rec;
+  Millis now = m.clock.now_ms();
+  // 1. What a crash left open is closed, as facts.
+  m.db.write([&](store::Connection& c) {
+    auto open = c.exec("SELECT id FROM cti_call WHERE ended_at IS NULL", {});
+    for (auto& row : open.rows) {
+      int64_t id = store::as_int(row[0]);
+      c.exec(
+          "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) VALUES "
+          "(?, 0, 'cleared', NULL, NULL, 'system_restart', ?)",
+          {id, now});
+      auto last = c.exec(
+          "SELECT queue, event FROM cti_queue_log WHERE call_id = ? ORDER BY id DESC LIMIT 1",
+          {id});
+      if (!last.empty()) {
+        auto ev = store::as_text(last.rows[0][1]);
+        if (ev == "enter" || ev == "ring_noanswer" || ev == "transfer")
+          c.exec(
+              "INSERT INTO cti_queue_log (call_id, queue, event, staff_id, wait_ms, at) VALUES (?, "
+              "?, 'system_restart', NULL, 0, ?)",
+              {id, last.rows[0][0], now});
+      }
+      c.exec("UPDATE cti_call SET ended_at = ?, disposition = 'system_restart' WHERE id = ?",
+             {now, id});
+      ++rec.calls;
+    }
+    auto states = c.exec(
+        "SELECT s.staff_id, s.to_state FROM cti_agent_state s WHERE s.id = "
+        "(SELECT MAX(id) FROM cti_agent_state t WHERE t.staff_id = s.staff_id) AND s.to_state <> "
+        "'signed_out'",
+        {});
+    for (auto& row : states.rows) {
+      c.exec(
+          "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) "
+          "VALUES (?, ?, 'signed_out', 'system_restart', NULL, ?)",
+          {row[0], row[1], now});
+      ++rec.agents;
+    }
+  });
+  // 2. Configuration: queues and agent profiles (changes apply at the next start).
+  std::vector<QueueDef> queues;
+  std::vector<AgentDef> agents;
+  std::map<std::string, acd::SkillId> skills;
+  auto skill_ids = [&](const std::string& list) {
+    std::vector<acd::SkillId> out;
+    for (auto& s : split_list(list))
+      out.push_back(skills.emplace(s, acd::SkillId(skills.size())).first->second);
+    return out;
+  };
+  int64_t max_id = 0;
+  m.db.read([&](store::Connection& c) {
+    auto q = c.exec(kLoadQueues, {});
+    for (auto& r : q.rows) {
+      QueueDef d;
+      d.code = store::as_text(r[0]);
+      d.name = store::as_text(r[1]);
+      d.spec.strategy = parse_strategy(store::as_text(r[2]));
+      d.spec.skills = skill_ids(store::as_text(r[3]));
+      d.access_numbers = split_list(store::as_text(r[4]));
+      d.spec.weight_ms = store::as_int(r[5]) * 1000;
+      d.spec.widen_after_ms = store::as_int(r[6]) * 1000;
+      d.spec.max_wait_ms = store::as_int(r[7]) * 1000;
+      if (int64_t n = store::as_int(r[8]); n > 0) d.max_length = size_t(n);
+      d.fallback = store::is_null(r[9]) ? "hangup" : store::as_text(r[9]);
+      d.fallback_target = store::as_text(r[10]);
+      d.sl_threshold_ms = store::as_int(r[11]) * 1000;
+      queues.push_back(std::move(d));
+    }
+    auto a = c.exec(kLoadAgents, {});
+    for (auto& r : a.rows) {
+      AgentDef d;
+      d.staff_id = store::as_int(r[0]);
+      d.username = store::as_text(r[1]);
+      d.name = store::as_text(r[2]);
+      d.extension = store::as_text(r[3]);
+      std::string level = store::as_text(r[4]);  // dictionary staff_level: L1..L5
+      d.spec.level = level.size() == 2 && level[1] >= '1' && level[1] <= '5' ? level[1] - '0' : 1;
+      d.org_id = store::is_null(r[5]) ? 0 : store::as_int(r[5]);
+      d.spec.skills = skill_ids(store::as_text(r[6]));
+      d.spec.capacity[size_t(acd::Channel::chat)] =
+          int(store::is_null(r[7]) ? 0 : store::as_int(r[7]));
+      agents.push_back(std::move(d));
+      m.agents.push_back({agents.back().staff_id, agents.back().org_id, store::as_text(r[8]),
+                          store::as_text(r[9])});
+    }
+    auto ids = c.exec("SELECT COALESCE(MAX(id), 0) FROM cti_call", {});
+    auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
+    max_id = std::max(store::as_int(ids.rows[0][0]), store::as_int(legs.rows[0][0]));
+  });
+  // Ids stay unique across restarts: after everything stored, with room for unsaved tasks.
+  m.ids.reset(max_id + 1'000'000);
+  std::vector<Millis> thresholds;
+  for (auto& q : queues) thresholds.push_back(q.sl_threshold_ms);
+  std::vector<int64_t> team_of;
+  std::map<int64_t, std::string> team_names;
+  for (auto& a : m.agents) {
+    team_of.push_back(a.org_id);
+    team_names[a.org_id] = a.org_name;
+  }
+  m.teams.assign(team_names.begin(), team_names.end());
+  m.kpi = std::make_unique<KpiBoard>(thresholds, team_of);
+  m.sim = std::make_unique<SimSwitch>(m.clock, m.ids);
+  m.cc = std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *m.sim,
+                                      m.ids);
+  m.sim->set_sink(
+      [this](const SwitchEvent& ev) { impl_->cc->on_switch(ev, impl_->clock.now_ms()); });
+  spdlog::info("cti: {} queues, {} agents; recovered {} open calls and {} agents from the last run",
+               m.cc->queue_defs().size(), m.cc->agent_defs().size(), rec.calls, rec.agents);
+  m.thread = std::thread([this] { impl_->loop(publish_); });
+  return rec;
+}
+
+void Service::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  impl_->thread.join();
+}
+
+json::value Service::exec(const std::function<json::value(Ctx&)>& fn) {
+  auto job = std::make_shared<Impl::Job>();
+  job->fn = fn;
+  auto fut = job->done.get_future();
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->stopping || !impl_->thread.joinable())
+      throw Error::unavailable("the real-time core is not running");
+    impl_->jobs.push_back(job);
+  }
+  impl_->cv.notify_one();
+  if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+    throw Error::unavailable("the real-time core did not answer in time");
+  return fut.get();
+}
+
+void Service::Impl::persist(const std::vector<Fact>& facts) {
+  const auto& ad = cc->agent_defs();
+  const auto& qd = cc->queue_defs();
+  db.write([&](store::Connection& c) {
+    for (const Fact& f : facts) {
+      if (auto* o = std::get_if<CallOpened>(&f)) {
+        c.exec(
+            "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at) VALUES (?, ?, ?, ?, "
+            "?, ?)",
+            {o->call, o->direction, o->ani, o->dnis, int64_t(o->tier), o->at});
+      } else if (auto* e = std::get_if<CallEvent>(&f)) {
+        c.exec(
+            "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            {e->call, e->leg, e->type, opt_staff(ad, e->agent), opt_queue(qd, e->queue), e->detail,
+             e->at});
+      } else if (auto* q = std::get_if<QueueLog>(&f)) {
+        c.exec(
+            "INSERT INTO cti_queue_log (call_id, queue, event, staff_id, wait_ms, at) VALUES (?, "
+            "?, ?, ?, ?, ?)",
+            {q->call, opt_queue(qd, q->queue), q->event, opt_staff(ad, q->agent), q->wait_ms,
+             q->at});
+      } else if (auto* a = std::get_if<AgentChange>(&f)) {
+        c.exec(
+            "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            {opt_staff(ad, a->agent), a->from, a->to, a->reason, a->call ? Value(a->call) : Value(),
+             a->at});
+      } else if (auto* s = std::get_if<SegmentClosed>(&f)) {
+        c.exec(
+            "INSERT INTO cti_segment (call_id, seq, kind, queue, staff_id, party, started_at, "
+            "ended_at, result) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {s->call, int64_t(s->seg.seq), s->seg.kind, opt_queue(qd, s->seg.queue),
+             s->seg.staff_id ? Value(s->seg.staff_id) : opt_staff(ad, s->seg.agent), s->seg.party,
+             s->seg.started, s->seg.ended, s->seg.result});
+      } else if (auto* k = std::get_if<CallClosed>(&f)) {
+        c.exec(
+            "UPDATE cti_call SET ended_at = ?, disposition = ?, recording = ? WHERE id = ?",
+            {k->at, k->disposition, k->recording.empty() ? Value() : Value(k->recording), k->call});
+      } else if (auto* w = std::get_if<WrapUp>(&f)) {
+        c.exec(
+            "INSERT INTO cti_wrap_up (call_id, staff_id, call_type, summary, at) VALUES (?, ?, ?, "
+            "?, ?)",
+            {w->call, opt_staff(ad, w->agent), w->call_type, w->summary, w->at});
+      } else if (auto* al = std::get_if<Alert>(&f)) {
+        c.exec(
+            "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
+            "VALUES (?, 0, 'help', ?, NULL, ?, ?)",
+            {al->call, opt_staff(ad, al->agent), al->note, al->at});
+      }
+    }
+  });
+}
+
+void Service::Impl::publish_facts(const std::vector<Fact>& facts, const Publish& publish) {
+  if (!publish) return;
+  const auto& ad = cc->agent_defs();
+  auto staff = [&](AgentId a) {
+    return a >= 0 && size_t(a) < ad.size() ? ad[size_t(a)].staff_id : int64_t(0);
+  };
+  for (const Fact& f : facts) {
+    if (auto* a = std::get_if<AgentChange>(&f)) {
+      publish("cti.agent",
+              json::object{{"staff_id", staff(a->agent)},
+                           {"username", ad[size_t(a->agent)].username},
+                           {"from", a->from},
+                           {"state", a->to},
+                           {"reason", a->reason},
+                           {"call", a->call},
+                           {"at", a->at}},
+              staff(a->agent));
+    } else if (auto* e = std::get_if<CallEvent>(&f)) {
+      publish("cti.call",
+              json::object{{"call", e->call},
+                           {"type", e->type},
+                           {"staff_id", staff(e->agent)},
+                           {"detail", e->detail},
+                           {"at", e->at}},
+              staff(e->agent));
+    } else if (auto* al = std::get_if<Alert>(&f)) {
+      publish("cti.alert",
+              json::object{{"call", al->call},
+                           {"staff_id", staff(al->agent)},
+                           {"username", ad[size_t(al->agent)].username},
+                           {"name", ad[size_t(al->agent)].name},
+                           {"note", al->note},
+                           {"at", al->at}},
+              0);
+    }
+  }
+}
+
+void Service::Impl::loop(const Publish& publish) {
+  std::vector<std::shared_ptr<Job>> batch;
+  std::vector<std::exception_ptr> errors;
+  std::vector<json::value> results;
+  while (true) {
+    {
+      std::unique_lock lk(mu);
+      Millis wait = std::max<Millis>(1, std::min(opt.tick_ms, sim->next_due() - clock.now_ms()));
+      cv.wait_for(lk, std::chrono::milliseconds(wait), [&] { return stopping || !jobs.empty(); });
+      if (stopping && jobs.empty()) break;
+      batch.assign(jobs.begin(), jobs.end());
+      jobs.clear();
+    }
+    Millis now = clock.now_ms();
+    results.assign(batch.size(), nullptr);
+    errors.assign(batch.size(), nullptr);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Ctx ctx{*cc, *sim, now, agents};
+      try {
+        results[i] = batch[i]->fn(ctx);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+    sim->advance();
+    cc->tick(clock.now_ms());
+    auto facts = cc->take_facts();
+    unsaved.insert(unsaved.end(), std::make_move_iterator(facts.begin()),
+                   std::make_move_iterator(facts.end()));
+    bool saved = unsaved.empty();
+    if (!saved) {
+      try {
+        persist(unsaved);
+        saved = true;
+      } catch (const std::exception& e) {
+        // Kept and retried on the next turn; nothing is acknowledged until it is stored.
+        spdlog::error("cti: storing {} facts failed, retrying: {}", unsaved.size(), e.what());
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!saved)
+        batch[i]->done.set_exception(
+            std::make_exception_ptr(Error::unavailable("the store is not answering")));
+      else if (errors[i])
+        batch[i]->done.set_exception(errors[i]);
+      else
+        batch[i]->done.set_value(std::move(results[i]));
+    }
+    if (saved) {
+      for (auto& f : unsaved) kpi->add(f);
+      publish_facts(unsaved, publish);
+      unsaved.clear();
+    }
+    batch.clear();
+    if (publish && now >= next_stats) {
+      next_stats = now + opt.stats_every_ms;
+      publish("cti.stats", json::object{{"at", now}}, 0);
+    }
+  }
+}
+
+json::object Service::agent_json(const Ctx& c, AgentId a) const {
+  const auto& d = c.cc.agent_defs()[size_t(a)];
+  auto v = c.cc.agent(a);
+  const auto& info = c.agents[size_t(a)];
+  return json::object{{"staff_id", d.staff_id},
+                      {"username", d.username},
+                      {"name", d.name},
+                      {"extension", d.extension},
+                      {"level", d.spec.level},
+                      {"org_id", info.org_id},
+                      {"org_name", info.org_name},
+                      {"org_path", info.org_path},
+                      {"state", acd::to_string(v.state)},
+                      {"reason", v.reason},
+                      {"since", v.since},
+                      {"call", v.call},
+                      {"held", v.held},
+                      {"muted", v.muted},
+                      {"pending_not_ready", v.pending_not_ready}};
+}
+
+json::object Service::call_json(const Ctx& c, const CallCenter::CallView& v) const {
+  json::array legs;
+  for (auto& [id, what] : v.legs) legs.push_back(json::object{{"leg", id}, {"what", what}});
+  const auto& qd = c.cc.queue_defs();
+  const auto& ad = c.cc.agent_defs();
+  return json::object{
+      {"id", v.id},
+      {"direction", v.direction},
+      {"ani", v.ani},
+      {"dnis", v.dnis},
+      {"phase", v.phase},
+      {"queue", v.queue >= 0 ? json::value(qd[size_t(v.queue)].code) : json::value(nullptr)},
+      {"queue_name", v.queue >= 0 ? json::value(qd[size_t(v.queue)].name) : json::value(nullptr)},
+      {"owner", v.owner >= 0 ? json::value(ad[size_t(v.owner)].username) : json::value(nullptr)},
+      {"owner_name", v.owner >= 0 ? json::value(ad[size_t(v.owner)].name) : json::value(nullptr)},
+      {"tier", v.tier},
+      {"started", v.started},
+      {"queued_at", v.queued_at},
+      {"legs", legs}};
+}
+
+namespace {
+json::array windows_json(const std::vector<WindowStats>& ws) {
+  json::array out;
+  for (auto& w : ws)
+    out.push_back(json::object{{"minutes", w.minutes},
+                               {"offered", w.offered},
+                               {"answered", w.answered},
+                               {"answered_in_sl", w.answered_in_sl},
+                               {"abandoned", w.abandoned},
+                               {"short_abandoned", w.short_abandoned},
+                               {"handled", w.handled},
+                               {"service_level", w.service_level},
+                               {"abandon_rate", w.abandon_rate},
+                               {"asa_ms", w.asa_ms},
+                               {"aht_ms", w.aht_ms}});
+  return out;
+}
+}  // namespace
+
+json::object Service::snapshot() {
+  auto v = exec([this](Ctx& c) -> json::value {
+    auto& m = *impl_;
+    json::array agents, calls, queues, teams;
+    size_t n = c.cc.agent_defs().size();
+    for (size_t i = 0; i < n; ++i) agents.push_back(agent_json(c, AgentId(i)));
+    std::vector<Millis> longest(c.cc.queue_defs().size(), 0);
+    for (auto& cv : c.cc.calls()) {
+      calls.push_back(call_json(c, cv));
+      if (cv.queue >= 0 && (cv.phase == "queued" || cv.phase == "ringing"))
+        longest[size_t(cv.queue)] = std::max(longest[size_t(cv.queue)], c.now - cv.queued_at);
+    }
+    std::vector<std::map<std::string, int64_t>> by_state(c.cc.queue_defs().size());
+    for (size_t i = 0; i < n; ++i) {
+      const char* st = acd::to_string(c.cc.agent(AgentId(i)).state);
+      for (QueueId q : c.cc.queues_of(AgentId(i))) ++by_state[size_t(q)][st];
+    }
+    for (size_t q = 0; q < c.cc.queue_defs().size(); ++q) {
+      const auto& d = c.cc.queue_defs()[q];
+      json::object states;
+      for (auto& [k, cnt] : by_state[q]) states[k] = cnt;
+      queues.push_back(json::object{{"code", d.code},
+                                    {"name", d.name},
+                                    {"agents", states},
+                                    {"waiting", c.cc.waiting(QueueId(q))},
+                                    {"longest_wait_ms", longest[q]},
+                                    {"sl_threshold_ms", d.sl_threshold_ms},
+                                    {"windows", windows_json(m.kpi->queue(QueueId(q), c.now))}});
+    }
+    for (auto& [org, name] : m.teams) {
+      std::map<std::string, int64_t> counts;
+      for (size_t i = 0; i < n; ++i)
+        if (c.agents[i].org_id == org) ++counts[acd::to_string(c.cc.agent(AgentId(i)).state)];
+      json::object states;
+      for (auto& [k, cnt] : counts) states[k] = cnt;
+      teams.push_back(json::object{{"org_id", org},
+                                   {"name", name},
+                                   {"agents", states},
+                                   {"windows", windows_json(m.kpi->team(org, c.now))}});
+    }
+    return json::object{
+        {"at", c.now}, {"agents", agents}, {"calls", calls}, {"queues", queues}, {"teams", teams}};
+  });
+  return v.as_object();
+}
+
+}  // namespace kefu::cti

@@ -1,0 +1,73 @@
+#pragma once
+// The real-time core as a running component (the `cti` role): one thread owns the CallCenter
+// and its switch, like an actor. Commands are posted to it and answered only after the facts
+// they caused are committed to the store, so an acknowledged state change survives a crash.
+// At start it closes what a crash left open: calls get the disposition "system_restart", agents
+// come back signed out with that reason, each as a stored fact.
+#include <functional>
+#include <memory>
+
+#include "base/clock.hpp"
+#include "base/json.hpp"
+#include "cti/call_center.hpp"
+#include "store/migrations.hpp"
+
+namespace kefu::store {
+class Database;
+}
+
+namespace kefu::cti {
+
+class SimSwitch;
+
+struct AgentInfo {  // what the console shows next to an agent
+  int64_t staff_id = 0, org_id = 0;
+  std::string org_path, org_name;
+};
+
+struct ServiceOptions {
+  CenterConfig center;
+  Millis tick_ms = 100;
+  Millis stats_every_ms = 1'000;
+};
+
+class Service {
+ public:
+  Service(store::Database& db, const Clock& clock, ServiceOptions opt = {});
+  ~Service();
+  static std::vector<store::Migration> migrations();
+
+  // Audience of a published event: the agent it concerns (staff id, 0 for none) and supervisors.
+  using Publish =
+      std::function<void(const std::string& type, const json::object& data, int64_t staff_id)>;
+  void on_publish(Publish p) { publish_ = std::move(p); }
+
+  struct Recovery {
+    int calls = 0, agents = 0;
+  };
+  // Closes what a previous run left open, loads queues and agents, starts the core thread.
+  Recovery start();
+  void stop();
+
+  // Runs `fn` on the core thread and returns its result once the facts it caused are
+  // committed. Exceptions thrown by fn come back here.
+  struct Ctx {
+    CallCenter& cc;
+    SimSwitch& sim;
+    Millis now;
+    const std::vector<AgentInfo>& agents;
+  };
+  json::value exec(const std::function<json::value(Ctx&)>& fn);
+
+  // The live picture (agents, calls, queues and teams with their KPIs), built on the core thread.
+  json::object snapshot();
+  json::object agent_json(const Ctx& c, AgentId a) const;
+  json::object call_json(const Ctx& c, const CallCenter::CallView& v) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Publish publish_;
+};
+
+}  // namespace kefu::cti

@@ -1,0 +1,265 @@
+"""The real-time core through its REST and WebSocket interface, on a kefud of its own (short ring and
+wrap-up timers) driving the simulator switch: agents, a supervisor, stored call records, and a
+SIGKILL under load after which nothing acknowledged is missing."""
+import os
+import random
+import threading
+import time
+
+import pytest
+
+from conftest import DEMO_PW, Client, Kefud, WsReader, query, wait_until
+
+CUSTOMER = "13912345678"
+
+
+@pytest.fixture(scope="module")
+def cti():
+    k = Kefud(db=os.environ.get("KEFU_TEST_DB_CTI"), KEFU_CTI_RING_TIMEOUT_S="4", KEFU_CTI_WRAP_UP_S="2").start()
+    yield k
+    k.stop()
+
+
+def login(k, user):
+    return Client(k.base).login(user, DEMO_PW)
+
+
+def me(c):
+    r = c.get("/api/v1/cti/me")
+    assert r.status == 200, r.body
+    return r.json()
+
+
+def cmd(c, action, body=None, status=200):
+    r = c.post(f"/api/v1/cti/agent/{action}", body or {})
+    assert r.status == status, (action, r.status, r.body)
+    return r.json()
+
+
+def sup(c, action, body=None, status=200):
+    r = c.post(f"/api/v1/cti/supervisor/{action}", body or {})
+    assert r.status == status, (action, r.status, r.body)
+    return r.json()
+
+
+def state(c):
+    return me(c)["agent"]["state"]
+
+
+def test_a_call_from_queue_to_wrap_up_with_transfer_conference_monitoring_and_takeover(cti):
+    lina, liu, chen = login(cti, "lina"), login(cti, "liuyang"), login(cti, "chenjing")
+    liu_ws, lina_ws = WsReader(cti.base, liu.token), WsReader(cti.base, lina.token)
+    try:
+        assert cmd(liu, "sign-in")["agent"]["state"] == "not_ready"
+        assert cmd(liu, "ready")["agent"]["state"] == "ready"
+        time.sleep(0.05)
+        cmd(chen, "sign-in")
+        cmd(chen, "ready")
+        r = lina.post("/api/v1/cti/sim/calls", {"from": CUSTOMER, "to": "95500"})
+        assert r.status == 201, r.body
+        customer_leg = r.json()["leg"]
+        desk = wait_until(lambda: (d := me(liu))["agent"]["state"] == "reserved" and d)
+        call = desk["call"]
+        assert call["ani"] == CUSTOMER and call["queue"] == "general" and call["phase"] == "ringing"
+        cmd(liu, "answer")
+        desk = wait_until(lambda: (d := me(liu))["agent"]["state"] == "busy" and d)
+        assert desk["call"]["phase"] == "talking" and desk["call"]["owner"] == "liuyang"
+        assert cmd(liu, "hold")["call"]["phase"] == "held"
+        assert cmd(liu, "hold", status=409)  # already held
+        assert cmd(liu, "retrieve")["call"]["phase"] == "talking"
+        # The supervisor listens, whispers, barges in.
+        sup(lina, "monitor", {"agent": "liuyang", "mode": "listen"})
+        wait_until(lambda: any("supervisor:up:listen" in l["what"] for l in me(liu)["call"]["legs"]))
+        sup(lina, "monitor", {"agent": "liuyang", "mode": "whisper"})
+        sup(lina, "monitor", {"agent": "liuyang", "mode": "barge"})
+        assert any("supervisor:up:talk" in l["what"] for l in me(liu)["call"]["legs"])
+        sup(lina, "stop")
+        # Consultation with a colleague, then a three-way call; the first agent leaves.
+        cmd(liu, "transfer", {"kind": "agent", "target": "chenjing", "consult": True})
+        wait_until(lambda: state(chen) == "reserved")
+        cmd(chen, "answer")
+        wait_until(lambda: state(chen) == "busy")
+        assert me(liu)["call"]["phase"] == "consult"
+        cmd(liu, "conference")
+        cmd(liu, "hang-up")
+        assert state(liu) == "wrap_up"
+        assert me(chen)["call"]["owner"] == "chenjing"
+        cmd(liu, "wrap-up", {"call_type": "consult", "summary": "客户咨询基金定投", "done": True})
+        assert state(liu) == "ready"
+        # 强制接管: the supervisor takes the customer over from the second agent.
+        sup(lina, "take-over", {"agent": "chenjing"})
+        wait_until(lambda: state(chen) == "wrap_up")
+        live = lina.get("/api/v1/cti/live").json()
+        mine = [c for c in live["calls"] if c["ani"] == CUSTOMER]
+        assert len(mine) == 1 and any("supervisor:up:talk" in l["what"] for l in mine[0]["legs"])
+        sup(lina, "stop")  # the supervisor hangs up: the call is over
+        wait_until(lambda: not [c for c in lina.get("/api/v1/cti/live").json()["calls"] if c["ani"] == CUSTOMER])
+        assert lina.post(f"/api/v1/cti/sim/legs/{customer_leg}/hang-up").status == 404  # already gone
+        wait_until(lambda: state(chen) == "ready", timeout=5)  # the wrap-up timer (2 s)
+
+        # The stored record: every segment, the queue log, the wrap-up.
+        cdr = lina.get(f"/api/v1/cti/calls/{call['id']}").json()
+        assert cdr["disposition"] == "completed" and cdr["recording"] == f"calls/{call['id']}.wav"
+        kinds = [s["kind"] for s in cdr["segments"]]
+        for k in ("queue", "ring", "talk", "consult", "monitor"):
+            assert k in kinds, kinds
+        assert [q["event"] for q in cdr["queue_log"]] == ["enter", "connect"]
+        assert cdr["wrap_ups"][0]["summary"] == "客户咨询基金定投"
+        types = [e["type"] for e in cdr["events"]]
+        for t in ("offered", "queued", "alerting", "established", "held", "retrieved", "monitored", "conferenced",
+                  "transferred", "cleared"):
+            assert t in types, (t, types)
+        # The agent sees his own call's record, and the number's history.
+        assert liu.get(f"/api/v1/cti/calls/{call['id']}").status == 200
+        hist = liu.get(f"/api/v1/cti/history?number={CUSTOMER}").json()["items"]
+        assert hist[0]["id"] == call["id"] and hist[0]["summary"] == "客户咨询基金定投"
+        # Live KPIs count the answered call.
+        general = [q for q in lina.get("/api/v1/cti/live").json()["queues"] if q["code"] == "general"][0]
+        assert general["windows"][0]["minutes"] == 15 and general["windows"][0]["answered"] >= 1
+        assert general["windows"][0]["service_level"] == 1.0
+
+        # Events: the agent hears of himself only; the supervisor of everybody.
+        liu_events = liu_ws.events(0.5)
+        assert {e["data"]["username"] for e in liu_events if e["type"] == "cti.agent"} == {"liuyang"}
+        lina_events = lina_ws.events(0.5)
+        assert {"liuyang", "chenjing"} <= {e["data"]["username"] for e in lina_events if e["type"] == "cti.agent"}
+        assert any(e["type"] == "cti.call" and e["data"]["type"] == "conferenced" for e in lina_events)
+        assert any(e["type"] == "cti.stats" for e in lina_events)
+    finally:
+        liu_ws.close()
+        lina_ws.close()
+        for c in (liu, chen):
+            c.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_refusals_have_stable_codes_and_change_nothing(cti):
+    yang = login(cti, "yangli")
+    r = yang.post("/api/v1/cti/agent/answer", {})
+    assert r.status == 409 and r.error["code"] == "not_ringing"
+    cmd(yang, "sign-in")
+    assert yang.post("/api/v1/cti/agent/sign-in", {}).error["code"] == "already_signed_in"
+    r = yang.post("/api/v1/cti/agent/dial", {"number": "12"})
+    assert r.status == 409 and r.error["code"] == "bad_number"
+    r = yang.post("/api/v1/cti/agent/transfer", {"kind": "fax", "target": "x"})
+    assert r.status == 422 and r.error["field"] == "kind"
+    r = yang.post("/api/v1/cti/agent/not-ready", {"reason": "rest", "colour": "red"})
+    assert r.status == 422 and r.error["field"] == "colour"
+    r = yang.post("/api/v1/cti/agent/not-ready", {})
+    assert r.status == 422 and r.error["field"] == "reason"
+    assert yang.post("/api/v1/cti/agent/fly", {}).status == 404
+    assert state(yang) == "not_ready"
+    # Agents do not supervise; a manager without an agent profile has no softphone.
+    assert yang.get("/api/v1/cti/live").status == 403
+    assert yang.post("/api/v1/cti/supervisor/force-sign-out", {"agent": "liuyang"}).status == 403
+    lina = login(cti, "lina")
+    r = lina.post("/api/v1/cti/supervisor/monitor", {"agent": "yangli", "mode": "listen"})
+    assert r.status == 409 and r.error["code"] == "not_talking"
+    r = lina.post("/api/v1/cti/supervisor/monitor", {"agent": "nobody"})
+    assert r.status == 404 and r.error["field"] == "agent"
+    # A supervisor can force an agent out.
+    assert sup(lina, "force-sign-out", {"agent": "yangli"})["agent"]["state"] == "signed_out"
+    rows = query(cti.db, "SELECT reason FROM cti_agent_state WHERE staff_id = (SELECT id FROM staff WHERE "
+                         "username = 'yangli') ORDER BY id DESC LIMIT 1")
+    assert rows == [("forced_sign_out",)]
+
+
+def test_caller_hanging_up_in_the_queue_is_an_abandon(cti):
+    lina = login(cti, "lina")
+    huang = login(cti, "huangmin")
+    cmd(huang, "sign-in")  # signed in but not ready: the caller waits
+    leg = lina.post("/api/v1/cti/sim/calls", {"from": "13700001111", "to": "95500"}).json()["leg"]
+    wait_until(lambda: [q for q in lina.get("/api/v1/cti/live").json()["queues"] if q["code"] == "general"][0]["waiting"] == 1)
+    assert lina.post(f"/api/v1/cti/sim/legs/{leg}/hang-up").status == 200
+    rows = wait_until(lambda: query(cti.db, "SELECT c.disposition, q.event FROM cti_call c JOIN cti_queue_log q ON "
+                                            "q.call_id = c.id WHERE c.ani = '13700001111' ORDER BY q.id"))
+    assert rows == [("abandoned", "enter"), ("abandoned", "abandon")]
+    cmd(huang, "sign-out")
+
+
+def test_sigkill_under_load_loses_nothing_acknowledged(cti):
+    k = Kefud(db=os.environ.get("KEFU_TEST_DB_CRASH"), KEFU_CTI_RING_TIMEOUT_S="3", KEFU_CTI_WRAP_UP_S="1").start()
+    users = ["liuyang", "chenjing", "yangli", "zhaolei", "huangmin", "lina"]
+    clients = {u: login(k, u) for u in users}
+    for c in clients.values():
+        cmd(c, "sign-in")
+        cmd(c, "ready")
+    acked = []  # (username, action) the server acknowledged
+    stop = threading.Event()
+
+    def agent(u, c):
+        rng = random.Random(u)
+        while not stop.is_set():
+            try:
+                r = c.get("/api/v1/cti/me")
+                if r.status != 200:
+                    continue
+                st = r.json()["agent"]["state"]
+                before = r.json()["agent"]["call"]  # in wrap-up: the call being wrapped up
+                action = {"reserved": "answer", "busy": "hang-up", "wrap_up": "wrap-up"}.get(st)
+                if st in ("ready", "not_ready") and rng.random() < 0.1:
+                    action = "not-ready" if st == "ready" else "ready"
+                if not action:
+                    time.sleep(0.02)
+                    continue
+                if action == "hang-up":
+                    time.sleep(rng.random() * 0.3)
+                body = {"reason": "rest"} if action == "not-ready" else {"call_type": "consult", "summary": u} if action == "wrap-up" else {}
+                r = c.post(f"/api/v1/cti/agent/{action}", body)
+                if r.status == 200:
+                    now_call = r.json()["call"]["id"] if r.json()["call"] else 0
+                    acked.append((u, action, before if action == "wrap-up" else now_call))
+            except Exception:
+                return  # the server died under us
+
+    def caller():
+        n = 0
+        lina = clients["lina"]
+        while not stop.is_set():
+            try:
+                lina.post("/api/v1/cti/sim/calls", {"from": f"1350000{n:04d}", "to": random.choice(["95500", "95501", "95502"])})
+            except Exception:
+                return
+            n += 1
+            time.sleep(0.03)
+
+    threads = [threading.Thread(target=agent, args=(u, c)) for u, c in clients.items()] + [threading.Thread(target=caller)]
+    for t in threads:
+        t.start()
+    time.sleep(4)
+    k.kill()
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    answered = [a for a in acked if a[1] == "answer"]
+    assert len(answered) >= 5, acked
+
+    # Restart on the same database.
+    k.port = __import__("conftest").free_port()
+    k.env["KEFU_LISTEN"] = f"127.0.0.1:{k.port}"
+    k.base = f"http://127.0.0.1:{k.port}"
+    k.start()
+    try:
+        # Every acknowledged wrap-up is stored; every acknowledged answer is a stored "busy" change.
+        wraps = {(r[0], r[1]) for r in query(k.db, "SELECT s.username, w.call_id FROM cti_wrap_up w JOIN staff s ON s.id = w.staff_id")}
+        for u, action, call in acked:
+            if action == "wrap-up" and call:
+                assert (u, str(call)) in wraps, (u, call)
+        busy = {(r[0], r[1]) for r in query(k.db, "SELECT s.username, a.call_id FROM cti_agent_state a JOIN staff s ON "
+                                                  "s.id = a.staff_id WHERE a.to_state = 'busy'")}
+        for u, action, call in answered:
+            assert (u, str(call)) in busy, (u, call)
+        # Nothing is left open: calls in flight closed as "system_restart", agents signed out with that reason.
+        assert query(k.db, "SELECT COUNT(*) FROM cti_call WHERE ended_at IS NULL") == [("0",)]
+        restarted = query(k.db, "SELECT COUNT(*) FROM cti_call WHERE disposition = 'system_restart'")[0][0]
+        last = query(k.db, "SELECT s.username, a.to_state, a.reason FROM cti_agent_state a JOIN staff s ON s.id = a.staff_id "
+                           "WHERE a.id = (SELECT MAX(id) FROM cti_agent_state b WHERE b.staff_id = a.staff_id)")
+        assert {r[0] for r in last} == set(users)
+        for u, to_state, reason in last:
+            assert to_state == "signed_out" and reason == "system_restart", (u, to_state, reason)
+        # Every call that opened has its record closed; the live core starts empty.
+        lina = login(k, "lina")
+        assert lina.get("/api/v1/cti/live").json()["calls"] == []
+        assert state(login(k, "liuyang")) == "signed_out"
+        print(f"acknowledged {len(acked)} commands, {len(answered)} answers; {restarted} calls closed by the restart")
+    finally:
+        k.stop()

@@ -1,0 +1,114 @@
+// The agent desktop and the supervisor wallboard in real browsers against a real kefud on the
+// simulator switch (issue 4): two agents and a supervisor take a call through offer, answer,
+// hold, monitoring, consultation, conference, wrap-up and a takeover.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SHOTS, STAFF_PASSWORD, launchBrowser, startKefud } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startKefud({ KEFU_CTI_RING_TIMEOUT_S: '30', KEFU_CTI_WRAP_UP_S: '3' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function open(username, path) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  await page.goto(server.base + path);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel('登录名').fill(username);
+  await page.getByLabel('密码').fill(STAFF_PASSWORD);
+  await page.getByRole('button', { name: /^登 ?录$/ }).click();
+  await page.waitForURL((u) => u.pathname === path);
+  return page;
+}
+
+// antd puts a space between two Chinese characters on a button.
+const button = (page, name) => page.getByRole("button", { name: new RegExp(`(^| )${[...name].join(" ?")}$`) });
+
+async function stateIs(page, state) {
+  await page.locator(`[data-testid="agent-state"][data-state="${state}"]`).waitFor();
+}
+
+async function supervise(page, agent, action) {
+  if (action === '结束监控') return button(page, action).click();
+  await button(page.getByTestId(`actions-${agent}`), action).click();
+}
+
+test('two agents and a supervisor take a call from offer to takeover', async () => {
+  const liu = await open('liuyang', '/desk');
+  const chen = await open('chenjing', '/desk');
+  const lina = await open('lina', '/wallboard');
+
+  await stateIs(liu, 'signed_out');
+  await button(liu, '签入').click();
+  await stateIs(liu, 'not_ready');
+  await button(liu, '就绪').click();
+  await stateIs(liu, 'ready');
+  await button(chen, '签入').click();
+  await button(chen, '就绪').click();
+  await stateIs(chen, 'ready');
+
+  // A customer calls the hotline (simulator switch); the longest-idle agent is offered the call.
+  await lina.getByTestId('sim-call').getByRole('button', { name: /^呼 ?入$/ }).click();
+  await stateIs(liu, 'reserved');
+  assert.equal(await liu.getByTestId('call-ani').textContent(), '13912345678');
+  await button(liu, '接听').click();
+  await stateIs(liu, 'busy');
+  await liu.locator('[data-testid="call-phase"][data-phase="talking"]').waitFor();
+  await button(liu, '保持').click();
+  await liu.locator('[data-testid="call-phase"][data-phase="held"]').waitFor();
+  await button(liu, '恢复').click();
+  await liu.locator('[data-testid="call-phase"][data-phase="talking"]').waitFor();
+
+  // The supervisor sees the call, listens, whispers and barges in.
+  await lina.getByTestId('agent-liuyang').locator('[data-state="busy"]').waitFor();
+  await supervise(lina, 'liuyang', '监听');
+  await supervise(lina, 'liuyang', '耳语');
+  await supervise(lina, 'liuyang', '强插');
+  await supervise(lina, 'liuyang', '结束监控');
+  await lina.screenshot({ path: join(SHOTS, 'cti-wallboard.png') });
+
+  // Consultation with a colleague, then a three-way call.
+  await button(liu, '转接').click();
+  await liu.getByLabel('目标').click();
+  await liu.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: 'chenjing' }).click();
+  await button(liu, '咨询').click();
+  await stateIs(chen, 'reserved');
+  await button(chen, '接听').click();
+  await stateIs(chen, 'busy');
+  await liu.locator('[data-testid="call-phase"][data-phase="consult"]').waitFor();
+  await button(liu, '三方通话').click();
+  await liu.locator('[data-testid="call-phase"][data-phase="talking"]').waitFor();
+  await liu.screenshot({ path: join(SHOTS, 'cti-desk.png') });
+  await button(liu, '挂机').click();
+  await stateIs(liu, 'wrap_up');
+
+  // Wrap-up: call type and summary, then ready again.
+  await liu.getByLabel('小结').fill('客户咨询基金定投，已解答');
+  await button(liu, '提交小结').click();
+  await stateIs(liu, 'ready');
+
+  // 强制接管: the supervisor replaces the second agent on the call, then hangs up.
+  await supervise(lina, 'chenjing', '接管');
+  await stateIs(chen, 'wrap_up');
+  await supervise(lina, 'chenjing', '结束监控');
+  await stateIs(chen, 'ready'); // the wrap-up timer (3 s)
+  await lina.locator('.ant-table-placeholder').last().waitFor(); // no calls left
+
+  // The first call's history shows on the next call from the same number.
+  await lina.getByTestId('sim-call').getByRole('button', { name: /^呼 ?入$/ }).click();
+  const next = await Promise.race([liu, chen].map((p) => stateIs(p, 'reserved').then(() => p)));
+  await next.getByText('客户咨询基金定投，已解答').waitFor();
+  await button(next, '挂机').click(); // declines: the offer goes to the other agent
+  await stateIs(next, 'not_ready');
+});
