@@ -1012,6 +1012,8 @@ CallCenter::Result CallCenter::monitor(const Supervisor& s, AgentId target, MixM
       }
       return "";
     }
+    if (l && (l->took_over || l->take_over_pending))
+      return "taken_over";  // he holds another customer
     if (l) {
       Call& old = *calls_.at(l->call);
       close_segment(old, l->seg, "moved", now);
@@ -1112,6 +1114,7 @@ std::optional<CallCenter::CallView> CallCenter::call(CallId id) const {
             : held                        ? "held"
             : c.queue_task && ringing     ? "ringing"
             : c.queue_task                ? "queued"
+            : !c.inbound && !c.answered   ? "dialing"
             : c.answered || c.owner >= 0  ? "talking"
                                           : "connecting";
   return v;

@@ -506,6 +506,15 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
           break;
       }
       c.run(pick(4) ? 50 : 3'000);
+      // Nobody is left alone on a call that is not waiting for someone.
+      for (auto& call : c.cc->calls()) {
+        std::string legs;
+        for (auto& [id, what] : call.legs) legs += what + " ";
+        if (call.phase == "talking") {
+          ASSERT_GE(call.legs.size(), 2u)
+              << "seed " << seed << " step " << step << " " << call.direction << " " << legs;
+        }
+      }
       for (AgentId x = 0; x < 6; ++x) {
         auto v = c.cc->agent(x);
         if (v.state == AgentState::reserved) {

@@ -273,6 +273,7 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'cti.phase.held': "On hold",
   'cti.phase.consult': "Consulting",
   'cti.phase.voicemail': "Voicemail",
+  'cti.phase.dialing': 'Dialling',
   'cti.phase.connecting': "Connecting",
   'cti.queues': "Queues",
   'cti.agents': "Agents",

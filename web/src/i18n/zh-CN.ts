@@ -272,6 +272,7 @@ const zhCN = {
   'cti.phase.held': "保持中",
   'cti.phase.consult': "咨询中",
   'cti.phase.voicemail': "留言中",
+  'cti.phase.dialing': '外呼中',
   'cti.phase.connecting': "接通中",
   'cti.queues': "队列",
   'cti.agents': "座席",
