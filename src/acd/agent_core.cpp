@@ -128,13 +128,12 @@ Status AgentCore::sign_out(AgentId a, Millis now, const std::string& reason) {
     finish_task(a, now);
     return Status::ok;
   }
-  ag.after_call = AfterCall::ready;
   if (ag.state == AgentState::reserved) {  // the ringing task goes back to its queue
-    ag.after_call = AfterCall::sign_out;
     ag.after_reason = reason;
     unanswered(a, now, AfterCall::sign_out);
     return Status::ok;
   }
+  ag.after_call = AfterCall::ready;
   router_.sign_in(a, false, now, out_);
   move(a, AgentState::signed_out, now, reason);
   return Status::ok;
@@ -312,9 +311,7 @@ void AgentCore::tick(Millis now) {
     auto a = AgentId(i);
     auto& ag = agents_[i];
     if (ag.state == AgentState::reserved && ag.deadline <= now) {
-      AfterCall next = ag.after_call;
-      ag.after_call = AfterCall::ready;
-      unanswered(a, now, next);
+      unanswered(a, now, ag.after_call);
     } else if (ag.state == AgentState::wrap_up && ag.deadline <= now) {
       finish_task(a, now);
     }
