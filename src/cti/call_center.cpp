@@ -277,7 +277,7 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
   drain(now);
 }
 
-void CallCenter::connect(Call& c, Leg& l, Millis now) {
+void CallCenter::connect(Call& c, Leg& l) {
   LegId whisper_to = 0;
   if (l.party == Party::supervisor && l.mode == MixMode::whisper && c.owner >= 0)
     whisper_to = agent_leg_[size_t(c.owner)];
@@ -286,7 +286,6 @@ void CallCenter::connect(Call& c, Leg& l, Millis now) {
     c.recording = "calls/" + std::to_string(c.id) + ".wav";
     sw_.record_start(c.id, c.recording);
   }
-  (void)now;
 }
 
 // The party a blind transfer or a queue was looking for answered: the customer joins the mix.
@@ -294,7 +293,7 @@ void CallCenter::take_off_hold(Call& c, Millis now) {
   Leg* cl = leg(c.customer);
   if (!cl || (cl->state != LegState::up && cl->state != LegState::held)) return;
   cl->state = LegState::up;
-  connect(c, *cl, now);
+  connect(c, *cl);
 }
 
 void CallCenter::on_answered(Leg& l, Millis now) {
@@ -311,10 +310,10 @@ void CallCenter::on_answered(Leg& l, Millis now) {
       if (c.owner >= 0) {
         if (Leg* al = leg(agent_leg_[size_t(c.owner)])) {
           al->seg = open_segment(c, "talk", -1, c.owner, now, c.dnis);
-          connect(c, *al, now);
+          connect(c, *al);
         }
       }
-      connect(c, l, now);
+      connect(c, l);
       emit_event(c, l.id, "established", c.owner, "", now);
       return;
     case Party::agent:
@@ -345,12 +344,12 @@ void CallCenter::on_answered(Leg& l, Millis now) {
         c.owner = a;
         c.answered = true;
         l.seg = open_segment(c, "talk", c.queue, a, now);
-        connect(c, l, now);
+        connect(c, l);
         take_off_hold(c, now);
         emit_event(c, l.id, "established", a, "", now);
       } else {  // a consulted agent: talks with the owner while the customer waits on hold
         l.seg = open_segment(c, "consult", -1, a, now, l.to);
-        connect(c, l, now);
+        connect(c, l);
         emit_event(c, l.id, "established", a, "consult", now);
       }
       return;
@@ -358,14 +357,14 @@ void CallCenter::on_answered(Leg& l, Millis now) {
     case Party::external:
       close_segment(c, l.seg, "answered", now);
       l.seg = open_segment(c, "external", -1, -1, now, l.to);
-      connect(c, l, now);
+      connect(c, l);
       take_off_hold(c, now);
       c.answered = true;
       emit_event(c, l.id, "established", -1, l.to, now);
       return;
     case Party::supervisor:
       l.seg = open_segment(c, "monitor", -1, -1, now, to_string(l.mode), l.staff);
-      connect(c, l, now);
+      connect(c, l);
       emit_event(c, l.id, "monitored", c.owner, to_string(l.mode), now);
       if (l.take_over_pending) take_over(Supervisor{l.staff, "", l.to}, c.owner, now);
       return;
@@ -453,7 +452,7 @@ void CallCenter::agent_leaves(Call& c, Leg& l, const std::string& result, Millis
       c.consult = 0;
       c.consult_task = 0;
       cl->state = LegState::up;
-      connect(c, *cl, now);
+      connect(c, *cl);
       emit_event(c, k->id, "transferred", k->agent, "consult", now);
     }
   }
@@ -742,13 +741,12 @@ CallCenter::Result CallCenter::force_sign_out(AgentId a, Millis now) {
   return sign_out(a, "forced_sign_out", now);
 }
 
-CallCenter::Result CallCenter::answer(AgentId a, Millis now) {
+CallCenter::Result CallCenter::answer(AgentId a, Millis) {
   if (a < 0 || size_t(a) >= agent_defs_.size()) return "unknown_agent";
   if (core_->state(a) != AgentState::reserved) return "not_ringing";
   Leg* l = leg(agent_leg_[size_t(a)]);
   if (!l) return "not_ringing";
   sw_.answer(l->id);
-  (void)now;
   return "";
 }
 
@@ -787,7 +785,7 @@ CallCenter::Result CallCenter::retrieve(AgentId a, Millis now) {
   Leg* cl = leg(c->customer);
   if (!cl || cl->state != LegState::held) return "not_held";
   cl->state = LegState::up;
-  connect(*c, *cl, now);
+  connect(*c, *cl);
   emit_event(*c, cl->id, "retrieved", a, "", now);
   return "";
 }
@@ -921,7 +919,7 @@ CallCenter::Result CallCenter::cancel_consult(AgentId a, Millis now) {
   end_task(t, now);  // a consulted agent still ringing is freed; one waiting in a queue leaves it
   if (Leg* cl = leg(c->customer); cl && cl->state == LegState::held) {
     cl->state = LegState::up;
-    connect(*c, *cl, now);
+    connect(*c, *cl);
     emit_event(*c, cl->id, "retrieved", a, "", now);
   }
   drain(now);
@@ -939,7 +937,7 @@ CallCenter::Result CallCenter::conference(AgentId a, Millis now) {
   c->consult_task = 0;
   if (Leg* cl = leg(c->customer); cl && cl->state == LegState::held) {
     cl->state = LegState::up;
-    connect(*c, *cl, now);
+    connect(*c, *cl);
   }
   emit_event(*c, k->id, "conferenced", a, k->to, now);
   return "";
@@ -1007,7 +1005,7 @@ CallCenter::Result CallCenter::monitor(const Supervisor& s, AgentId target, MixM
       if (l->took_over) return "taken_over";
       l->mode = mode;
       if (l->state == LegState::up) {
-        connect(*c, *l, now);
+        connect(*c, *l);
         emit_event(*c, l->id, "monitored", target, to_string(mode), now);
       }
       return "";
@@ -1048,7 +1046,7 @@ CallCenter::Result CallCenter::take_over(const Supervisor& s, AgentId target, Mi
   l->take_over_pending = false;
   l->took_over = true;
   l->mode = MixMode::talk;
-  connect(*c, *l, now);
+  connect(*c, *l);
   Leg* al = leg(agent_leg_[size_t(target)]);
   emit_event(*c, l->id, "transferred", target, "take_over", now);
   if (al) agent_leaves(*c, *al, "taken_over", now);

@@ -137,7 +137,7 @@ class CallCenter {
   void settle(Call& c, Millis now);  // after a party left: continue with who is left, or clear
   void clear(Call& c, const std::string& disposition, Millis now);
   void drop_leg(Leg& l, const std::string& cause);
-  void connect(Call& c, Leg& l, Millis now);
+  void connect(Call& c, Leg& l);  // into the mix in its mode; starts the recording
   void take_off_hold(Call& c, Millis now);
   bool talking_parties(const Call& c, LegId except) const;
   void end_task(acd::TaskId t, Millis now);

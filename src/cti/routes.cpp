@@ -4,6 +4,7 @@
 #include "cti/service.hpp"
 #include "cti/sim_switch.hpp"
 #include "store/database.hpp"
+#include "store/sql.hpp"
 
 namespace kefu::cti {
 
@@ -278,26 +279,8 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                              {id, p.staff_id})
                           .empty())
                     throw Error::not_found("no such call", "id");
-                  auto row = [](const store::Result& r, size_t i) {
-                    json::object o;
-                    for (size_t k = 0; k < r.columns.size(); ++k) {
-                      auto& v = r.rows[i][k];
-                      if (store::is_null(v))
-                        o[r.columns[k]] = nullptr;
-                      else if (auto* n = std::get_if<int64_t>(&v))
-                        o[r.columns[k]] = *n;
-                      else
-                        o[r.columns[k]] = store::as_text(v);
-                    }
-                    return o;
-                  };
-                  auto rows = [&](const char* sql) {
-                    auto r = c.exec(sql, {id});
-                    json::array a;
-                    for (size_t i = 0; i < r.size(); ++i) a.push_back(row(r, i));
-                    return a;
-                  };
-                  out = row(call, 0);
+                  auto rows = [&](const char* sql) { return store::rows_json(c.exec(sql, {id})); };
+                  out = store::row_json(call, 0);
                   out["segments"] = rows(
                       "SELECT seq, kind, queue, staff_id, party, started_at, ended_at, result FROM "
                       "cti_segment WHERE call_id = ? ORDER BY seq");
@@ -324,25 +307,15 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                   throw Error::bad_request("invalid_number", "number is required", "number");
                 json::array out;
                 db.read([&](store::Connection& c) {
-                  auto r = c.exec(
-                      "SELECT c.id, c.direction, c.started_at, c.ended_at, c.disposition, "
-                      "(SELECT w.call_type FROM cti_wrap_up w WHERE w.call_id = c.id ORDER BY w.id "
-                      "DESC LIMIT 1), "
-                      "(SELECT w.summary FROM cti_wrap_up w WHERE w.call_id = c.id ORDER BY w.id "
-                      "DESC LIMIT 1) "
-                      "FROM cti_call c WHERE (c.ani = ? OR c.dnis = ?) ORDER BY c.started_at DESC "
-                      "LIMIT 20",
-                      {number, number});
-                  for (auto& row : r.rows)
-                    out.push_back(json::object{
-                        {"id", store::as_int(row[0])},
-                        {"direction", store::as_text(row[1])},
-                        {"started_at", store::as_int(row[2])},
-                        {"ended_at", store::is_null(row[3]) ? json::value(nullptr)
-                                                            : json::value(store::as_int(row[3]))},
-                        {"disposition", store::as_text(row[4])},
-                        {"call_type", store::as_text(row[5])},
-                        {"summary", store::as_text(row[6])}});
+                  out = store::rows_json(
+                      c.exec("SELECT c.id, c.direction, c.started_at, c.ended_at, c.disposition, "
+                             "(SELECT w.call_type FROM cti_wrap_up w WHERE w.call_id = c.id ORDER "
+                             "BY w.id DESC LIMIT 1) AS call_type, "
+                             "(SELECT w.summary FROM cti_wrap_up w WHERE w.call_id = c.id ORDER BY "
+                             "w.id DESC LIMIT 1) AS summary "
+                             "FROM cti_call c WHERE (c.ani = ? OR c.dnis = ?) ORDER BY "
+                             "c.started_at DESC LIMIT 20",
+                             {number, number}));
                 });
                 return Response::json(json::object{{"items", out}});
               },

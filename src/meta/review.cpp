@@ -3,25 +3,22 @@
 #include <charconv>
 
 #include "meta/validate.hpp"
+#include "store/sql.hpp"
 
 namespace kefu::meta {
 namespace {
 
 constexpr const char* kColumns =
-    "id, kind, permission, record_id, action, payload, base_version, steps, status, org_id, submitted_by, "
-    "submitted_at, first_by, first_at, first_comment, final_by, final_at, final_comment, result_id, "
+    "id, kind, permission, record_id, action, payload, base_version, steps, status, org_id, "
+    "submitted_by, "
+    "submitted_at, first_by, first_at, first_comment, final_by, final_at, final_comment, "
+    "result_id, "
     "submitted_by_name, first_by_name, final_by_name";
 
 json::object to_json_row(const store::Result& r, size_t i) {
-  json::object o;
-  for (size_t k = 0; k < r.columns.size(); ++k) {
-    const auto& v = r.rows[i][k];
-    const auto& col = r.columns[k];
-    if (col == "payload") o[col] = parse_value(store::as_text(v));
-    else if (store::is_null(v)) o[col] = nullptr;
-    else if (std::holds_alternative<int64_t>(v)) o[col] = std::get<int64_t>(v);
-    else o[col] = store::as_text(v);
-  }
+  json::object o = store::row_json(r, i);
+  if (auto* p = o.if_contains("payload"); p && p->is_string())
+    *p = parse_value(std::string(p->as_string()));
   return o;
 }
 
@@ -62,43 +59,56 @@ ALTER TABLE change_request ADD COLUMN final_by_name TEXT;
 )"}};
 }
 
-json::object ReviewService::submit(store::Connection& c, const Principal& who, const audit::Actor& actor,
-                                   const std::string& kind, const std::string& permission, int steps,
-                                   const std::string& action, int64_t record_id, int64_t base_version,
-                                   const json::object& payload, int64_t org_id) const {
+json::object ReviewService::submit(store::Connection& c, const Principal& who,
+                                   const audit::Actor& actor, const std::string& kind,
+                                   const std::string& permission, int steps,
+                                   const std::string& action, int64_t record_id,
+                                   int64_t base_version, const json::object& payload,
+                                   int64_t org_id) const {
   int64_t now = repo_.clock().now_ms();
   auto r = c.exec(
-      "INSERT INTO change_request (kind, permission, record_id, action, payload, base_version, steps, status, org_id, "
-      "submitted_by, submitted_at, submitted_by_name) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
-      {kind, permission, record_id ? store::Value(record_id) : store::Value(store::Null{}), action, to_json(payload),
-       base_version, int64_t(steps), org_id ? store::Value(org_id) : store::Value(store::Null{}), who.staff_id, now,
-       who.name});
+      "INSERT INTO change_request (kind, permission, record_id, action, payload, base_version, "
+      "steps, status, org_id, "
+      "submitted_by, submitted_at, submitted_by_name) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, "
+      "?, ?, ?) RETURNING id",
+      {kind, permission, record_id ? store::Value(record_id) : store::Value(store::Null{}), action,
+       to_json(payload), base_version, int64_t(steps),
+       org_id ? store::Value(org_id) : store::Value(store::Null{}), who.staff_id, now, who.name});
   int64_t id = store::as_int(r.rows[0][0]);
-  repo_.audit().append(c, actor, {"change_request", id, "submit",
-                                  json::object{{"kind", kind}, {"action", action}, {"record_id", record_id},
-                                               {"payload", payload}}});
+  repo_.audit().append(
+      c, actor,
+      {"change_request", id, "submit",
+       json::object{
+           {"kind", kind}, {"action", action}, {"record_id", record_id}, {"payload", payload}}});
   auto row = c.exec(std::string("SELECT ") + kColumns + " FROM change_request WHERE id = ?", {id});
   return to_json_row(row, 0);
 }
 
-json::value ReviewService::apply(store::Connection& c, const ChangeRequest& cr, const Principal& reviewer,
-                                 const audit::Actor& actor) const {
-  if (auto it = appliers_.find(cr.kind); it != appliers_.end()) return it->second(c, cr, reviewer, actor);
+json::value ReviewService::apply(store::Connection& c, const ChangeRequest& cr,
+                                 const Principal& reviewer, const audit::Actor& actor) const {
+  if (auto it = appliers_.find(cr.kind); it != appliers_.end())
+    return it->second(c, cr, reviewer, actor);
   const Entity& e = repo_.registry().get(cr.kind);
-  if (cr.action == "create") return repo_.create(c, e, reviewer, actor, validate_or_throw(e, cr.payload, Mode::create));
+  if (cr.action == "create")
+    return repo_.create(c, e, reviewer, actor, validate_or_throw(e, cr.payload, Mode::create));
   if (cr.action == "update")
     return repo_.update(c, e, reviewer, actor, cr.record_id, cr.base_version,
                         validate_or_throw(e, cr.payload, Mode::update));
-  if (cr.action == "archive") return repo_.archive(c, e, reviewer, actor, cr.record_id, cr.base_version);
+  if (cr.action == "archive")
+    return repo_.archive(c, e, reviewer, actor, cr.record_id, cr.base_version);
   throw Error::internal("unknown change action " + cr.action);
 }
 
-json::object ReviewService::decide(const Principal& who, const audit::Actor& actor, int64_t request_id, bool approve,
+json::object ReviewService::decide(const Principal& who, const audit::Actor& actor,
+                                   int64_t request_id, bool approve,
                                    const std::string& comment) const {
   json::object out;
   repo_.db().write([&](store::Connection& c) {
-    auto rows = c.exec(std::string("SELECT ") + kColumns + " FROM change_request WHERE id = ?", {request_id});
-    if (rows.empty()) throw Error::not_found("change request " + std::to_string(request_id) + " does not exist", "id");
+    auto rows = c.exec(std::string("SELECT ") + kColumns + " FROM change_request WHERE id = ?",
+                       {request_id});
+    if (rows.empty())
+      throw Error::not_found("change request " + std::to_string(request_id) + " does not exist",
+                             "id");
     ChangeRequest cr = from_row(to_json_row(rows, 0));
     if (cr.status != "pending" && cr.status != "first_approved")
       throw Error::conflict("already_decided", "this request is already " + cr.status, "status");
@@ -108,8 +118,9 @@ json::object ReviewService::decide(const Principal& who, const audit::Actor& act
     if (cr.submitted_by == who.staff_id)
       throw Error::forbidden("you cannot review your own request", "self_review");
     if (cr.status == "first_approved" && cr.first_by == who.staff_id)
-      throw Error::forbidden("the final review must be done by someone other than the first reviewer",
-                             "same_reviewer");
+      throw Error::forbidden(
+          "the final review must be done by someone other than the first reviewer",
+          "same_reviewer");
     int64_t now = repo_.clock().now_ms();
     const char* who_col = final_step && cr.steps == 2 ? "final" : "first";
     std::string status;
@@ -122,14 +133,20 @@ json::object ReviewService::decide(const Principal& who, const audit::Actor& act
       status = "approved";
       result = apply(c, cr, who, actor);
     }
-    int64_t result_id = result.is_object() && result.as_object().contains("id") ? result.at("id").as_int64() : 0;
-    c.exec(std::string("UPDATE change_request SET status = ?, ") + who_col + "_by = ?, " + who_col + "_at = ?, " +
-               who_col + "_comment = ?, " + who_col + "_by_name = ?, result_id = ? WHERE id = ? AND status = ?",
-           {status, who.staff_id, now, comment, who.name,
-            result_id ? store::Value(result_id) : store::Value(store::Null{}), request_id, cr.status});
-    repo_.audit().append(c, actor, {"change_request", request_id, approve ? "review.approve" : "review.reject",
-                                    json::object{{"step", who_col}, {"status", status}, {"comment", comment}}});
-    auto row = c.exec(std::string("SELECT ") + kColumns + " FROM change_request WHERE id = ?", {request_id});
+    int64_t result_id =
+        result.is_object() && result.as_object().contains("id") ? result.at("id").as_int64() : 0;
+    c.exec(
+        std::string("UPDATE change_request SET status = ?, ") + who_col + "_by = ?, " + who_col +
+            "_at = ?, " + who_col + "_comment = ?, " + who_col +
+            "_by_name = ?, result_id = ? WHERE id = ? AND status = ?",
+        {status, who.staff_id, now, comment, who.name,
+         result_id ? store::Value(result_id) : store::Value(store::Null{}), request_id, cr.status});
+    repo_.audit().append(
+        c, actor,
+        {"change_request", request_id, approve ? "review.approve" : "review.reject",
+         json::object{{"step", who_col}, {"status", status}, {"comment", comment}}});
+    auto row = c.exec(std::string("SELECT ") + kColumns + " FROM change_request WHERE id = ?",
+                      {request_id});
     out = to_json_row(row, 0);
     out["can_decide"] = false;  // whoever just decided never takes the next step too
     if (!result.is_null()) out["result"] = result;
@@ -161,22 +178,27 @@ namespace {
 // kinds he may review.
 void visibility_sql(const Principal& who, std::string& where, std::vector<store::Value>& params) {
   if (who.scope == DataScope::all) return;
-  where += " AND (submitted_by = ? OR org_id IS NULL OR org_id IN (SELECT id FROM org_unit WHERE path LIKE ?))";
+  where +=
+      " AND (submitted_by = ? OR org_id IS NULL OR org_id IN (SELECT id FROM org_unit WHERE path "
+      "LIKE ?))";
   params.emplace_back(who.staff_id);
   params.emplace_back(who.scope == DataScope::self ? std::string("-") : who.org_path + "%");
 }
 
 bool may_see(const Principal& who, const json::object& o) {
   std::string perm(o.at("permission").as_string());
-  return o.at("submitted_by").as_int64() == who.staff_id || who.has(perm + ":review1") || who.has(perm + ":review2");
+  return o.at("submitted_by").as_int64() == who.staff_id || who.has(perm + ":review1") ||
+         who.has(perm + ":review2");
 }
 
 }  // namespace
 
-bool ReviewService::visible_to(const Principal& who, const json::object& o, const std::string& org_path) {
+bool ReviewService::visible_to(const Principal& who, const json::object& o,
+                               const std::string& org_path) {
   bool in_scope = who.scope == DataScope::all || o.at("submitted_by").as_int64() == who.staff_id ||
                   !o.at("org_id").is_int64() ||
-                  (who.scope != DataScope::self && !who.org_path.empty() && org_path.rfind(who.org_path, 0) == 0);
+                  (who.scope != DataScope::self && !who.org_path.empty() &&
+                   org_path.rfind(who.org_path, 0) == 0);
   return in_scope && may_see(who, o);
 }
 
@@ -210,7 +232,8 @@ Page ReviewService::list(const Principal& who, const Query& q) const {
   }
   visibility_sql(who, where, params);
   repo_.db().read([&](store::Connection& c) {
-    auto r = c.exec(std::string("SELECT ") + kColumns + " FROM change_request" + where + " ORDER BY id DESC LIMIT 500",
+    auto r = c.exec(std::string("SELECT ") + kColumns + " FROM change_request" + where +
+                        " ORDER BY id DESC LIMIT 500",
                     params);
     for (size_t i = 0; i < r.size(); ++i) {
       auto o = to_json_row(r, i);
@@ -242,8 +265,9 @@ json::object ReviewService::get(const Principal& who, int64_t id) const {
 
 namespace kefu::meta {
 
-json::object write_entity(store::Connection& c, const Repository& repo, const ReviewService& reviews, const Entity& e,
-                          const Principal& who, const audit::Actor& actor, const std::string& action, int64_t id,
+json::object write_entity(store::Connection& c, const Repository& repo,
+                          const ReviewService& reviews, const Entity& e, const Principal& who,
+                          const audit::Actor& actor, const std::string& action, int64_t id,
                           int64_t version, const json::object& values) {
   auto direct = [&]() -> json::object {
     if (action == "create") return repo.create(c, e, who, actor, values);
@@ -263,9 +287,11 @@ json::object write_entity(store::Connection& c, const Repository& repo, const Re
   c.exec("ROLLBACK TO SAVEPOINT review_check", {});
   c.exec("RELEASE SAVEPOINT review_check", {});
   int64_t org_id = 0;
-  if (!e.scope_column.empty() && preview.contains(e.scope_column) && preview.at(e.scope_column).is_int64())
+  if (!e.scope_column.empty() && preview.contains(e.scope_column) &&
+      preview.at(e.scope_column).is_int64())
     org_id = e.scope_column == "id" ? 0 : preview.at(e.scope_column).as_int64();
-  auto cr = reviews.submit(c, who, actor, e.name, e.permission, e.review_steps, action, id, version, values, org_id);
+  auto cr = reviews.submit(c, who, actor, e.name, e.permission, e.review_steps, action, id, version,
+                           values, org_id);
   return json::object{{"change_request", cr}};
 }
 

@@ -41,4 +41,24 @@ std::string like_escape(std::string_view text) {
   return r;
 }
 
+json::object row_json(const Result& r, size_t row) {
+  json::object o;
+  for (size_t k = 0; k < r.columns.size(); ++k) {
+    const auto& v = r.rows[row][k];
+    if (is_null(v))
+      o[r.columns[k]] = nullptr;
+    else if (auto* n = std::get_if<int64_t>(&v))
+      o[r.columns[k]] = *n;
+    else
+      o[r.columns[k]] = as_text(v);
+  }
+  return o;
+}
+
+json::array rows_json(const Result& r) {
+  json::array out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(row_json(r, i));
+  return out;
+}
+
 }  // namespace kefu::store

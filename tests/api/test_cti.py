@@ -65,7 +65,7 @@ def test_a_call_from_queue_to_wrap_up_with_transfer_conference_monitoring_and_ta
         desk = wait_until(lambda: (d := me(liu))["agent"]["state"] == "busy" and d)
         assert desk["call"]["phase"] == "talking" and desk["call"]["owner"] == "liuyang"
         assert cmd(liu, "hold")["call"]["phase"] == "held"
-        assert cmd(liu, "hold", status=409)  # already held
+        assert cmd(liu, "hold", status=409)["error"]["code"] == "already_held"
         assert cmd(liu, "retrieve")["call"]["phase"] == "talking"
         # The supervisor listens, whispers, barges in.
         sup(lina, "monitor", {"agent": "liuyang", "mode": "listen"})
