@@ -1,5 +1,7 @@
 #include "acd/agent_core.hpp"
 
+#include <algorithm>
+
 namespace kefu::acd {
 
 const char* to_string(AgentState s) {
@@ -64,7 +66,7 @@ void AgentCore::apply(const std::vector<Offer>& offers, Millis now) {
     auto& ag = agents_[size_t(o.agent)];
     tasks_[o.task].agent = o.agent;
     ag.task = o.task;
-    ag.deadline = now + cfg_.ring_timeout_ms;
+    set_deadline(o.agent, now + cfg_.ring_timeout_ms);
     move(o.agent, AgentState::reserved, now, "offered");
   }
 }
@@ -160,7 +162,7 @@ Status AgentCore::decline(AgentId a, Millis now) {
 void AgentCore::end_call(AgentId a, Millis now) {
   auto& ag = agents_[size_t(a)];
   tasks_[ag.task].talking = false;
-  ag.deadline = now + cfg_.wrap_up_ms;
+  set_deadline(a, now + cfg_.wrap_up_ms);
   move(a, AgentState::wrap_up, now);
 }
 
@@ -299,6 +301,15 @@ Status AgentCore::outbound(TaskId t, AgentId a, Millis now) {
   return Status::ok;
 }
 
+void AgentCore::set_deadline(AgentId a, Millis at) {
+  agents_[size_t(a)].deadline = at;
+  deadlines_.push({at, a});
+}
+
+Millis AgentCore::next_due() const {
+  return std::min(router_.next_due(), deadlines_.empty() ? INT64_MAX : deadlines_.top().first);
+}
+
 void AgentCore::tick(Millis now) {
   out_.clear();
   router_.tick(now, out_);
@@ -307,12 +318,16 @@ void AgentCore::tick(Millis now) {
     tasks_.erase(t);
     expired_.push_back(t);
   }
-  for (size_t i = 0; i < agents_.size(); ++i) {
-    auto a = AgentId(i);
-    auto& ag = agents_[i];
-    if (ag.state == AgentState::reserved && ag.deadline <= now) {
+  // Deadlines in time order; an entry whose agent has moved on since (answered, hung up, a
+  // newer deadline) is stale and dropped, so a tick costs the deadlines due, not the agents.
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    auto [at, a] = deadlines_.top();
+    deadlines_.pop();
+    auto& ag = agents_[size_t(a)];
+    if (ag.deadline != at) continue;
+    if (ag.state == AgentState::reserved) {
       unanswered(a, now, ag.after_call);
-    } else if (ag.state == AgentState::wrap_up && ag.deadline <= now) {
+    } else if (ag.state == AgentState::wrap_up) {
       finish_task(a, now);
     }
   }

@@ -9,6 +9,7 @@
 // Nothing can stay stuck: reserved ends by answer, ring timeout, caller hang-up or sign-out;
 // busy by either side hanging up; wrap_up by the agent or its timer. A request to go not
 // ready or to sign out during a call is kept and applied when the call and wrap-up end.
+#include <queue>
 #include <string>
 #include <unordered_map>
 
@@ -77,6 +78,9 @@ class AgentCore {
   Status caller_hung_up(TaskId t, Millis now);  // at any moment: waiting, ringing or talking
 
   void tick(Millis now);
+  // The earliest time tick() has something to do (a ring timeout, a wrap-up timer, a routing
+  // timer); INT64_MAX when nothing is pending. May be early (stale entries), never late.
+  Millis next_due() const;
   // Callers whose queue's maximum wait ran out (they are no longer in the core): the switch
   // sends them to the fallback.
   std::vector<TaskId> take_expired() { return std::move(expired_); }
@@ -116,6 +120,7 @@ class AgentCore {
                   AfterCall next);  // reserved, no answer: the task is taken back
   void finish_task(AgentId a,
                    Millis now);  // wrap_up over: capacity back, then the after-call state
+  void set_deadline(AgentId a, Millis at);
   bool valid(AgentId a) const { return a >= 0 && size_t(a) < agents_.size(); }
 
   Router& router_;
@@ -126,6 +131,9 @@ class AgentCore {
   std::vector<TaskId> expired_;
   std::vector<TaskId> missed_;
   std::vector<Offer> out_;
+  std::priority_queue<std::pair<Millis, AgentId>, std::vector<std::pair<Millis, AgentId>>,
+                      std::greater<>>
+      deadlines_;
 };
 
 }  // namespace kefu::acd

@@ -52,6 +52,8 @@ class Router {
   // Tasks that left their queue by max_wait since the last call, in the order they expired;
   // the caller sends them to the queue's fallback (voicemail, callback, another number).
   std::vector<TaskId> take_expired() { return std::move(expired_); }
+  // When tick() next has a timer to look at (INT64_MAX: none); may be a stale one.
+  Millis next_due() const { return timers_.empty() ? INT64_MAX : timers_.front().at; }
 
   size_t waiting(QueueId q) const { return queues_[size_t(q)].waiting; }
   size_t waiting() const { return waiting_total_; }

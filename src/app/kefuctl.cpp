@@ -1,7 +1,7 @@
 // kefuctl: administration from the shell. Uses the same configuration as kefud.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "acd/erlang.hpp"
-#include "acd/simulation.hpp"
 #include "app/application.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
+#include "cti/simulation.hpp"
 #include "meta/exchange.hpp"
 
 extern char** environ;
@@ -28,21 +28,31 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-int run_simulation(const kefu::acd::SimulationParams& p) {
+int run_simulation(const kefu::cti::SimulationParams& p) {
   auto t0 = std::chrono::steady_clock::now();
-  auto r = kefu::acd::simulate(p);
+  auto r = kefu::cti::simulate(p);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double load = p.calls_per_s * p.aht_s;
-  std::printf("simulated %.1f h: %d agents, %.3f calls/s, AHT %.0f s (%.1f Erlangs), patience %s\n", p.hours, p.agents,
-              p.calls_per_s, p.aht_s, load, p.patience_s > 0 ? (std::to_string(int(p.patience_s)) + " s").c_str() : "none");
-  std::printf("offered %ld  answered %ld  abandoned %ld  events %ld  wall %.2f s\n", r.offered, r.answered, r.abandoned,
-              r.events, wall);
+  std::printf("simulated %.1f h: %d agents, %.3f calls/s, AHT %.0f s (%.1f Erlangs), patience %s\n",
+              p.hours, p.agents, p.calls_per_s, p.aht_s, load,
+              p.patience_s > 0 ? (std::to_string(int(p.patience_s)) + " s").c_str() : "none");
+  if (p.ring_s > 0 || p.wrap_up_s > 0)
+    std::printf(
+        "ring %.1f s and wrap-up %.1f s per call lengthen service: theory below assumes neither\n",
+        p.ring_s, p.wrap_up_s);
+  std::printf("offered %ld  answered %ld  abandoned %ld  wall %.2f s\n", r.offered, r.answered,
+              r.abandoned, wall);
+  std::printf(
+      "core: %ld steps, %ld switch events, %ld facts; after the drain %ld calls open, %ld agents "
+      "not ready\n",
+      r.steps, r.switch_events, r.facts, r.open_calls, r.stuck_agents);
   std::printf("%-28s %10s %10s\n", "", "simulated", p.patience_s > 0 ? "Erlang A" : "Erlang C");
   if (p.patience_s > 0) {
     auto a = kefu::acd::erlang_a(p.calls_per_s, p.aht_s, p.agents, p.patience_s);
     std::printf("%-28s %10.4f %10.4f\n", "P(wait)", r.p_wait, a.p_wait);
     std::printf("%-28s %10.4f %10.4f\n", "abandon rate", r.abandon_rate, a.p_abandon);
-    std::printf("%-28s %10.2f %10.2f\n", "mean wait, all callers (s)", r.mean_wait_s, a.mean_wait_s);
+    std::printf("%-28s %10.2f %10.2f\n", "mean wait, all callers (s)", r.mean_wait_s,
+                a.mean_wait_s);
     std::printf("%-28s %10.4f %10.4f\n", "occupancy", r.occupancy, a.occupancy);
     std::printf("%-28s %10.4f %10s\n", "service level", r.service_level, "-");
     std::printf("%-28s %10.2f %10s\n", "ASA (s)", r.asa_s, "-");
@@ -54,9 +64,10 @@ int run_simulation(const kefu::acd::SimulationParams& p) {
     std::printf("%-28s %10.4f %10.4f\n", "occupancy", r.occupancy, load / p.agents);
   } else {
     std::printf("offered load is not below the number of agents: Erlang C has no steady state\n");
-    std::printf("service level %.4f  ASA %.2f s  occupancy %.4f\n", r.service_level, r.asa_s, r.occupancy);
+    std::printf("service level %.4f  ASA %.2f s  occupancy %.4f\n", r.service_level, r.asa_s,
+                r.occupancy);
   }
-  return 0;
+  return r.open_calls == 0 && r.stuck_agents == 0 ? 0 : 4;  // something was left stuck
 }
 
 }  // namespace
@@ -70,7 +81,8 @@ int main(int argc, char** argv) {
 
   auto* migrate = cli.add_subcommand("migrate", "apply database migrations");
   std::string admin_user = "admin", admin_pw;
-  auto* create_admin = cli.add_subcommand("create-admin", "create or reset the first administrator");
+  auto* create_admin =
+      cli.add_subcommand("create-admin", "create or reset the first administrator");
   create_admin->add_option("--username", admin_user, "user name (default admin)");
   create_admin->add_option("--password", admin_pw, "password (or KEFU_ADMIN_PASSWORD)");
   auto* demo = cli.add_subcommand("demo", "load the demo data");
@@ -84,19 +96,26 @@ int main(int argc, char** argv) {
   export_->add_option("--format", format, "csv or xlsx");
   export_->add_option("-o,--out", out, "output file (default stdout for CSV)");
   std::string backup_path;
-  auto* backup = cli.add_subcommand("backup", "online backup (SQLite) or the pg_dump command (PostgreSQL)");
+  auto* backup =
+      cli.add_subcommand("backup", "online backup (SQLite) or the pg_dump command (PostgreSQL)");
   backup->add_option("path", backup_path)->required();
   auto* audit = cli.add_subcommand("audit", "operation log tools");
   auto* verify = audit->add_subcommand("verify", "check the hash chain; exit 3 when tampered with");
   audit->require_subcommand(1);
-  kefu::acd::SimulationParams sim;
-  auto* simulate = cli.add_subcommand("simulate", "run simulated traffic through the routing core; compare with Erlang C/A");
+  kefu::cti::SimulationParams sim;
+  auto* simulate = cli.add_subcommand("simulate",
+                                      "run simulated traffic through the real-time core on the "
+                                      "simulator switch; compare with Erlang C/A");
   simulate->add_option("--agents", sim.agents, "agents (default 20)");
   simulate->add_option("--rate", sim.calls_per_s, "calls per second (Poisson)");
   simulate->add_option("--aht", sim.aht_s, "mean handle time, seconds (exponential)");
-  simulate->add_option("--patience", sim.patience_s, "mean caller patience, seconds (exponential; 0 = never abandon)");
+  simulate->add_option("--patience", sim.patience_s,
+                       "mean caller patience, seconds (exponential; 0 = never abandon)");
   simulate->add_option("--hours", sim.hours, "simulated hours");
   simulate->add_option("--sl", sim.sl_threshold_s, "service-level threshold T, seconds");
+  simulate->add_option("--ring", sim.ring_s,
+                       "seconds an agent's phone rings before he answers (default 0)");
+  simulate->add_option("--wrap-up", sim.wrap_up_s, "after-call work per call, seconds (default 0)");
   simulate->add_option("--seed", sim.seed, "random seed");
   CLI11_PARSE(cli, argc, argv);
 
@@ -133,7 +152,8 @@ int main(int argc, char** argv) {
       std::cout << "demo data loaded\n";
     } else if (*import) {
       const auto& e = app.registry().get(entity);
-      auto res = kefu::meta::import_csv(app.repo(), app.reviews(), e, sys, actor, read_file(file), mode != "valid");
+      auto res = kefu::meta::import_csv(app.repo(), app.reviews(), e, sys, actor, read_file(file),
+                                        mode != "valid");
       std::cout << kefu::to_json(kefu::json::object{{"written", res.written},
                                                     {"submitted", res.submitted},
                                                     {"rejected", res.rejected},
@@ -143,10 +163,13 @@ int main(int argc, char** argv) {
     } else if (*export_) {
       const auto& e = app.registry().get(entity);
       auto rows = app.repo().list_all(e, sys, {}, 10'000'000);
-      std::string data = format == "xlsx" ? kefu::meta::export_xlsx(e, rows) : kefu::meta::export_csv(e, rows);
+      std::string data =
+          format == "xlsx" ? kefu::meta::export_xlsx(e, rows) : kefu::meta::export_csv(e, rows);
       if (out.empty() && format == "xlsx") throw std::runtime_error("give -o FILE for xlsx");
-      if (out.empty()) std::cout << data;
-      else std::ofstream(out, std::ios::binary) << data;
+      if (out.empty())
+        std::cout << data;
+      else
+        std::ofstream(out, std::ios::binary) << data;
     } else if (*backup) {
       app.db().backup_to(backup_path);
       std::cout << "backup written to " << backup_path << "\n";
@@ -156,13 +179,15 @@ int main(int argc, char** argv) {
         std::cout << "operation log intact: " << rep.rows << " rows\n";
         return 0;
       }
-      std::cout << "operation log TAMPERED: " << rep.problem << " (after " << rep.rows << " good rows)\n";
+      std::cout << "operation log TAMPERED: " << rep.problem << " (after " << rep.rows
+                << " good rows)\n";
       return 3;
     }
     app.db().close();
     return 0;
   } catch (const kefu::Error& e) {
-    std::cerr << "kefuctl: " << e.code() << ": " << e.what() << (e.field().empty() ? "" : " (" + e.field() + ")") << "\n";
+    std::cerr << "kefuctl: " << e.code() << ": " << e.what()
+              << (e.field().empty() ? "" : " (" + e.field() + ")") << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "kefuctl: " << e.what() << "\n";

@@ -108,6 +108,7 @@ struct CallCenter::Call {
   Millis voicemail_until = 0;
   int overflow_hops = 0;
   std::vector<LegId> legs;
+  std::vector<acd::TaskId> tasks;  // every task made for this call, forgotten when it clears
   std::map<int, Segment> open;
   int seq = 0;
   Millis started = 0;
@@ -188,6 +189,8 @@ LegId CallCenter::new_leg(Call& c, Party p, AgentId a, const std::string& to, bo
   l->created = now;
   legs_[id] = std::move(l);
   c.legs.push_back(id);
+  // Every leg the core places must answer in time (inbound customer legs are not placed here).
+  leg_deadlines_.push({now + cfg_.originate_timeout_ms, id});
   sw_.originate(id, to, p == Party::customer || p == Party::external ? cfg_.caller_id : c.ani,
                 auto_answer);
   return id;
@@ -535,12 +538,7 @@ void CallCenter::clear(Call& c, const std::string& disposition, Millis now) {
   if (!c.recording.empty()) sw_.record_stop(c.id);
   emit_event(c, 0, "cleared", c.owner, disposition, now);
   facts_.push_back(CallClosed{c.id, disposition, c.recording, now});
-  for (auto it = tasks_.begin(); it != tasks_.end();) {
-    if (it->second.call == c.id)
-      it = tasks_.erase(it);
-    else
-      ++it;
-  }
+  for (acd::TaskId t : c.tasks) tasks_.erase(t);
   calls_.erase(c.id);  // c is dangling from here
 }
 
@@ -549,6 +547,7 @@ void CallCenter::clear(Call& c, const std::string& disposition, Millis now) {
 bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
   acd::TaskId t = ids_.take();
   tasks_[t] = Task{c.id, q, false};
+  c.tasks.push_back(t);
   c.queue = q;
   c.queue_task = t;
   c.queued_at = now;
@@ -586,6 +585,7 @@ bool CallCenter::fallback(Call& c, QueueId q, const std::string& why, Millis now
     if (cl) {
       c.voicemail = true;
       c.voicemail_until = now + cfg_.voicemail_max_ms;
+      voicemail_deadlines_.push({c.voicemail_until, c.id});
       c.recording = "voicemail/" + std::to_string(c.id) + ".wav";
       sw_.play(cl->id, "voicemail_greeting");
       sw_.record_start(c.id, c.recording);
@@ -691,25 +691,29 @@ void CallCenter::drain(Millis now) {
 
 void CallCenter::tick(Millis now) {
   core_->tick(now);
-  std::vector<LegId> late;
-  for (auto& [id, l] : legs_)
-    if ((l->state == LegState::dialing || l->state == LegState::alerting) &&
-        l->party != Party::customer && now - l->created >= cfg_.originate_timeout_ms)
-      late.push_back(id);
-    else if (l->party == Party::customer && !calls_.at(l->call)->inbound &&
-             l->state != LegState::up && now - l->created >= cfg_.originate_timeout_ms)
-      late.push_back(id);
-  for (LegId id : late)
-    if (Leg* l = leg(id)) {
-      sw_.hang_up(id, "timeout");
-      on_leg_gone(*l, "timeout", true, now);
-    }
-  std::vector<CallId> vm;
-  for (auto& [id, c] : calls_)
-    if (c->voicemail && now >= c->voicemail_until) vm.push_back(id);
-  for (CallId id : vm)
-    if (auto it = calls_.find(id); it != calls_.end()) clear(*it->second, "voicemail", now);
+  // Deadlines in time order; an entry whose leg answered or is gone is stale and dropped.
+  while (!leg_deadlines_.empty() && leg_deadlines_.top().first <= now) {
+    LegId id = leg_deadlines_.top().second;
+    leg_deadlines_.pop();
+    Leg* l = leg(id);
+    if (!l || l->state == LegState::up || l->state == LegState::held) continue;
+    sw_.hang_up(id, "timeout");
+    on_leg_gone(*l, "timeout", true, now);
+  }
+  while (!voicemail_deadlines_.empty() && voicemail_deadlines_.top().first <= now) {
+    CallId id = voicemail_deadlines_.top().second;
+    voicemail_deadlines_.pop();
+    if (auto it = calls_.find(id); it != calls_.end() && it->second->voicemail)
+      clear(*it->second, "voicemail", now);
+  }
   drain(now);
+}
+
+Millis CallCenter::next_due() const {
+  Millis due = core_->next_due();
+  if (!leg_deadlines_.empty()) due = std::min(due, leg_deadlines_.top().first);
+  if (!voicemail_deadlines_.empty()) due = std::min(due, voicemail_deadlines_.top().first);
+  return due;
 }
 
 // ---- agent commands ----
@@ -834,6 +838,7 @@ CallCenter::Result CallCenter::transfer(AgentId a, const Target& to, bool consul
     if (b) {
       acd::TaskId t = ids_.take();
       tasks_[t] = Task{c->id, -1, true};
+      c->tasks.push_back(t);
       if (core_->offer_to(t, *b, now) != Status::ok) {
         tasks_.erase(t);
         return "target_not_ready";
@@ -841,6 +846,7 @@ CallCenter::Result CallCenter::transfer(AgentId a, const Target& to, bool consul
     } else if (q) {
       acd::TaskId t = ids_.take();
       tasks_[t] = Task{c->id, *q, true};
+      c->tasks.push_back(t);
       acd::EnqueueResult r{};
       if (core_->arrive(t, *q, c->tier, now, &r) != Status::ok) {
         tasks_.erase(t);
@@ -859,6 +865,7 @@ CallCenter::Result CallCenter::transfer(AgentId a, const Target& to, bool consul
   if (b) {
     acd::TaskId t = ids_.take();
     tasks_[t] = Task{c->id, c->queue, false};
+    c->tasks.push_back(t);
     if (core_->offer_to(t, *b, now) != Status::ok) {
       tasks_.erase(t);
       return "target_not_ready";
@@ -954,6 +961,7 @@ CallCenter::Result CallCenter::dial(AgentId a, const std::string& number, Millis
   c->started = now;
   acd::TaskId t = ids_.take();
   tasks_[t] = Task{c->id, -1, false};
+  c->tasks.push_back(t);
   auto st = core_->outbound(t, a, now);
   if (st != Status::ok) {
     tasks_.erase(t);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <unordered_map>
 
 #include "acd/agent_core.hpp"
@@ -73,6 +74,8 @@ class CallCenter {
 
   void on_switch(const SwitchEvent& ev, Millis now);
   void tick(Millis now);
+  // The earliest time tick() has work (INT64_MAX: none): lets a simulation jump ahead.
+  Millis next_due() const;
   std::vector<Fact> take_facts() { return std::move(facts_); }
 
   // Read-only views for snapshots and tests.
@@ -159,6 +162,10 @@ class CallCenter {
   std::vector<Millis> agent_since_;  // when his state last changed
   std::unordered_map<int64_t, LegId> monitor_leg_;  // supervisor → his leg
   std::vector<Fact> facts_;
+  using Deadline = std::pair<Millis, int64_t>;
+  using Deadlines = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
+  Deadlines leg_deadlines_;        // originate timeouts: (when, leg)
+  Deadlines voicemail_deadlines_;  // longest message: (when, call)
 };
 
 }  // namespace kefu::cti

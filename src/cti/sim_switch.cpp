@@ -13,6 +13,7 @@ bool ends_with(const std::string& s, const char* tail) {
 }  // namespace
 
 void SimSwitch::schedule(Millis delay, SwitchEvent ev) {
+  if (auto it = legs_.find(ev.leg); it != legs_.end()) ++it->second.pending;
   queue_.emplace(std::make_pair(clock_.now_ms() + delay, seq_++), std::move(ev));
 }
 
@@ -70,6 +71,7 @@ void SimSwitch::hang_up(LegId id, const std::string&) {
   if (it == legs_.end()) return;
   it->second.state = "gone";
   it->second.mix = 0;
+  gone_.push_back(id);
 }
 
 LegId SimSwitch::incoming(const std::string& from, const std::string& to, int tier) {
@@ -86,6 +88,7 @@ bool SimSwitch::far_end_hang_up(LegId id, const std::string& cause) {
   if (it == legs_.end() || it->second.state == "gone") return false;
   it->second.state = "gone";
   it->second.mix = 0;
+  gone_.push_back(id);
   schedule(0, {SwitchEvent::Kind::hung_up, id, "", "", cause});
   return true;
 }
@@ -112,23 +115,29 @@ size_t SimSwitch::advance() {
     auto it = legs_.find(ev.leg);
     if (it == legs_.end()) continue;
     auto& l = it->second;
+    --l.pending;
     // The core hung this leg up first: its late events die here, as a SIP stack would absorb them.
     if (l.state == "gone" && ev.kind != SwitchEvent::Kind::hung_up) continue;
     if (ev.kind == SwitchEvent::Kind::answered) {
       if (l.state != "ringing") continue;
       l.state = "up";
     }
-    if (ev.kind == SwitchEvent::Kind::failed) l.state = "gone";
+    if (ev.kind == SwitchEvent::Kind::failed) l.state = "gone", gone_.push_back(ev.leg);
     ++n;
     if (sink_) sink_(ev);
   }
-  // Forget legs that are over, keeping the map the size of live traffic.
-  for (auto it = legs_.begin(); it != legs_.end();) {
-    if (it->second.state == "gone" && queue_.empty())
-      it = legs_.erase(it);
+  // Forget legs that are over once no event of theirs is pending, keeping the map the size of
+  // live traffic (a leg stays visible until the next advance, for tests to look at).
+  size_t kept = 0;
+  for (LegId id : gone_) {
+    auto it = legs_.find(id);
+    if (it == legs_.end()) continue;
+    if (it->second.pending > 0)
+      gone_[kept++] = id;
     else
-      ++it;
+      legs_.erase(it);
   }
+  gone_.resize(kept);
   return n;
 }
 

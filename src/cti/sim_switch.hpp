@@ -54,6 +54,7 @@ class SimSwitch final : public Switch {
     MixMode mode = MixMode::talk;
     LegId whisper_to = 0;
     bool inbound = false;
+    int pending = 0;  // events queued for this leg
   };
   const LegView* leg(LegId id) const;
   std::vector<LegId> legs_to(const std::string& to) const;  // live legs of a device or number
@@ -72,6 +73,7 @@ class SimSwitch final : public Switch {
   uint64_t seq_ = 0;
   std::set<std::string> offline_;
   std::set<CallId> recordings_;
+  std::vector<LegId> gone_;  // legs over, forgotten once no event of theirs is pending
 };
 
 }  // namespace kefu::cti
