@@ -210,9 +210,10 @@ void AgentCore::finish_task(AgentId a, Millis now) {
   apply(out_, now);
 }
 
-Status AgentCore::arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why) {
+Status AgentCore::arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why,
+                         const TaskOptions& opt) {
   out_.clear();
-  auto r = router_.enqueue(t, q, tier, now, out_);
+  auto r = router_.enqueue(t, q, tier, now, out_, opt);
   if (why) *why = r;
   if (r != EnqueueResult::queued && r != EnqueueResult::offered) return Status::rejected_by_queue;
   tasks_[t] = Task{};

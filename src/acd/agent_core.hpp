@@ -74,7 +74,8 @@ class AgentCore {
   Status outbound(TaskId t, AgentId a, Millis now);
 
   // Calls. A task that cannot be queued is reported back (the caller routes it to a fallback).
-  Status arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why = nullptr);
+  Status arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why = nullptr,
+                const TaskOptions& opt = {});
   Status caller_hung_up(TaskId t, Millis now);  // at any moment: waiting, ringing or talking
 
   void tick(Millis now);

@@ -15,7 +15,8 @@ class NaiveRouter {
   AgentId add_agent(AgentSpec a);
   void sign_in(AgentId a, bool signed_in, Millis now, std::vector<Offer>& out);
   void set_ready(AgentId a, bool ready, Millis now, std::vector<Offer>& out);
-  EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out);
+  EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out,
+                        const TaskOptions& opt = {});
   bool abandon(TaskId t, Millis now, std::vector<Offer>& out);
   bool reject(TaskId t, Millis now, std::vector<Offer>& out);
   bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
@@ -33,10 +34,14 @@ class NaiveRouter {
   struct Task {
     QueueId queue;
     int tier;
-    Millis enqueued_at, vtime;
+    Millis enqueued_at, arrived,
+        vtime;  // as in Router: max wait from enqueued_at, widening from arrived
     bool waiting;
     AgentId agent;
     bool widen_pending;
+    AgentId preferred = -1;  // while awaiting: the only agent who may take it
+    Millis awaiting_until = 0;
+    bool awaiting = false;
   };
   bool available(const Agent& a, Channel c) const;
   bool eligible(const Agent& a, const Task& t, Millis now) const;
@@ -45,6 +50,7 @@ class NaiveRouter {
   void offer(TaskId id, AgentId a, std::vector<Offer>& out);
   void release(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void requeue_flags(Task& t);
+  void end_affinity(TaskId id, Millis now, std::vector<Offer>& out);
 
   RouterConfig cfg_;
   std::vector<Agent> agents_;

@@ -1,6 +1,7 @@
 #include "acd/router.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace kefu::acd {
 
@@ -131,7 +132,7 @@ void Router::refresh_agent_all(AgentId id) {
 }
 
 bool Router::widened(const TaskState& t, Millis now) const {
-  return now >= t.enqueued_at + queues_[size_t(t.queue)].spec.widen_after_ms;
+  return now >= t.arrived + queues_[size_t(t.queue)].spec.widen_after_ms;
 }
 
 void Router::push_task(uint32_t slot) {
@@ -150,7 +151,7 @@ void Router::push_task(uint32_t slot) {
   ++waiting_total_;
   if (cfg_.min_level[size_t(t.tier)] > 1)
     heap_push(timers_,
-              Timer{t.enqueued_at + q.spec.widen_after_ms, t.id, TimerKind::widen, slot, t.stamp},
+              Timer{t.arrived + q.spec.widen_after_ms, t.id, TimerKind::widen, slot, t.stamp},
               timer_less);
   if (q.spec.max_wait_ms > 0)
     heap_push(timers_,
@@ -194,6 +195,7 @@ void Router::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Off
     return tasks_[e.slot].stamp == e.stamp && tasks_[e.slot].phase == TaskPhase::waiting;
   };
   while (available(agents_[size_t(id)], c)) {
+    if (try_preferred(id, c, out)) continue;
     const int level = agents_[size_t(id)].spec.level;
     const TaskEntry* best = nullptr;
     for (QueueId q : agents_[size_t(id)].queues) {
@@ -215,10 +217,43 @@ void Router::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Off
   }
 }
 
+// The oldest task awaiting this agent alone, if any: his customers before his queues.
+bool Router::try_preferred(AgentId id, Channel c, std::vector<Offer>& out) {
+  auto& list = agents_[size_t(id)].awaiting;
+  if (list.empty()) return false;
+  size_t kept = 0;
+  uint32_t best = UINT32_MAX;
+  for (auto [slot, stamp] : list) {
+    const auto& t = tasks_[slot];
+    if (t.stamp != stamp || t.phase != TaskPhase::awaiting) continue;  // gone or moved on
+    list[kept++] = {slot, stamp};
+    if (queues_[size_t(t.queue)].spec.channel != c) continue;
+    if (best == UINT32_MAX ||
+        std::tie(t.vtime, t.id) < std::tie(tasks_[best].vtime, tasks_[best].id))
+      best = slot;
+  }
+  list.resize(kept);
+  if (best == UINT32_MAX) return false;
+  offer(best, id, out);
+  return true;
+}
+
+// The preferred agent did not free up in time (or signed out): the task joins its queue.
+void Router::end_affinity(uint32_t slot, Millis now, std::vector<Offer>& out) {
+  auto& t = tasks_[slot];
+  auto& q = queues_[size_t(t.queue)];
+  --q.waiting;
+  --waiting_total_;
+  t.phase = TaskPhase::free;
+  t.agent = -1;
+  t.stamp = next_stamp_++;
+  if (!try_assign_task(slot, now, out)) push_task(slot);
+}
+
 void Router::offer(uint32_t slot, AgentId id, std::vector<Offer>& out) {
   auto& t = tasks_[slot];
   auto& q = queues_[size_t(t.queue)];
-  if (t.phase == TaskPhase::waiting) {
+  if (t.phase == TaskPhase::waiting || t.phase == TaskPhase::awaiting) {
     --q.waiting;
     --waiting_total_;
   }
@@ -233,8 +268,8 @@ void Router::offer(uint32_t slot, AgentId id, std::vector<Offer>& out) {
   out.push_back({t.id, id, t.queue});
 }
 
-EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now,
-                              std::vector<Offer>& out) {
+EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std::vector<Offer>& out,
+                              const TaskOptions& opt) {
   if (qid < 0 || size_t(qid) >= queues_.size() || tier < 0 || size_t(tier) >= tiers_)
     return EnqueueResult::bad_queue;
   if (slot_of_.count(id)) return EnqueueResult::duplicate;
@@ -251,14 +286,31 @@ EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now,
   }
   slot_of_.emplace(id, slot);
   auto& t = tasks_[slot];
-  t = TaskState{id,
-                qid,
-                tier,
-                now,
-                now - cfg_.tier_bonus_ms[size_t(tier)] - q.spec.weight_ms,
-                -1,
-                next_stamp_++,
-                TaskPhase::free};
+  const Millis arrived = opt.arrived_at >= 0 && opt.arrived_at < now ? opt.arrived_at : now;
+  t = TaskState{id,  qid,           tier,
+                now, arrived,       arrived - cfg_.tier_bonus_ms[size_t(tier)] - q.spec.weight_ms,
+                -1,  next_stamp_++, TaskPhase::free};
+  const AgentId p = opt.preferred;
+  if (p >= 0 && size_t(p) < agents_.size() && agents_[size_t(p)].signed_in) {
+    const auto& mine = agents_[size_t(p)].queues;
+    if (std::find(mine.begin(), mine.end(), qid) != mine.end()) {
+      if (available(agents_[size_t(p)], q.spec.channel)) {
+        offer(slot, p, out);
+        return EnqueueResult::offered;
+      }
+      Millis wait = opt.preferred_wait_ms;
+      if (q.spec.max_wait_ms > 0) wait = std::min(wait, q.spec.max_wait_ms - 1);
+      if (wait > 0) {
+        t.phase = TaskPhase::awaiting;
+        t.agent = p;
+        ++q.waiting;
+        ++waiting_total_;
+        agents_[size_t(p)].awaiting.push_back({slot, t.stamp});
+        heap_push(timers_, Timer{now + wait, id, TimerKind::affinity, slot, t.stamp}, timer_less);
+        return EnqueueResult::queued;
+      }
+    }
+  }
   if (try_assign_task(slot, now, out)) return EnqueueResult::offered;
   push_task(slot);
   return EnqueueResult::queued;
@@ -357,6 +409,18 @@ void Router::sign_in(AgentId id, bool on, Millis now, std::vector<Offer>& out) {
   if (a.signed_in == on) return;
   if (!on) set_ready(id, false, now, out);
   a.signed_in = on;
+  if (!on) {  // customers waiting for him go to their queues, oldest first
+    auto list = std::move(a.awaiting);
+    a.awaiting.clear();
+    std::vector<uint32_t> slots;
+    for (auto [slot, stamp] : list)
+      if (tasks_[slot].stamp == stamp && tasks_[slot].phase == TaskPhase::awaiting)
+        slots.push_back(slot);
+    std::sort(slots.begin(), slots.end(), [&](uint32_t x, uint32_t y) {
+      return std::tie(tasks_[x].vtime, tasks_[x].id) < std::tie(tasks_[y].vtime, tasks_[y].id);
+    });
+    for (uint32_t slot : slots) end_affinity(slot, now, out);
+  }
   for (QueueId q : a.queues) {
     if (on)
       ++queues_[size_t(q)].signed_in;
@@ -386,6 +450,10 @@ void Router::tick(Millis now, std::vector<Offer>& out) {
     Timer tm = timers_.front();
     heap_pop(timers_, timer_less);
     const auto& t = tasks_[tm.slot];
+    if (tm.kind == TimerKind::affinity) {
+      if (t.stamp == tm.stamp && t.phase == TaskPhase::awaiting) end_affinity(tm.slot, now, out);
+      continue;
+    }
     if (t.stamp != tm.stamp || t.phase != TaskPhase::waiting) continue;
     if (tm.kind == TimerKind::expire) {
       expired_.push_back(t.id);

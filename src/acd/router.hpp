@@ -33,7 +33,8 @@ class Router {
   void set_ready(AgentId a, bool ready, Millis now, std::vector<Offer>& out);
 
   // Tasks. enqueue() may offer at once (EnqueueResult::offered, the offer in `out`).
-  EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out);
+  EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out,
+                        const TaskOptions& opt = {});
   // The caller hung up: a waiting task leaves its queue; an offered one frees its agent.
   bool abandon(TaskId t, Millis now, std::vector<Offer>& out);
   // The agent did not take the offer (no answer, refused, failed): the task goes back with its
@@ -75,7 +76,7 @@ class Router {
     uint32_t slot;
     uint32_t stamp;
   };
-  enum class TimerKind : uint8_t { widen = 0, expire = 1 };
+  enum class TimerKind : uint8_t { widen = 0, expire = 1, affinity = 2 };
   struct Timer {
     Millis at;
     TaskId id;
@@ -92,6 +93,8 @@ class Router {
     std::array<int, kChannels> load{};
     std::array<uint32_t, kChannels> stamp{};
     AgentStats stats;
+    // Tasks awaiting him alone (slot, stamp), checked before his queues when he frees up.
+    std::vector<std::pair<uint32_t, uint32_t>> awaiting;
   };
   struct QueueState {
     QueueSpec spec;
@@ -99,12 +102,14 @@ class Router {
     size_t waiting = 0;
     size_t signed_in = 0;  // agents serving it who are signed in
   };
-  enum class TaskPhase : uint8_t { free, waiting, offered };
+  // awaiting: waiting for its preferred agent alone (counted as waiting in its queue).
+  enum class TaskPhase : uint8_t { free, waiting, awaiting, offered };
   struct TaskState {
     TaskId id = 0;
     QueueId queue = 0;
     int tier = 0;
-    Millis enqueued_at = 0;
+    Millis enqueued_at = 0;  // maximum wait counts from here
+    Millis arrived = 0;      // priority and widening count from here (kept across queues)
     Millis vtime = 0;
     AgentId agent = -1;
     uint32_t stamp = 0;
@@ -123,6 +128,8 @@ class Router {
   void release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void drop_waiting(uint32_t slot);
+  bool try_preferred(AgentId id, Channel c, std::vector<Offer>& out);
+  void end_affinity(uint32_t slot, Millis now, std::vector<Offer>& out);
   std::vector<AgentEntry>& agent_heap(QueueId q, int level) {
     return agent_heaps_[size_t(q) * size_t(cfg_.levels) + size_t(level - 1)];
   }

@@ -44,15 +44,28 @@ struct QueueSpec {
   Channel channel = Channel::voice;
   std::vector<SkillId> skills;  // an agent needs all of them
   Strategy strategy = Strategy::longest_idle;
-  Millis weight_ms = 0;          // this queue's head start over others sharing agents
+  Millis weight_ms = 0;            // this queue's head start over others sharing agents
   Millis widen_after_ms = 30'000;  // after this, any level may take a task of any tier
-  Millis max_wait_ms = 0;          // 0: no limit; else the task leaves the queue (expired) for the fallback
+  Millis max_wait_ms = 0;  // 0: no limit; else the task leaves the queue (expired) for the fallback
 };
 
 struct AgentSpec {
   int level = 1;
   std::vector<SkillId> skills;
   std::array<int, kChannels> capacity{1, 1, 0, 0};  // concurrent tasks per channel
+};
+
+// Per-task routing options.
+struct TaskOptions {
+  // Sticky routing (粘滞): the customer's last agent (or his own manager) is offered the task
+  // first, whatever his level, if he serves the queue and is free; if he is signed in but busy,
+  // the task waits for him alone up to preferred_wait_ms (kept below the queue's max wait), then
+  // joins the queue where its arrival time puts it.
+  AgentId preferred = -1;
+  Millis preferred_wait_ms = 0;
+  // Priority and level widening from this time instead of now: a caller moved to another queue
+  // or called back keeps his place. The queue's maximum wait still counts from now.
+  Millis arrived_at = -1;
 };
 
 // A routing decision: offer `task` to `agent`. The agent holds one unit of the channel's

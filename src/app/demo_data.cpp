@@ -150,7 +150,8 @@ void Application::load_demo_data() {
     // 技能队列: the hotline's access numbers lead to three queues.
     create(c, "cti_queue", {{"code", "general"}, {"name", "综合业务"}, {"strategy", "longest_idle"},
                             {"access_numbers", "95555,95500"}, {"max_wait_s", 180}, {"fallback", "voicemail"},
-                            {"sl_threshold_s", 20}, {"enabled", true}});
+                            {"sl_threshold_s", 20}, {"sticky_wait_s", 10}, {"callback_digit", "1"},
+                            {"enabled", true}});
     create(c, "cti_queue", {{"code", "vip"}, {"name", "VIP专线"}, {"strategy", "top_down"}, {"skills", "vip"},
                             {"access_numbers", "95501"}, {"widen_after_s", 20}, {"max_wait_s", 60},
                             {"fallback", "queue"}, {"fallback_target", "general"}, {"sl_threshold_s", 10},

@@ -1,6 +1,7 @@
 #include "cti/call_center.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace kefu::cti {
 
@@ -106,6 +107,8 @@ struct CallCenter::Call {
   bool answered = false;  // an agent (or outside party) talked with the customer
   bool voicemail = false;
   Millis voicemail_until = 0;
+  Millis first_queued = -1;  // when the caller first joined a queue: his place across queues
+  bool callback = false;     // a callback the customer asked for: the core dials him
   int overflow_hops = 0;
   std::vector<LegId> legs;
   std::vector<acd::TaskId> tasks;  // every task made for this call, forgotten when it clears
@@ -162,6 +165,26 @@ std::optional<QueueId> CallCenter::queue_by_code(const std::string& code) const 
   auto it = queue_by_code_.find(code);
   if (it == queue_by_code_.end()) return std::nullopt;
   return it->second;
+}
+
+void CallCenter::remember_agent(const std::string& number, AgentId a) {
+  constexpr size_t kCap = 500'000;  // numbers remembered; the oldest are forgotten first
+  if (number.empty() || a < 0 || size_t(a) >= agent_defs_.size()) return;
+  uint64_t seq = ++last_agent_seq_;
+  last_agent_[number] = Served{a, seq};
+  last_agent_order_.emplace_back(number, seq);
+  while (last_agent_order_.size() > kCap) {
+    auto& [n, s] = last_agent_order_.front();
+    if (auto it = last_agent_.find(n); it != last_agent_.end() && it->second.seq == s)
+      last_agent_.erase(it);
+    last_agent_order_.pop_front();
+  }
+}
+
+std::optional<AgentId> CallCenter::last_agent(const std::string& number) const {
+  auto it = last_agent_.find(number);
+  if (it == last_agent_.end()) return std::nullopt;
+  return it->second.agent;
 }
 
 CallCenter::Leg* CallCenter::leg(LegId id) {
@@ -274,6 +297,8 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
       on_leg_gone(*l, ev.cause.empty() ? "failed" : ev.cause, true, now);
       break;
     case K::digits:
+      on_digits(*l, ev.digits, now);
+      break;
     case K::incoming:
       break;
   }
@@ -311,8 +336,9 @@ void CallCenter::on_answered(Leg& l, Millis now) {
       // An outbound call: the customer picked up; the agent is already on his phone.
       c.answered = true;
       if (c.owner >= 0) {
+        remember_agent(c.dnis, c.owner);
         if (Leg* al = leg(agent_leg_[size_t(c.owner)])) {
-          al->seg = open_segment(c, "talk", -1, c.owner, now, c.dnis);
+          al->seg = open_segment(c, "talk", c.callback ? c.queue : -1, c.owner, now, c.dnis);
           connect(c, *al);
         }
       }
@@ -341,10 +367,18 @@ void CallCenter::on_answered(Leg& l, Millis now) {
             facts_.push_back(QueueLog{c.id, c.queue, "connect", a, now - c.queued_at, now});
             close_segment(c, c.queue_seg, "answered", now);
             c.queue_seg = -1;
-            c.queue_seg = -1;
           }
         }
         c.owner = a;
+        if (c.callback && !c.customer) {
+          // 回呼: the agent is on the line; now ring the customer who asked for it. The talk
+          // segment opens when he answers.
+          connect(c, l);
+          c.customer = new_leg(c, Party::customer, -1, c.dnis, false, now);
+          emit_event(c, l.id, "established", a, "callback", now);
+          return;
+        }
+        if (c.inbound) remember_agent(c.ani, a);
         c.answered = true;
         l.seg = open_segment(c, "talk", c.queue, a, now);
         connect(c, l);
@@ -369,7 +403,13 @@ void CallCenter::on_answered(Leg& l, Millis now) {
       l.seg = open_segment(c, "monitor", -1, -1, now, to_string(l.mode), l.staff);
       connect(c, l);
       emit_event(c, l.id, "monitored", c.owner, to_string(l.mode), now);
-      if (l.take_over_pending) take_over(Supervisor{l.staff, "", l.to}, c.owner, now);
+      if (l.take_over_pending && c.owner >= 0) {
+        take_over(Supervisor{l.staff, "", l.to}, c.owner, now);
+      } else if (l.take_over_pending) {  // the agent left while this phone rang: he takes the
+        l.take_over_pending = false;     // customer the call was kept for
+        l.took_over = true;
+        emit_event(c, l.id, "transferred", -1, "take_over", now);
+      }
       return;
   }
 }
@@ -423,7 +463,8 @@ void CallCenter::on_leg_gone(Leg& l, const std::string& cause, bool failed, Mill
       }
       return settle(c, now);
     case Party::supervisor: {
-      bool owner = l.took_over;
+      // He was (or was about to be) the customer's party: the call may now have nobody for him.
+      bool owner = l.took_over || l.take_over_pending;
       close_segment(c, l.seg, cause, now);
       if (monitor_leg_.count(l.staff) && monitor_leg_[l.staff] == l.id) monitor_leg_.erase(l.staff);
       drop_leg(l, cause);
@@ -558,8 +599,19 @@ bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
     sw_.leave(c.id, cl->id);
     sw_.play(cl->id, "queue_music");
   }
+  const QueueDef& d = queue_defs_[size_t(q)];
+  acd::TaskOptions opt;
+  if (c.first_queued < 0) c.first_queued = now;
+  // A caller who overflowed or asked to be called back keeps his place; a transfer starts anew.
+  if (std::string_view(why) == "overflow" || std::string_view(why) == "callback")
+    opt.arrived_at = c.first_queued;
+  if (d.sticky_wait_ms >= 0)
+    if (auto a = last_agent(c.inbound ? c.ani : c.dnis)) {
+      opt.preferred = *a;
+      opt.preferred_wait_ms = d.sticky_wait_ms;
+    }
   acd::EnqueueResult r{};
-  if (core_->arrive(t, q, c.tier, now, &r) == Status::ok) return true;
+  if (core_->arrive(t, q, c.tier, now, &r, opt) == Status::ok) return true;
   tasks_.erase(t);
   c.queue_task = 0;
   std::string reason = r == acd::EnqueueResult::queue_full ? "queue_full" : "no_agents";
@@ -572,6 +624,11 @@ bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
 bool CallCenter::fallback(Call& c, QueueId q, const std::string& why, Millis now) {
   const QueueDef& d = queue_defs_[size_t(q)];
   emit_event(c, c.customer, "diverted", -1, why + ":" + d.fallback, now);
+  if (c.callback && d.fallback != "queue") {  // nobody to play to or forward: it ends here
+    clear(c, why, now);
+    return false;
+  }
+  if (d.fallback == "callback" && call_back(c, q, now)) return false;
   if (d.fallback == "queue") {
     auto next = queue_by_code_.find(d.fallback_target);
     if (next != queue_by_code_.end() && next->second != q && c.overflow_hops++ < 3)
@@ -585,7 +642,7 @@ bool CallCenter::fallback(Call& c, QueueId q, const std::string& why, Millis now
     if (cl) {
       c.voicemail = true;
       c.voicemail_until = now + cfg_.voicemail_max_ms;
-      voicemail_deadlines_.push({c.voicemail_until, c.id});
+      call_deadlines_.push({c.voicemail_until, c.id});
       c.recording = "voicemail/" + std::to_string(c.id) + ".wav";
       sw_.play(cl->id, "voicemail_greeting");
       sw_.record_start(c.id, c.recording);
@@ -619,6 +676,52 @@ void CallCenter::on_offer(AgentId a, acd::TaskId t, Millis now) {
     c.consult = id;
     c.consult_task = t;
   }
+}
+
+void CallCenter::on_digits(Leg& l, const std::string& digits, Millis now) {
+  if (l.party != Party::customer) return;
+  Call& c = *calls_.at(l.call);
+  if (!c.inbound || !c.queue_task || c.queue_seg < 0 || c.queue < 0) return;  // not waiting
+  const std::string& key = queue_defs_[size_t(c.queue)].callback_digit;
+  if (key.empty() || digits.find(key) == std::string::npos) return;
+  for (LegId id : c.legs)  // an agent's phone is already ringing for him: too late to ask
+    if (Leg* x = leg(id); x && x->task == c.queue_task) return;
+  if (!valid_number(c.ani)) {  // no number to call back (withheld): he keeps waiting
+    sw_.play(l.id, "callback_unavailable");
+    return;
+  }
+  QueueId q = c.queue;
+  facts_.push_back(QueueLog{c.id, q, "callback", -1, now - c.queued_at, now});
+  close_segment(c, c.queue_seg, "callback", now);
+  c.queue_seg = -1;
+  end_task(c.queue_task, now);
+  c.queue_task = 0;
+  call_back(c, q, now);
+}
+
+bool CallCenter::call_back(Call& c, QueueId q, Millis now) {
+  if (!c.inbound || !valid_number(c.ani)) return false;
+  auto cb = std::make_unique<Call>();
+  cb->id = ids_.take();
+  cb->inbound = false;
+  cb->callback = true;
+  cb->ani = cfg_.caller_id;
+  cb->dnis = c.ani;
+  cb->tier = c.tier;
+  cb->started = now;
+  cb->first_queued = c.first_queued >= 0 ? c.first_queued : now;
+  call_deadlines_.push({now + cfg_.callback_expiry_ms, cb->id});
+  Call& call = *cb;
+  calls_[cb->id] = std::move(cb);
+  facts_.push_back(CallOpened{call.id, "callback", call.ani, call.dnis, call.tier, now});
+  emit_event(call, 0, "offered", -1, "callback_for:" + std::to_string(c.id), now);
+  if (Leg* cl = leg(c.customer)) sw_.play(cl->id, "callback_confirmed");
+  clear(c, "callback", now);
+  // Callbacks wait where the queue says (a queue with a long maximum wait), else in q itself.
+  const QueueDef& d = queue_defs_[size_t(q)];
+  auto target = queue_by_code_.find(d.fallback == "callback" ? d.fallback_target : "");
+  enqueue(call, target != queue_by_code_.end() ? target->second : q, now, "callback");
+  return true;
 }
 
 void CallCenter::drain(Millis now) {
@@ -700,11 +803,24 @@ void CallCenter::tick(Millis now) {
     sw_.hang_up(id, "timeout");
     on_leg_gone(*l, "timeout", true, now);
   }
-  while (!voicemail_deadlines_.empty() && voicemail_deadlines_.top().first <= now) {
-    CallId id = voicemail_deadlines_.top().second;
-    voicemail_deadlines_.pop();
-    if (auto it = calls_.find(id); it != calls_.end() && it->second->voicemail)
-      clear(*it->second, "voicemail", now);
+  while (!call_deadlines_.empty() && call_deadlines_.top().first <= now) {
+    CallId id = call_deadlines_.top().second;
+    call_deadlines_.pop();
+    auto it = calls_.find(id);
+    if (it == calls_.end()) continue;
+    Call& c = *it->second;
+    if (c.voicemail && now >= c.voicemail_until) {
+      clear(c, "voicemail", now);
+    } else if (c.callback && c.owner < 0 && c.queue_task) {
+      bool ringing = std::any_of(c.legs.begin(), c.legs.end(), [&](LegId l) {
+        const Leg* x = leg(l);
+        return x && x->task == c.queue_task;
+      });
+      if (ringing)  // an agent may still take it: look again after his ring timeout
+        call_deadlines_.push({now + cfg_.core.ring_timeout_ms, id});
+      else
+        clear(c, "callback_expired", now);
+    }
   }
   drain(now);
 }
@@ -712,7 +828,7 @@ void CallCenter::tick(Millis now) {
 Millis CallCenter::next_due() const {
   Millis due = core_->next_due();
   if (!leg_deadlines_.empty()) due = std::min(due, leg_deadlines_.top().first);
-  if (!voicemail_deadlines_.empty()) due = std::min(due, voicemail_deadlines_.top().first);
+  if (!call_deadlines_.empty()) due = std::min(due, call_deadlines_.top().first);
   return due;
 }
 
@@ -1099,7 +1215,7 @@ std::optional<CallCenter::CallView> CallCenter::call(CallId id) const {
   auto it = calls_.find(id);
   if (it == calls_.end()) return std::nullopt;
   const Call& c = *it->second;
-  CallView v{c.id,      c.inbound ? "inbound" : "outbound",
+  CallView v{c.id,      c.inbound ? "inbound" : c.callback ? "callback" : "outbound",
              c.ani,     c.dnis,
              "",        c.queue,
              c.owner,   c.tier,

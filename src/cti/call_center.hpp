@@ -7,6 +7,7 @@
 // customer who hangs up at any step clears the call and frees every agent on it; an agent who
 // leaves hands the customer to whoever is left or ends the call; an answer that comes after
 // the core gave up is hung up; the agent state machine below has its own guarantees.
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@ struct CenterConfig {
   std::string caller_id = "95500";       // shown to customers on outbound calls (per access site)
   Millis originate_timeout_ms = 40'000;  // a leg that has not answered by then is given up
   Millis voicemail_max_ms = 120'000;
+  Millis callback_expiry_ms = 4 * 3'600'000;  // a callback nobody took by then is dropped
 };
 
 // Where a transfer or consultation goes.
@@ -106,6 +108,10 @@ class CallCenter {
   std::optional<AgentId> agent_by_username(const std::string& u) const;
   std::optional<AgentId> agent_by_staff(int64_t staff_id) const;
   std::optional<QueueId> queue_by_code(const std::string& code) const;
+  // Sticky routing: who last talked with this number (seeded from the store at start; the core
+  // keeps it current as calls connect).
+  void remember_agent(const std::string& number, AgentId a);
+  std::optional<AgentId> last_agent(const std::string& number) const;
   size_t waiting(QueueId q) const { return router_->waiting(q); }
   const std::vector<QueueId>& queues_of(AgentId a) const { return router_->queues_of(a); }
   LegId agent_leg(AgentId a) const {
@@ -135,6 +141,10 @@ class CallCenter {
   void drain(Millis now);  // consequences of the agent core: offers, unreserved agents, expiries
   void on_offer(AgentId a, acd::TaskId t, Millis now);
   void on_answered(Leg& l, Millis now);
+  void on_digits(Leg& l, const std::string& digits, Millis now);
+  // 回呼: the caller leaves (his call ends "callback") and a callback call takes his place in
+  // queue q; when an agent answers it, the core dials the caller. False if his number is unusable.
+  bool call_back(Call& c, QueueId q, Millis now);
   void on_leg_gone(Leg& l, const std::string& cause, bool failed, Millis now);
   void agent_leaves(Call& c, Leg& l, const std::string& result, Millis now);
   void settle(Call& c, Millis now);  // after a party left: continue with who is left, or clear
@@ -161,11 +171,18 @@ class CallCenter {
   std::vector<CallId> agent_call_;   // his current or last call (for wrap-up)
   std::vector<Millis> agent_since_;  // when his state last changed
   std::unordered_map<int64_t, LegId> monitor_leg_;  // supervisor → his leg
+  struct Served {
+    AgentId agent;
+    uint64_t seq;
+  };
+  std::unordered_map<std::string, Served> last_agent_;  // number → who last talked with it
+  std::deque<std::pair<std::string, uint64_t>> last_agent_order_;  // oldest first, for the cap
+  uint64_t last_agent_seq_ = 0;
   std::vector<Fact> facts_;
   using Deadline = std::pair<Millis, int64_t>;
   using Deadlines = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
-  Deadlines leg_deadlines_;        // originate timeouts: (when, leg)
-  Deadlines voicemail_deadlines_;  // longest message: (when, call)
+  Deadlines leg_deadlines_;   // originate timeouts: (when, leg)
+  Deadlines call_deadlines_;  // longest voicemail, callback expiry: (when, call)
 };
 
 }  // namespace kefu::cti

@@ -50,9 +50,19 @@ void register_entities(meta::Registry& reg) {
                 .options({{"hangup", "提示后挂机", "Prompt and hang up"},
                           {"voicemail", "语音留言", "Voicemail"},
                           {"queue", "溢出到其他队列", "Overflow to a queue"},
-                          {"number", "转外线号码", "Forward to a number"}})
+                          {"number", "转外线号码", "Forward to a number"},
+                          {"callback", "预约回呼", "Call back"}})
                 .def("hangup"),
-            F("fallback_target", FieldType::string, "溢出目标", "Fallback target").len(40),
+            F("fallback_target", FieldType::string, "溢出目标(队列代码或号码)",
+              "Fallback target (queue code or number)")
+                .len(40),
+            F("sticky_wait_s", FieldType::integer, "粘滞等待上次坐席(秒,-1关闭)",
+              "Wait for the caller's last agent (s, -1 off)")
+                .range(-1, 600)
+                .def(-1),
+            F("callback_digit", FieldType::string, "预约回呼按键", "Callback key")
+                .len(1)
+                .pattern("[0-9*#]?"),
             F("sl_threshold_s", FieldType::integer, "服务水平时限(秒)",
               "Service level threshold (s)")
                 .range(1, 600)

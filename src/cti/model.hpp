@@ -119,9 +119,15 @@ struct QueueDef {
   acd::QueueSpec spec;
   size_t max_length = SIZE_MAX;
   std::vector<std::string> access_numbers;  // 接入号码 that lead to this queue
-  std::string fallback = "hangup";          // hangup | queue | number | voicemail
+  std::string fallback = "hangup";          // hangup | queue | number | voicemail | callback
   std::string fallback_target;              // queue code or number
   Millis sl_threshold_ms = 20'000;          // service level: answered within this
+  // 粘滞: -1 off; else the caller's last agent is offered the call first and, when busy, waited
+  // for this long before the queue takes over.
+  Millis sticky_wait_ms = -1;
+  // 预约回呼: the key a waiting caller presses to hang up and be called back by the next agent,
+  // keeping his place in the queue ("" = not offered).
+  std::string callback_digit;
 };
 
 struct AgentDef {

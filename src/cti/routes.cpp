@@ -349,6 +349,23 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                 return Response::json(v);
               },
               false, "Simulator: the far end of a leg hangs up", "cti"});
+  router.add({"POST", "/api/v1/cti/sim/legs/{id}/digits", "cti:simulate",
+              [&svc](Context& ctx) {
+                int64_t id = ctx.req.param_id("id");
+                auto body = body_of(ctx);
+                only_fields(body, {"digits"});
+                auto digits = string_field(body, "digits", true, 32);
+                if (digits.find_first_not_of("0123456789*#") != std::string::npos)
+                  throw Error::validation({{"digits", "bad_format", "digits are 0-9, * and #"}});
+                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+                  auto* l = c.sim.leg(id);
+                  if (!l || l->state == "gone") throw Error::not_found("no such live leg", "id");
+                  c.sim.press(id, digits);
+                  return json::object{{"ok", true}};
+                });
+                return Response::json(v);
+              },
+              false, "Simulator: the far end of a leg presses keys (DTMF)", "cti"});
 }
 
 }  // namespace kefu::cti

@@ -47,7 +47,10 @@ CREATE TABLE cti_wrap_up (
   at BIGINT NOT NULL);
 CREATE INDEX ix_cti_wrap_up_call ON cti_wrap_up (call_id);
 )",
-           ""}};
+           ""},
+          // Sticky routing reads who last talked with each number at start.
+          {"cti/0002_talk_index",
+           "CREATE INDEX ix_cti_segment_kind ON cti_segment (kind, started_at);\n", ""}};
 }
 
 namespace {
@@ -55,8 +58,13 @@ namespace {
 // clang-format off
 constexpr const char* kLoadQueues =
     "SELECT code, name, strategy, skills, access_numbers, weight_s, widen_after_s, max_wait_s, max_length,"
-    " fallback, fallback_target, sl_threshold_s"
+    " fallback, fallback_target, sl_threshold_s, sticky_wait_s, callback_digit"
     " FROM cti_queue WHERE archived = 0 AND enabled <> 0 ORDER BY id";
+// Who last talked with each number over the last week, newest last (the core keeps the last).
+constexpr const char* kLoadLastAgents =
+    "SELECT CASE WHEN c.direction = 'inbound' THEN c.ani ELSE c.dnis END, s.staff_id"
+    " FROM cti_segment s JOIN cti_call c ON c.id = s.call_id"
+    " WHERE s.kind = 'talk' AND s.staff_id IS NOT NULL AND s.started_at >= ? ORDER BY s.started_at";
 constexpr const char* kLoadAgents =
     "SELECT s.id, s.username, s.name, s.extension, s.level, s.org_id, a.skills, a.chat_capacity, o.path, o.name"
     " FROM cti_agent a JOIN staff s ON s.id = a.staff_id LEFT JOIN org_unit o ON o.id = s.org_id"
@@ -185,6 +193,7 @@ Service::Recovery Service::start() {
     return out;
   };
   int64_t max_id = 0;
+  std::vector<std::vector<Value>> last_agents;
   m.db.read([&](store::Connection& c) {
     auto q = c.exec(kLoadQueues, {});
     for (auto& r : q.rows) {
@@ -201,6 +210,9 @@ Service::Recovery Service::start() {
       d.fallback = store::is_null(r[9]) ? "hangup" : store::as_text(r[9]);
       d.fallback_target = store::as_text(r[10]);
       d.sl_threshold_ms = store::as_int(r[11]) * 1000;
+      d.sticky_wait_ms = store::is_null(r[12]) ? -1 : store::as_int(r[12]) * 1000;
+      if (d.sticky_wait_ms < 0) d.sticky_wait_ms = -1;
+      d.callback_digit = store::as_text(r[13]);
       queues.push_back(std::move(d));
     }
     auto a = c.exec(kLoadAgents, {});
@@ -220,6 +232,7 @@ Service::Recovery Service::start() {
       m.agents.push_back({agents.back().staff_id, agents.back().org_id, store::as_text(r[8]),
                           store::as_text(r[9])});
     }
+    last_agents = c.exec(kLoadLastAgents, {m.clock.now_ms() - 7 * 86'400'000LL}).rows;
     auto ids = c.exec("SELECT COALESCE(MAX(id), 0) FROM cti_call", {});
     auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
     max_id = std::max(store::as_int(ids.rows[0][0]), store::as_int(legs.rows[0][0]));
@@ -239,6 +252,12 @@ Service::Recovery Service::start() {
   m.sim = std::make_unique<SimSwitch>(m.clock, m.ids);
   m.cc = std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *m.sim,
                                       m.ids);
+  std::map<int64_t, AgentId> by_staff;
+  for (size_t i = 0; i < m.cc->agent_defs().size(); ++i)
+    by_staff[m.cc->agent_defs()[i].staff_id] = AgentId(i);
+  for (auto& r : last_agents)
+    if (auto it = by_staff.find(store::as_int(r[1])); it != by_staff.end())
+      m.cc->remember_agent(store::as_text(r[0]), it->second);
   m.sim->set_sink(
       [this](const SwitchEvent& ev) { impl_->cc->on_switch(ev, impl_->clock.now_ms()); });
   spdlog::info("cti: {} queues, {} agents; recovered {} open calls and {} agents from the last run",

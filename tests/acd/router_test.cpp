@@ -1,12 +1,13 @@
 // The routing engine alone: its rules on small cases, then randomized event sequences checked
 // step by step against the naive full-scan router and against invariants.
+#include "acd/router.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <set>
 
 #include "acd/naive_router.hpp"
-#include "acd/router.hpp"
 
 namespace kefu::acd {
 namespace {
@@ -21,7 +22,8 @@ AgentSpec agent(int level, std::vector<SkillId> skills, int voice = 1, int chat 
   return a;
 }
 
-QueueSpec queue(std::vector<SkillId> skills, Strategy s = Strategy::longest_idle, Channel c = Channel::voice) {
+QueueSpec queue(std::vector<SkillId> skills, Strategy s = Strategy::longest_idle,
+                Channel c = Channel::voice) {
   QueueSpec q;
   q.skills = std::move(skills);
   q.strategy = s;
@@ -87,9 +89,9 @@ TEST(AcdRouter, VipGoesFirstButNobodyStarves) {
   AgentId a = r.add_agent(agent(5, {1}));
   r.sign_in(a, true, 0, out);
   out.clear();
-  r.enqueue(1, q, 0, 0, out);        // ordinary, waiting since 0
-  r.enqueue(2, q, 3, 30'000, out);   // VIP arriving 30 s later: virtual time -30 s
-  r.enqueue(3, q, 3, 70'000, out);   // VIP arriving 70 s later: virtual time 10 s
+  r.enqueue(1, q, 0, 0, out);       // ordinary, waiting since 0
+  r.enqueue(2, q, 3, 30'000, out);  // VIP arriving 30 s later: virtual time -30 s
+  r.enqueue(3, q, 3, 70'000, out);  // VIP arriving 70 s later: virtual time 10 s
   r.set_ready(a, true, 80'000, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].task, 2);
@@ -114,7 +116,7 @@ TEST(AcdRouter, UnansweredOfferGoesBackToTheHeadAndTheAgentIsNotReady) {
   EXPECT_EQ(r.waiting(q), 2u);
   r.set_ready(b, true, 40, out);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[1].task, 1);  // still first in line
+  EXPECT_EQ(out[1].task, 1);           // still first in line
   EXPECT_FALSE(r.reject(2, 50, out));  // still waiting: there is no offer to refuse
   EXPECT_EQ(r.waiting(q), 1u);
 }
@@ -203,6 +205,60 @@ World random_world(std::mt19937_64& rng) {
   return w;
 }
 
+// One tier, one queue without widening or maximum wait, `agents` alike.
+Router plain_router(int agents) {
+  RouterConfig cfg;
+  cfg.min_level = {1};
+  cfg.tier_bonus_ms = {0};
+  Router r(cfg);
+  r.add_queue(QueueSpec{Channel::voice, {1}, Strategy::longest_idle, 0, 0, 0});
+  for (int i = 0; i < agents; ++i) r.add_agent(AgentSpec{1, {1}, {1, 0, 0, 0}});
+  return r;
+}
+
+TEST(AcdRouter, StickyCustomerGoesToHisAgentOrWaitsForHimThenTheQueue) {
+  Router r = plain_router(3);
+  const QueueId q = 0;
+  out.clear();
+  for (AgentId a = 0; a < 3; ++a) r.sign_in(a, true, 0, out), r.set_ready(a, true, a, out);
+  // Free: his agent takes him although agent 0 has been idle longer.
+  ASSERT_EQ(r.enqueue(1, q, 0, 10, out, TaskOptions{2, 0, -1}), EnqueueResult::offered);
+  ASSERT_EQ(out.back().agent, 2);
+  // Busy, with a wait: the customer waits for agent 2 alone while 0 and 1 are free.
+  out.clear();
+  ASSERT_EQ(r.enqueue(2, q, 0, 20, out, TaskOptions{2, 15'000, -1}), EnqueueResult::queued);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(r.waiting(q), 1u);
+  r.finish(1, 1'000, 900, out);  // agent 2 frees up: his customer first
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].task, 2);
+  EXPECT_EQ(out[0].agent, 2);
+  // Busy again: after the wait the customer joins the queue and a free agent takes him.
+  out.clear();
+  ASSERT_EQ(r.enqueue(3, q, 0, 2'000, out, TaskOptions{2, 15'000, -1}), EnqueueResult::queued);
+  r.tick(16'999, out);
+  EXPECT_TRUE(out.empty());
+  r.tick(17'000, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].task, 3);
+  EXPECT_EQ(out[0].agent, 0);
+  EXPECT_EQ(r.waiting(q), 0u);
+}
+
+TEST(AcdRouter, AnEarlierArrivalKeepsTheCallersPlace) {
+  Router r = plain_router(1);
+  const QueueId q = 0;
+  out.clear();
+  r.sign_in(0, true, 0, out);
+  r.enqueue(1, q, 0, 100, out);
+  r.enqueue(2, q, 0, 200, out);
+  // Moved here from another queue where he had waited since 50: ahead of both.
+  r.enqueue(3, q, 0, 300, out, TaskOptions{-1, 0, 50});
+  r.set_ready(0, true, 400, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].task, 3);
+}
+
 TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     std::mt19937_64 rng(seed);
@@ -225,8 +281,15 @@ TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
         TaskId t = next++;
         QueueId q = pick_queue(rng);
         int tr = tier(rng);
-        auto ra = fast.enqueue(t, q, tr, now, a);
-        auto rb = slow.enqueue(t, q, tr, now, b);
+        TaskOptions opt;  // sometimes sticky, sometimes keeping an earlier place
+        if (event(rng) < 30) {
+          opt.preferred = pick_agent(rng);
+          opt.preferred_wait_ms = std::uniform_int_distribution<int>(0, 3)(rng) * 10'000;
+        }
+        if (event(rng) < 15)
+          opt.arrived_at = now - std::uniform_int_distribution<int>(0, 60'000)(rng);
+        auto ra = fast.enqueue(t, q, tr, now, a, opt);
+        auto rb = slow.enqueue(t, q, tr, now, b, opt);
         ASSERT_EQ(ra, rb) << "seed " << seed << " step " << step;
         if (ra == EnqueueResult::queued || ra == EnqueueResult::offered) live.push_back(t);
       } else if (e < 50) {
@@ -281,7 +344,8 @@ TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
     for (size_t ag = 0; ag < w.agents.size(); ++ag) fast.sign_in(AgentId(ag), false, now, a);
     EXPECT_EQ(fast.waiting(), 0u);
     for (size_t ag = 0; ag < w.agents.size(); ++ag)
-      for (int c = 0; c < kChannels; ++c) EXPECT_EQ(fast.load(AgentId(ag), Channel(c)), 0) << "seed " << seed;
+      for (int c = 0; c < kChannels; ++c)
+        EXPECT_EQ(fast.load(AgentId(ag), Channel(c)), 0) << "seed " << seed;
   }
 }
 

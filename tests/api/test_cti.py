@@ -176,6 +176,49 @@ def test_caller_hanging_up_in_the_queue_is_an_abandon(cti):
     cmd(huang, "sign-out")
 
 
+def test_a_waiting_caller_asks_for_a_callback_then_calls_again_and_reaches_the_same_agent(cti):
+    lina, huang, zhao = login(cti, "lina"), login(cti, "huangmin"), login(cti, "zhaolei")
+    number = "13700002222"
+    cmd(huang, "sign-in")  # signed in but not ready: the caller waits
+    leg = lina.post("/api/v1/cti/sim/calls", {"from": number, "to": "95500"}).json()["leg"]
+    wait_until(lambda: [q for q in lina.get("/api/v1/cti/live").json()["queues"] if q["code"] == "general"][0]["waiting"] == 1)
+    bad = lina.post(f"/api/v1/cti/sim/legs/{leg}/digits", {"digits": "1x"})
+    assert bad.status == 422 and bad.error["field"] == "digits", bad.body
+    assert lina.post(f"/api/v1/cti/sim/legs/{leg}/digits", {"digits": "1"}).status == 200  # 预约回呼
+    rows = wait_until(lambda: len(r := query(cti.db, f"SELECT direction, disposition FROM cti_call WHERE ani = '{number}' "
+                                                     f"OR dnis = '{number}' ORDER BY id")) == 2 and r)
+    assert rows == [("inbound", "callback"), ("callback", "")], rows
+    cmd(huang, "ready")  # the callback is offered; answering it dials the customer
+    desk = wait_until(lambda: (d := me(huang))["agent"]["state"] == "reserved" and d)
+    assert desk["call"]["direction"] == "callback" and desk["call"]["dnis"] == number
+    cmd(huang, "answer")
+    wait_until(lambda: me(huang)["call"]["phase"] == "talking", timeout=6)  # the customer picks up after 2 s
+    cmd(huang, "hang-up")
+    # 粘滞: zhaolei is ready before huangmin finishes his wrap-up, yet the next call from this
+    # customer goes to huangmin, who served him last.
+    cmd(zhao, "sign-in")
+    cmd(zhao, "ready")
+    time.sleep(0.05)
+    cmd(huang, "wrap-up", {"call_type": "callback", "summary": "已回呼", "done": True})
+    assert state(huang) == "ready"
+    rows = query(cti.db, f"SELECT direction, disposition FROM cti_call WHERE dnis = '{number}' ORDER BY id")
+    assert rows == [("callback", "completed")], rows
+    events = query(cti.db, "SELECT q.event FROM cti_queue_log q JOIN cti_call c ON c.id = q.call_id "
+                           f"WHERE c.ani = '{number}' OR c.dnis = '{number}' ORDER BY q.id")
+    assert events == [("enter",), ("callback",), ("enter",), ("connect",)], events
+    lina.post("/api/v1/cti/sim/calls", {"from": number, "to": "95500"})
+    wait_until(lambda: state(huang) == "reserved")
+    assert state(zhao) == "ready"
+    cmd(huang, "hang-up")  # declines: the call goes on to zhaolei
+    wait_until(lambda: state(zhao) == "reserved")
+    cmd(zhao, "answer")
+    wait_until(lambda: state(zhao) == "busy")
+    cmd(zhao, "hang-up")
+    cmd(zhao, "wrap-up", {"call_type": "x", "summary": "", "done": True})
+    for c in (huang, zhao):
+        cmd(c, "sign-out")
+
+
 def test_sigkill_under_load_loses_nothing_acknowledged(cti):
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_CRASH"), KEFU_CTI_RING_TIMEOUT_S="3", KEFU_CTI_WRAP_UP_S="1").start()
     users = ["liuyang", "chenjing", "yangli", "zhaolei", "huangmin", "lina"]

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <random>
 
 #include "cti/sim_switch.hpp"
@@ -22,7 +23,8 @@ struct Center {
   std::unique_ptr<CallCenter> cc;
   std::vector<Fact> facts;
 
-  explicit Center(int agents = 3, std::string fallback = "hangup", acd::Millis max_wait = 0) {
+  explicit Center(int agents = 3, std::string fallback = "hangup", acd::Millis max_wait = 0,
+                  const std::function<void(QueueDef& general)>& tune = {}) {
     QueueDef q;
     q.code = "general";
     q.name = "综合业务";
@@ -34,6 +36,7 @@ struct Center {
     vip.code = "vip";
     vip.access_numbers = {"95501"};
     vip.spec.skills = {1};
+    if (tune) tune(q);
     std::vector<AgentDef> defs;
     for (int i = 0; i < agents; ++i) {
       AgentDef d;
@@ -47,6 +50,7 @@ struct Center {
     CenterConfig cfg;
     cfg.core.ring_timeout_ms = 10'000;
     cfg.core.wrap_up_ms = 5'000;
+    cfg.callback_expiry_ms = 120'000;
     cc = std::make_unique<CallCenter>(cfg, std::vector<QueueDef>{q, vip}, defs, sw, ids);
     sw.set_sink([this](const SwitchEvent& ev) { cc->on_switch(ev, clock.now_ms()); });
   }
@@ -105,6 +109,13 @@ struct Center {
     ASSERT_EQ(cc->answer(a, now()), "");
     run(100);
     ASSERT_EQ(state(a), AgentState::busy);
+  }
+  // A customer calls `to` and agent a (ready, the only one who can take it) answers.
+  LegId talking(AgentId a, const std::string& to = "95500") {
+    LegId l = sw.incoming("13911110001", to);
+    run(100);
+    answer(a);
+    return l;
   }
   LegId customer_call(const std::string& to = "95500", int tier = 0) {
     LegId l = sw.incoming("13911112222", to, tier);
@@ -427,11 +438,143 @@ TEST(CallCenter, OfflinePhoneCountsAsNoAnswer) {
 
 // Random storms of every command and event: at every step the agents' states agree with their
 // calls, and once the customers are gone and the timers have run, nothing is left anywhere.
+TEST(CallCenter, ACallerWhoCallsAgainReachesHisLastAgentOrWaitsForHim) {
+  Center c(3, "hangup", 0, [](QueueDef& q) { q.sticky_wait_ms = 20'000; });
+  c.ready(1);
+  c.run(1'000);
+  c.ready(2);
+  LegId first = c.sw.incoming("13911110001", "95500");
+  c.run(100);
+  ASSERT_EQ(c.state(1), AgentState::reserved);  // idle the longest
+  c.answer(1);
+  c.sw.far_end_hang_up(first);
+  c.run(6'000);  // wrap-up ends: agent 1 is ready again, agent 2 has been idle longer
+  ASSERT_EQ(c.state(1), AgentState::ready);
+  LegId again = c.sw.incoming("13911110001", "95500");
+  c.run(100);
+  EXPECT_EQ(c.state(1), AgentState::reserved);
+  EXPECT_EQ(c.state(2), AgentState::ready);
+  c.answer(1);
+  // While agent 1 talks, a new caller goes to agent 2; a caller agent 1 served yesterday waits
+  // for him alone, although agent 2 would be free, until agent 1 hangs up.
+  LegId other = c.sw.incoming("13911110002", "95500");
+  c.run(100);
+  c.cc->remember_agent("13911110003", 1);  // as the service seeds it from yesterday's calls
+  LegId seeded = c.sw.incoming("13911110003", "95500");
+  c.run(100);
+  EXPECT_EQ(c.state(2), AgentState::reserved);  // 13911110002 had no history: the queue's pick
+  c.answer(2);
+  EXPECT_EQ(c.cc->waiting(0), 1u);  // 13911110003 waits for agent 1
+  c.sw.far_end_hang_up(again);
+  c.run(6'000);
+  EXPECT_EQ(c.state(1), AgentState::reserved);
+  EXPECT_EQ(c.cc->waiting(0), 0u);
+  c.answer(1);
+  // Agent 1 busy again; his customer waits 20 s for him, then the queue takes over.
+  c.sw.far_end_hang_up(other);
+  c.run(6'000);
+  ASSERT_EQ(c.state(2), AgentState::ready);
+  c.sw.far_end_hang_up(seeded);
+  c.run(100);
+  c.cc->remember_agent("13911110004", 1);
+  LegId late = c.sw.incoming("13911110004", "95500");
+  c.run(100);
+  ASSERT_EQ(c.state(1), AgentState::wrap_up);
+  c.cc->not_ready(1, "rest", c.now());
+  c.run(19'000);
+  EXPECT_EQ(c.state(2), AgentState::ready);  // still waiting for agent 1
+  c.run(1'500);
+  EXPECT_EQ(c.state(2), AgentState::reserved);
+  (void)late;
+}
+
+TEST(CallCenter, AWaitingCallerPressesOneAndIsCalledBackInHisPlace) {
+  Center c(2, "hangup", 0, [](QueueDef& q) { q.callback_digit = "1"; });
+  c.ready(1);
+  LegId x = c.talking(1);
+  LegId b = c.sw.incoming("13911110002", "95500");
+  c.run(1'000);
+  CallId b_call = c.last_call();
+  LegId later = c.sw.incoming("13911110003", "95500");
+  c.run(1'000);
+  c.sw.press(b, "1");
+  c.run(100);
+  ASSERT_NE(c.closed(b_call), nullptr);
+  EXPECT_EQ(c.closed(b_call)->disposition, "callback");
+  EXPECT_TRUE(contains(c.queue_log(b_call), "callback"));
+  EXPECT_FALSE(contains(c.queue_log(b_call), "abandon"));
+  CallId cb = c.last_call();
+  ASSERT_NE(cb, b_call);
+  EXPECT_EQ(c.cc->call(cb)->direction, "callback");
+  EXPECT_EQ(c.cc->call(cb)->phase, "queued");
+  EXPECT_EQ(c.cc->waiting(0), 2u);  // the callback and the later caller
+  // Agent 1 frees up: the callback comes first, it kept the caller's place.
+  c.sw.far_end_hang_up(x);
+  c.run(6'000);
+  ASSERT_EQ(c.state(1), AgentState::reserved);
+  EXPECT_EQ(c.cc->agent(1).call, cb);
+  c.answer(1);
+  EXPECT_EQ(c.cc->call(cb)->phase, "dialing");
+  auto legs = c.sw.legs_to("13911110002");
+  ASSERT_EQ(legs.size(), 1u);
+  c.run(2'500);  // the customer picks up
+  EXPECT_EQ(c.cc->call(cb)->phase, "talking");
+  EXPECT_TRUE(c.hears(legs[0], c.cc->agent_leg(1)));
+  EXPECT_TRUE(c.sw.recording(cb));
+  c.sw.far_end_hang_up(legs[0]);
+  c.run(100);
+  EXPECT_EQ(c.closed(cb)->disposition, "completed");
+  EXPECT_TRUE(contains(c.segments(cb), "talk:completed"));
+  EXPECT_TRUE(contains(c.queue_log(cb), "connect"));
+  (void)later;
+}
+
+TEST(CallCenter, TimedOutCallersAreCalledBackOrOverflowKeepingTheirPlace) {
+  // Maximum wait 10 s, then a callback that waits in the same queue.
+  {
+    Center c(2, "callback", 10'000, [](QueueDef& q) { q.fallback_target = ""; });
+    c.ready(1);
+    LegId x = c.talking(1);
+    c.sw.incoming("13911110002", "95500");
+    c.run(100);
+    CallId waiting = c.last_call();
+    c.run(10'000);
+    ASSERT_NE(c.closed(waiting), nullptr);
+    EXPECT_EQ(c.closed(waiting)->disposition, "callback");
+    EXPECT_EQ(c.cc->call(c.last_call())->direction, "callback");
+    c.sw.far_end_hang_up(x);
+    c.run(6'000);
+    EXPECT_EQ(c.cc->agent(1).call, c.last_call());
+  }
+  // Overflow from general to vip after 10 s: the caller goes before a vip caller who came later.
+  {
+    Center c(2, "queue", 10'000, [](QueueDef& q) { q.fallback_target = "vip"; });
+    c.ready(0);  // the only agent with the vip skill
+    LegId x = c.talking(0, "95501");
+    c.sw.incoming("13911110002", "95500");
+    c.run(100);
+    CallId general = c.last_call();
+    c.run(2'000);
+    c.sw.incoming("13911110003", "95501");
+    c.run(100);
+    c.run(9'000);  // the general caller overflowed to vip by now
+    EXPECT_TRUE(contains(c.queue_log(general), "timeout"));
+    c.sw.far_end_hang_up(x);
+    c.run(6'000);
+    ASSERT_EQ(c.state(0), AgentState::reserved);
+    EXPECT_EQ(c.cc->agent(0).call, general);
+  }
+}
+
 TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
   // KEFU_STORM_SEEDS=2000 for a longer soak; 40 in every test run.
   uint64_t seeds = getenv("KEFU_STORM_SEEDS") ? std::stoull(getenv("KEFU_STORM_SEEDS")) : 40;
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
-    Center c(6, seed % 2 ? "voicemail" : "hangup", seed % 3 ? 20'000 : 0);
+    const char* fallbacks[] = {"voicemail", "hangup", "callback"};
+    Center c(6, fallbacks[seed % 3], seed % 4 ? 20'000 : 0, [&](QueueDef& q) {
+      q.sticky_wait_ms = seed % 2 ? 5'000 : -1;
+      q.callback_digit = "1";
+    });
     std::mt19937_64 rng(seed);
     auto pick = [&](int n) { return int(rng() % uint64_t(n)); };
     Supervisor sup{900, "sup", "8100"};
@@ -439,11 +582,14 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
     for (int step = 0; step < 600; ++step) {
       AgentId a = pick(6);
       auto now = c.now();
-      switch (pick(22)) {
+      switch (pick(23)) {
         case 0:
-        case 1:
-          customers.push_back(
-              c.sw.incoming("139" + std::to_string(step), pick(4) ? "95500" : "95501", pick(5)));
+        case 1:  // a few callers who call again (sticky routing), some withholding their number
+          customers.push_back(c.sw.incoming(pick(8) ? "1391000000" + std::to_string(pick(5)) : "",
+                                            pick(4) ? "95500" : "95501", pick(5)));
+          break;
+        case 22:  // a waiting caller asks to be called back
+          if (!customers.empty()) c.sw.press(customers[size_t(pick(int(customers.size())))], "1");
           break;
         case 2:
           c.cc->sign_in(a, now);
@@ -511,8 +657,14 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
         std::string legs;
         for (auto& [id, what] : call.legs) legs += what + " ";
         if (call.phase == "talking") {
-          ASSERT_GE(call.legs.size(), 2u)
-              << "seed " << seed << " step " << step << " " << call.direction << " " << legs;
+          std::string evs;
+          for (auto& f : c.facts)
+            if (auto* e = std::get_if<CallEvent>(&f); e && e->call == call.id)
+              evs += e->type + "(" + std::to_string(e->leg) + "," + std::to_string(e->agent) + "," +
+                     e->detail + "@" + std::to_string(e->at % 1000000) + ") ";
+          for (auto& q : c.queue_log(call.id)) evs += "q:" + q + " ";
+          ASSERT_GE(call.legs.size(), 2u) << "seed " << seed << " step " << step << " "
+                                          << call.direction << " " << legs << "| " << evs;
         }
       }
       for (AgentId x = 0; x < 6; ++x) {
