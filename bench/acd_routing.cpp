@@ -42,7 +42,7 @@ Result<R> run(R& r, long ops, uint64_t seed, bool timed) {
     QueueSpec s;
     s.skills = {q % kSkills};
     if (q >= kQueues / 2) s.skills.push_back((q * 7 + 3) % kSkills);
-    s.strategy = Strategy(q % 6);
+    s.strategy = Strategy(q % 7);
     s.weight_ms = (q % 3) * 5'000;
     r.add_queue(s);
   }

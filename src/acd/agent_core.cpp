@@ -64,7 +64,7 @@ void AgentCore::move(AgentId a, AgentState to, Millis now, const std::string& re
 void AgentCore::apply(const std::vector<Offer>& offers, Millis now) {
   for (const auto& o : offers) {
     auto& ag = agents_[size_t(o.agent)];
-    tasks_[o.task].agent = o.agent;
+    tasks_[o.task].ringing.push_back(o.agent);
     ag.task = o.task;
     set_deadline(o.agent, now + cfg_.ring_timeout_ms);
     move(o.agent, AgentState::reserved, now, "offered");
@@ -145,10 +145,59 @@ Status AgentCore::answer(AgentId a, Millis now) {
   if (!valid(a)) return Status::unknown_agent;
   auto& ag = agents_[size_t(a)];
   if (ag.state != AgentState::reserved) return Status::not_ringing;
-  tasks_[ag.task].talking = true;
+  TaskId t = ag.task;
+  auto& task = tasks_[t];
+  task.talking = true;
+  task.agent = a;
+  auto others = std::move(task.ringing);
+  task.ringing.clear();
   ag.answered_at = now;
   move(a, AgentState::busy, now);
+  // 同振: the other phones stop ringing; their capacity returns through the router.
+  out_.clear();
+  std::vector<std::pair<AgentId, AfterCall>> released;
+  for (AgentId b : others)
+    if (b != a) released.emplace_back(b, release_offer(b, now, "answered_elsewhere"));
+  if (!task.direct) router_.take(t, a, now, out_);
+  for (auto [b, next] : released) after_offer(b, next, now);
+  apply(out_, now);
   return Status::ok;
+}
+
+AgentCore::AfterCall AgentCore::release_offer(AgentId a, Millis now, const char* reason) {
+  auto& ag = agents_[size_t(a)];
+  ag.task = 0;
+  AfterCall next = ag.after_call;
+  ag.after_call = AfterCall::ready;
+  if (next == AfterCall::ready)
+    move(a, AgentState::ready, now, reason);
+  else
+    router_.set_ready(a, false, now, out_);  // before his capacity returns: no offer for him
+  return next;
+}
+
+void AgentCore::after_offer(AgentId a, AfterCall next, Millis now) {
+  auto& ag = agents_[size_t(a)];
+  if (next == AfterCall::not_ready) move(a, AgentState::not_ready, now, ag.after_reason);
+  if (next == AfterCall::sign_out) {
+    router_.sign_in(a, false, now, out_);
+    move(a, AgentState::signed_out, now, ag.after_reason);
+  }
+}
+
+void AgentCore::withdraw(TaskId t, Millis now) {
+  auto it = tasks_.find(t);
+  Task task = std::move(it->second);
+  tasks_.erase(it);
+  out_.clear();
+  std::vector<std::pair<AgentId, AfterCall>> released;
+  for (AgentId a : task.ringing) released.emplace_back(a, release_offer(a, now, ""));
+  if (task.direct)
+    for (auto [a, next] : released) router_.unclaim(a, Channel::voice, now, 0, out_);
+  else
+    router_.abandon(t, now, out_);
+  for (auto [a, next] : released) after_offer(a, next, now);
+  apply(out_, now);
 }
 
 Status AgentCore::decline(AgentId a, Millis now) {
@@ -202,11 +251,7 @@ void AgentCore::finish_task(AgentId a, Millis now) {
     router_.finish(t, now, now - ag.answered_at, out_);
   else
     router_.abandon(t, now, out_);
-  if (next == AfterCall::not_ready) move(a, AgentState::not_ready, now, ag.after_reason);
-  if (next == AfterCall::sign_out) {
-    router_.sign_in(a, false, now, out_);
-    move(a, AgentState::signed_out, now, ag.after_reason);
-  }
+  after_offer(a, next, now);
   apply(out_, now);
 }
 
@@ -225,16 +270,17 @@ Status AgentCore::caller_hung_up(TaskId t, Millis now) {
   auto it = tasks_.find(t);
   if (it == tasks_.end()) return Status::unknown_task;
   AgentId a = it->second.agent;
-  if (a < 0) {  // still waiting
+  if (a < 0 && it->second.ringing.empty()) {  // still waiting
     out_.clear();
     router_.abandon(t, now, out_);
     tasks_.erase(it);
     return Status::ok;
   }
+  if (a < 0) {  // hung up while it rang
+    withdraw(t, now);
+    return Status::ok;
+  }
   switch (agents_[size_t(a)].state) {
-    case AgentState::reserved:
-      finish_task(a, now);
-      break;  // hung up while it rang
     case AgentState::busy:
       end_call(a, now);
       break;
@@ -259,8 +305,8 @@ void AgentCore::unanswered(AgentId a, Millis now, AfterCall next) {
     router_.set_ready(a, false, now, out_);  // before the capacity returns: no offer for him
     router_.unclaim(a, Channel::voice, now, 0, out_);
   } else {
-    task.agent = -1;
-    router_.reject(t, now, out_);
+    std::erase(task.ringing, a);
+    router_.reject(t, now, out_, a);
   }
   if (next == AfterCall::sign_out) {
     router_.sign_in(a, false, now, out_);
@@ -279,7 +325,7 @@ Status AgentCore::offer_to(TaskId t, AgentId a, Millis now) {
     return Status::in_call;
   if (tasks_.count(t)) return Status::unknown_task;
   router_.claim(a, Channel::voice);
-  tasks_[t] = Task{a, false, true};
+  tasks_[t] = Task{-1, false, true, {}};
   out_.clear();
   apply({Offer{t, a, -1}}, now);
   return Status::ok;
@@ -295,7 +341,7 @@ Status AgentCore::outbound(TaskId t, AgentId a, Millis now) {
     ag.after_call = AfterCall::not_ready;
     ag.after_reason = ag.reason;
   }
-  tasks_[t] = Task{a, true, true};
+  tasks_[t] = Task{a, true, true, {}};
   ag.task = t;
   ag.answered_at = now;
   move(a, AgentState::busy, now, "outbound");

@@ -109,9 +109,10 @@ class AgentCore {
     std::string after_reason;
   };
   struct Task {
-    AgentId agent = -1;  // -1 while waiting
+    AgentId agent = -1;  // who answered it (or dialled it); -1 before
     bool talking = false;
-    bool direct = false;  // outside any queue: capacity claimed from the router
+    bool direct = false;           // outside any queue: capacity claimed from the router
+    std::vector<AgentId> ringing;  // reserved for it and not answered (several: ring-all)
   };
 
   void move(AgentId a, AgentState to, Millis now, const std::string& reason = {});
@@ -121,6 +122,12 @@ class AgentCore {
                   AfterCall next);  // reserved, no answer: the task is taken back
   void finish_task(AgentId a,
                    Millis now);  // wrap_up over: capacity back, then the after-call state
+  // The caller left while the task rang: every agent it rang goes where he asked to go.
+  void withdraw(TaskId t, Millis now);
+  // Agent a's offer ended without a call; before his capacity returns, he is taken out of
+  // routing unless he goes back to ready. Returns where he goes.
+  AfterCall release_offer(AgentId a, Millis now, const char* reason);
+  void after_offer(AgentId a, AfterCall next, Millis now);
   void set_deadline(AgentId a, Millis at);
   bool valid(AgentId a) const { return a >= 0 && size_t(a) < agents_.size(); }
 

@@ -36,6 +36,22 @@ bool NaiveRouter::try_assign_task(TaskId id, Millis now, std::vector<Offer>& out
   const Task& t = tasks_.at(id);
   if (t.awaiting) return false;  // only its preferred agent may take it, in try_assign_agent
   const auto& q = queues_[size_t(t.queue)].first;
+  if (q.strategy == Strategy::ring_all) {  // every eligible agent, in agent order
+    std::vector<AgentId> all;
+    for (size_t a = 0; a < agents_.size(); ++a)
+      if (eligible(agents_[a], t, now)) all.push_back(AgentId(a));
+    if (all.empty()) return false;
+    if (all.size() == 1) {
+      offer(id, all[0], out);
+      return true;
+    }
+    Task& w = tasks_.at(id);
+    w.waiting = w.awaiting = w.widen_pending = false;
+    w.agent = -1;
+    w.ringing = all;
+    for (AgentId a : all) charge(id, a, out);
+    return true;
+  }
   AgentId best = -1;
   int64_t best_key = 0;
   for (size_t a = 0; a < agents_.size(); ++a) {
@@ -70,7 +86,10 @@ void NaiveRouter::try_assign_agent(AgentId id, Channel c, Millis now, std::vecto
         best = &t, best_id = tid;
     }
     if (!best) return;
-    offer(best_id, id, out);
+    if (queues_[size_t(best->queue)].first.strategy == Strategy::ring_all)
+      try_assign_task(best_id, now, out);  // rings him and every other eligible agent
+    else
+      offer(best_id, id, out);
   }
 }
 
@@ -80,11 +99,40 @@ void NaiveRouter::offer(TaskId id, AgentId a, std::vector<Offer>& out) {
   t.awaiting = false;
   t.widen_pending = false;
   t.agent = a;
+  charge(id, a, out);
+}
+
+void NaiveRouter::charge(TaskId id, AgentId a, std::vector<Offer>& out) {
+  const Task& t = tasks_.at(id);
   auto& ag = agents_[size_t(a)];
   ++ag.load[size_t(queues_[size_t(t.queue)].first.channel)];
   ++ag.stats.calls_today;
   ag.stats.last_offer = ++offer_seq_;
   out.push_back({id, a, t.queue});
+}
+
+void NaiveRouter::free_agent(AgentId id, Channel c, Millis now, Millis handled_ms,
+                             std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  --a.load[size_t(c)];
+  a.stats.talk_today += handled_ms;
+  a.stats.idle_since = now;
+  try_assign_agent(id, c, now, out);
+}
+
+bool NaiveRouter::take(TaskId id, AgentId a, Millis now, std::vector<Offer>& out) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || it->second.waiting) return false;
+  Task& t = it->second;
+  if (t.ringing.empty()) return t.agent >= 0 && t.agent == a;
+  if (std::find(t.ringing.begin(), t.ringing.end(), a) == t.ringing.end()) return false;
+  auto others = std::move(t.ringing);
+  t.ringing.clear();
+  t.agent = a;
+  const Channel c = queues_[size_t(t.queue)].first.channel;
+  for (AgentId b : others)
+    if (b != a) free_agent(b, c, now, 0, out);
+  return true;
 }
 
 void NaiveRouter::requeue_flags(Task& t) {
@@ -137,17 +185,14 @@ EnqueueResult NaiveRouter::enqueue(TaskId id, QueueId qid, int tier, Millis now,
 void NaiveRouter::release(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
   Task t = tasks_.at(id);
   tasks_.erase(id);
-  auto& a = agents_[size_t(t.agent)];
   Channel c = queues_[size_t(t.queue)].first.channel;
-  --a.load[size_t(c)];
-  a.stats.talk_today += handled_ms;
-  a.stats.idle_since = now;
-  try_assign_agent(t.agent, c, now, out);
+  for (AgentId a : t.ringing.empty() ? std::vector<AgentId>{t.agent} : t.ringing)
+    free_agent(a, c, now, handled_ms, out);
 }
 
 bool NaiveRouter::finish(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
   auto it = tasks_.find(id);
-  if (it == tasks_.end() || it->second.agent < 0) return false;
+  if (it == tasks_.end() || it->second.agent < 0) return false;  // waiting, or ringing several
   release(id, now, handled_ms, out);
   return true;
 }
@@ -155,20 +200,34 @@ bool NaiveRouter::finish(TaskId id, Millis now, Millis handled_ms, std::vector<O
 bool NaiveRouter::abandon(TaskId id, Millis now, std::vector<Offer>& out) {
   auto it = tasks_.find(id);
   if (it == tasks_.end()) return false;
-  if (it->second.agent >= 0)
+  if (it->second.agent >= 0 || !it->second.ringing.empty())
     release(id, now, 0, out);
   else
     tasks_.erase(it);
   return true;
 }
 
-bool NaiveRouter::reject(TaskId id, Millis now, std::vector<Offer>& out) {
+bool NaiveRouter::reject(TaskId id, Millis now, std::vector<Offer>& out, AgentId who) {
   auto it = tasks_.find(id);
-  if (it == tasks_.end() || it->second.agent < 0) return false;
-  auto& a = agents_[size_t(it->second.agent)];
-  --a.load[size_t(queues_[size_t(it->second.queue)].first.channel)];
+  if (it == tasks_.end()) return false;
+  Task& t = it->second;
+  AgentId agent = t.agent;
+  if (!t.ringing.empty()) {
+    auto r = std::find(t.ringing.begin(), t.ringing.end(), who);
+    if (r == t.ringing.end()) return false;
+    t.ringing.erase(r);
+    agent = who;
+  } else if (agent < 0 || (who >= 0 && who != agent)) {
+    return false;
+  }
+  auto& a = agents_[size_t(agent)];
+  --a.load[size_t(queues_[size_t(t.queue)].first.channel)];
   a.ready = false;
-  it->second.agent = -1;
+  if (!t.ringing.empty()) {
+    if (t.ringing.size() == 1) t.agent = t.ringing[0], t.ringing.clear();
+    return true;
+  }
+  t.agent = -1;
   if (!try_assign_task(id, now, out)) requeue_flags(tasks_.at(id));
   return true;
 }

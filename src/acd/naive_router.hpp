@@ -18,11 +18,14 @@ class NaiveRouter {
   EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out,
                         const TaskOptions& opt = {});
   bool abandon(TaskId t, Millis now, std::vector<Offer>& out);
-  bool reject(TaskId t, Millis now, std::vector<Offer>& out);
+  bool reject(TaskId t, Millis now, std::vector<Offer>& out, AgentId who = -1);
+  bool take(TaskId t, AgentId a, Millis now, std::vector<Offer>& out);
   bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void tick(Millis now, std::vector<Offer>& out);
   std::vector<TaskId> take_expired() { return std::move(expired_); }
   size_t waiting() const;
+  bool ready(AgentId a) const { return agents_[size_t(a)].ready; }
+  int load(AgentId a, Channel c) const { return agents_[size_t(a)].load[size_t(c)]; }
 
  private:
   struct Agent {
@@ -42,12 +45,15 @@ class NaiveRouter {
     AgentId preferred = -1;  // while awaiting: the only agent who may take it
     Millis awaiting_until = 0;
     bool awaiting = false;
+    std::vector<AgentId> ringing;  // a ring-all offer not yet taken
   };
   bool available(const Agent& a, Channel c) const;
   bool eligible(const Agent& a, const Task& t, Millis now) const;
   bool try_assign_task(TaskId id, Millis now, std::vector<Offer>& out);
   void try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Offer>& out);
   void offer(TaskId id, AgentId a, std::vector<Offer>& out);
+  void charge(TaskId id, AgentId a, std::vector<Offer>& out);
+  void free_agent(AgentId a, Channel c, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void release(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void requeue_flags(Task& t);
   void end_affinity(TaskId id, Millis now, std::vector<Offer>& out);

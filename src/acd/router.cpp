@@ -164,6 +164,7 @@ void Router::push_task(uint32_t slot) {
 bool Router::try_assign_task(uint32_t slot, Millis now, std::vector<Offer>& out) {
   const auto& t = tasks_[slot];
   const auto& q = queues_[size_t(t.queue)];
+  if (q.spec.strategy == Strategy::ring_all) return ring_all(slot, now, out);
   const auto c = q.spec.channel;
   const bool wide = widened(t, now);
   const int need = cfg_.min_level[size_t(t.tier)];
@@ -213,8 +214,81 @@ void Router::try_assign_agent(AgentId id, Channel c, Millis now, std::vector<Off
       }
     }
     if (!best) return;
-    offer(best->slot, id, out);
+    if (queues_[size_t(tasks_[best->slot].queue)].spec.strategy == Strategy::ring_all)
+      ring_all(best->slot, now, out, id);  // he is out of the heaps while he looks: add him
+    else
+      offer(best->slot, id, out);
   }
+}
+
+// 同振: every available agent of the levels the task may use now, in agent order; `also` is an
+// agent known to qualify who is not in the heaps at this moment.
+bool Router::ring_all(uint32_t slot, Millis now, std::vector<Offer>& out, AgentId also) {
+  auto& t = tasks_[slot];
+  const auto& q = queues_[size_t(t.queue)];
+  const auto c = q.spec.channel;
+  const int need = widened(t, now) ? 1 : std::max(1, cfg_.min_level[size_t(t.tier)]);
+  std::vector<AgentId> all;
+  if (also >= 0) all.push_back(also);
+  auto less = [](const AgentEntry& x, const AgentEntry& y) {
+    return x.key != y.key ? x.key < y.key : x.agent < y.agent;
+  };
+  for (int lvl = need; lvl <= cfg_.levels; ++lvl) {
+    // Every live entry is a candidate: drop the dead ones for good while reading them, so the
+    // next ring-all of this queue reads only available agents.
+    auto& h = agent_heap(t.queue, lvl);
+    auto dead = [&](const AgentEntry& e) {
+      return agents_[size_t(e.agent)].stamp[size_t(c)] != e.stamp;
+    };
+    if (auto end = std::remove_if(h.begin(), h.end(), dead); end != h.end()) {
+      h.erase(end, h.end());
+      std::make_heap(h.begin(), h.end(),
+                     [&](const AgentEntry& x, const AgentEntry& y) { return less(y, x); });
+    }
+    for (const auto& e : h)
+      if (e.agent != also) all.push_back(e.agent);
+  }
+  if (all.empty()) return false;
+  std::sort(all.begin(), all.end());
+  if (all.size() == 1) {  // one agent: an ordinary offer
+    offer(slot, all[0], out);
+    return true;
+  }
+  if (t.phase == TaskPhase::waiting || t.phase == TaskPhase::awaiting) {
+    --queues_[size_t(t.queue)].waiting;
+    --waiting_total_;
+  }
+  t.phase = TaskPhase::offered;
+  t.stamp = next_stamp_++;
+  t.agent = -1;
+  t.ringing = all;
+  for (AgentId a : all) charge(t, a, out);
+  return true;
+}
+
+// The agent's capacity and statistics for an offer of t.
+void Router::charge(TaskState& t, AgentId id, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  ++a.load[size_t(queues_[size_t(t.queue)].spec.channel)];
+  ++a.stats.calls_today;
+  a.stats.last_offer = ++offer_seq_;
+  refresh_agent_all(id);  // the strategy keys are per agent, not per channel
+  out.push_back({t.id, id, t.queue});
+}
+
+bool Router::take(TaskId id, AgentId a, Millis now, std::vector<Offer>& out) {
+  auto it = slot_of_.find(id);
+  if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered) return false;
+  auto& t = tasks_[it->second];
+  if (t.ringing.empty()) return t.agent == a;
+  if (std::find(t.ringing.begin(), t.ringing.end(), a) == t.ringing.end()) return false;
+  auto others = std::move(t.ringing);
+  t.ringing.clear();
+  t.agent = a;
+  const Channel c = queues_[size_t(t.queue)].spec.channel;
+  for (AgentId b : others)
+    if (b != a) free_capacity(b, c, now, 0, out);
+  return true;
 }
 
 // The oldest task awaiting this agent alone, if any: his customers before his queues.
@@ -260,12 +334,7 @@ void Router::offer(uint32_t slot, AgentId id, std::vector<Offer>& out) {
   t.phase = TaskPhase::offered;
   t.stamp = next_stamp_++;
   t.agent = id;
-  auto& a = agents_[size_t(id)];
-  ++a.load[size_t(q.spec.channel)];
-  ++a.stats.calls_today;
-  a.stats.last_offer = ++offer_seq_;
-  refresh_agent_all(id);  // the strategy keys are per agent, not per channel
-  out.push_back({t.id, id, t.queue});
+  charge(t, id, out);
 }
 
 EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std::vector<Offer>& out,
@@ -318,13 +387,14 @@ EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std:
 
 void Router::release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out) {
   auto& t = tasks_[slot];
-  AgentId id = t.agent;
+  std::vector<AgentId> agents = t.ringing.empty() ? std::vector<AgentId>{t.agent} : t.ringing;
+  t.ringing.clear();
   Channel c = queues_[size_t(t.queue)].spec.channel;
   slot_of_.erase(t.id);
   t.phase = TaskPhase::free;
   t.stamp = next_stamp_++;
   free_slots_.push_back(slot);
-  free_capacity(id, c, now, handled_ms, out);
+  for (AgentId id : agents) free_capacity(id, c, now, handled_ms, out);
 }
 
 void Router::free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms,
@@ -358,7 +428,9 @@ void Router::unclaim(AgentId id, Channel c, Millis now, Millis handled_ms,
 
 bool Router::finish(TaskId id, Millis now, Millis handled_ms, std::vector<Offer>& out) {
   auto it = slot_of_.find(id);
-  if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered) return false;
+  if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered ||
+      !tasks_[it->second].ringing.empty())  // a ring-all offer nobody took yet
+    return false;
   release(it->second, now, handled_ms, out);
   return true;
 }
@@ -387,16 +459,31 @@ void Router::drop_waiting(uint32_t slot) {
   free_slots_.push_back(slot);
 }
 
-bool Router::reject(TaskId id, Millis now, std::vector<Offer>& out) {
+bool Router::reject(TaskId id, Millis now, std::vector<Offer>& out, AgentId who) {
   auto it = slot_of_.find(id);
   if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered) return false;
   uint32_t slot = it->second;
-  AgentId agent = tasks_[slot].agent;
+  auto& t = tasks_[slot];
+  AgentId agent = t.agent;
+  if (!t.ringing.empty()) {
+    auto r = std::find(t.ringing.begin(), t.ringing.end(), who);
+    if (r == t.ringing.end()) return false;
+    t.ringing.erase(r);
+    agent = who;
+  } else if (who >= 0 && who != agent) {
+    return false;
+  }
   auto& a = agents_[size_t(agent)];
-  --a.load[size_t(queues_[size_t(tasks_[slot].queue)].spec.channel)];
+  --a.load[size_t(queues_[size_t(t.queue)].spec.channel)];
   a.ready = false;  // 未接听: the state machine puts him in "not ready: no answer"
   refresh_agent_all(agent);
-  auto& t = tasks_[slot];
+  if (!t.ringing.empty()) {
+    if (t.ringing.size() == 1) {  // one agent still rings: an ordinary offer to him now
+      t.agent = t.ringing[0];
+      t.ringing.clear();
+    }
+    return true;
+  }
   t.agent = -1;
   t.phase = TaskPhase::free;
   t.stamp = next_stamp_++;

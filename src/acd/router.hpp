@@ -38,8 +38,14 @@ class Router {
   // The caller hung up: a waiting task leaves its queue; an offered one frees its agent.
   bool abandon(TaskId t, Millis now, std::vector<Offer>& out);
   // The agent did not take the offer (no answer, refused, failed): the task goes back with its
-  // original priority (so to the head of its tier), the agent is made not ready.
-  bool reject(TaskId t, Millis now, std::vector<Offer>& out);
+  // original priority (so to the head of its tier), the agent is made not ready. A ring-all
+  // offer goes back only when the last agent it rang has rejected it; `who` names him (-1: the
+  // one agent of a single offer).
+  bool reject(TaskId t, Millis now, std::vector<Offer>& out, AgentId who = -1);
+  // The agent answered. For a ring-all offer the other agents it rang are released (and may be
+  // offered something else at once); for a single offer nothing changes. False if the task is
+  // not ringing this agent.
+  bool take(TaskId t, AgentId a, Millis now, std::vector<Offer>& out);
   // Handling ended (after wrap-up): the agent's capacity returns.
   bool finish(TaskId t, Millis now, Millis handled_ms, std::vector<Offer>& out);
   // Capacity taken outside any queue (a transfer to a named agent, an outbound call): the agent
@@ -114,6 +120,7 @@ class Router {
     AgentId agent = -1;
     uint32_t stamp = 0;
     TaskPhase phase = TaskPhase::free;
+    std::vector<AgentId> ringing;  // a ring-all offer not yet taken: every agent it rings
   };
 
   bool available(const AgentState& a, Channel c) const;
@@ -125,6 +132,8 @@ class Router {
   bool try_assign_task(uint32_t slot, Millis now, std::vector<Offer>& out);
   void try_assign_agent(AgentId a, Channel c, Millis now, std::vector<Offer>& out);
   void offer(uint32_t slot, AgentId a, std::vector<Offer>& out);
+  bool ring_all(uint32_t slot, Millis now, std::vector<Offer>& out, AgentId also = -1);
+  void charge(TaskState& t, AgentId a, std::vector<Offer>& out);
   void release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void drop_waiting(uint32_t slot);

@@ -28,12 +28,20 @@ inline bool serves(const AgentSpec& a, const QueueSpec& q) {
 inline int64_t strategy_key(Strategy s, const AgentStats& st, const AgentSpec& spec, AgentId id,
                             const RouterConfig& cfg) {
   switch (s) {
-    case Strategy::longest_idle: return st.idle_since;
-    case Strategy::fewest_calls: return st.calls_today;
-    case Strategy::least_talk_time: return st.talk_today;
-    case Strategy::round_robin: return st.last_offer;
-    case Strategy::top_down: return (int64_t(cfg.levels - spec.level) << 32) | int64_t(id);
-    case Strategy::random: return int64_t(random_rank(cfg.seed, id, st.ready_epoch, st.calls_today) >> 1);
+    case Strategy::longest_idle:
+      return st.idle_since;
+    case Strategy::fewest_calls:
+      return st.calls_today;
+    case Strategy::least_talk_time:
+      return st.talk_today;
+    case Strategy::round_robin:
+      return st.last_offer;
+    case Strategy::top_down:
+      return (int64_t(cfg.levels - spec.level) << 32) | int64_t(id);
+    case Strategy::random:
+      return int64_t(random_rank(cfg.seed, id, st.ready_epoch, st.calls_today) >> 1);
+    case Strategy::ring_all:
+      return id;  // every candidate is offered; the key only orders them
   }
   return 0;
 }

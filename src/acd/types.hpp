@@ -26,6 +26,7 @@ enum class Strategy : uint8_t {
   round_robin,      // offered longest ago
   top_down,         // highest service level first, then the configured order
   random,           // a fresh random rank each time the agent becomes available
+  ring_all,         // 同振: every available agent rings at once; the first to answer takes it
 };
 
 struct RouterConfig {

@@ -746,13 +746,16 @@ void CallCenter::drain(Millis now) {
         if (Leg* l = leg(agent_leg_[size_t(tr.agent)]); l && l->state != LegState::up) {
           Call& c = *calls_.at(l->call);
           bool queued = c.queue_task == l->task && c.queue_seg >= 0;
-          close_segment(c, l->seg, "no_answer", now);
-          if (queued)
+          // 同振: another agent answered; otherwise nobody answered this phone.
+          const bool elsewhere = tr.reason == "answered_elsewhere";
+          const char* result = elsewhere ? "answered_elsewhere" : "no_answer";
+          close_segment(c, l->seg, result, now);
+          if (queued && !elsewhere)
             facts_.push_back(
                 QueueLog{c.id, c.queue, "ring_noanswer", tr.agent, now - c.queued_at, now});
-          emit_event(c, l->id, "diverted", tr.agent, tr.reason, now);
+          emit_event(c, l->id, elsewhere ? "cleared" : "diverted", tr.agent, tr.reason, now);
           if (c.consult == l->id) c.consult = 0;
-          drop_leg(*l, "no_answer");
+          drop_leg(*l, result);
         }
       }
     }

@@ -26,7 +26,8 @@ void register_entities(meta::Registry& reg) {
                           {"least_talk_time", "最短通话时长", "Least talk time"},
                           {"round_robin", "轮询", "Round robin"},
                           {"top_down", "按级别优先", "Top down by level"},
-                          {"random", "随机", "Random"}})
+                          {"random", "随机", "Random"},
+                          {"ring_all", "同振(全部振铃)", "Ring all"}})
                 .def("longest_idle"),
             F("skills", FieldType::string, "所需技能(逗号分隔)", "Skills (comma separated)")
                 .len(200),

@@ -92,6 +92,7 @@ acd::Strategy parse_strategy(const std::string& s) {
   if (s == "round_robin") return S::round_robin;
   if (s == "top_down") return S::top_down;
   if (s == "random") return S::random;
+  if (s == "ring_all") return S::ring_all;
   return S::longest_idle;
 }
 

@@ -1,11 +1,12 @@
 // Agent states over the router: the M2 rules on small cases, then random event sequences
 // (any command or hang-up at any moment, timers firing) that must never leave an agent
 // reserved, busy or in wrap-up without a call, nor a caller in a queue after hanging up.
+#include "acd/agent_core.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
-
-#include "acd/agent_core.hpp"
+#include <set>
 
 namespace kefu::acd {
 namespace {
@@ -15,9 +16,11 @@ struct Fixture {
   QueueId q;
   std::vector<AgentId> agents;
   AgentCore core;
-  explicit Fixture(int n, CoreConfig cfg = {})
-      : router(), q(router.add_queue(QueueSpec{Channel::voice, {1}, Strategy::longest_idle, 0, 30'000, 45'000})),
-        agents(make_agents(router, n)), core(router, cfg) {}
+  explicit Fixture(int n, CoreConfig cfg = {}, Strategy strategy = Strategy::longest_idle)
+      : router(),
+        q(router.add_queue(QueueSpec{Channel::voice, {1}, strategy, 0, 30'000, 45'000})),
+        agents(make_agents(router, n)),
+        core(router, cfg) {}
   static std::vector<AgentId> make_agents(Router& r, int n) {
     std::vector<AgentId> out;
     for (int i = 0; i < n; ++i) out.push_back(r.add_agent(AgentSpec{5, {1}, {1, 0, 0, 0}}));
@@ -110,25 +113,57 @@ TEST(AgentCore, CommandsInTheWrongStateChangeNothing) {
   EXPECT_EQ(f.core.arrive(1, 5, 0, 0), Status::rejected_by_queue);
 }
 
+TEST(AgentCore, RingAllRingsEveryReadyAgentAndReleasesTheOthersOnAnswer) {
+  Fixture f(3, CoreConfig{10'000, 5'000}, Strategy::ring_all);
+  for (AgentId a : f.agents) f.core.sign_in(a, 0), f.core.ready(a, 0);
+  f.core.take_history();
+  ASSERT_EQ(f.core.arrive(1, f.q, 0, 10), Status::ok);
+  for (AgentId a : f.agents) EXPECT_EQ(f.core.state(a), AgentState::reserved);
+  // One declines (not ready: no answer), another answers: the third is free at once and takes
+  // the next caller, who rings him alone.
+  EXPECT_EQ(f.core.decline(f.agents[0], 20), Status::ok);
+  EXPECT_EQ(f.core.state(f.agents[0]), AgentState::not_ready);
+  EXPECT_EQ(f.core.answer(f.agents[1], 30), Status::ok);
+  EXPECT_EQ(f.core.state(f.agents[1]), AgentState::busy);
+  EXPECT_EQ(f.core.state(f.agents[2]), AgentState::ready);
+  bool elsewhere = false;
+  for (auto& t : f.core.take_history())
+    elsewhere |= t.agent == f.agents[2] && t.reason == "answered_elsewhere";
+  EXPECT_TRUE(elsewhere);
+  ASSERT_EQ(f.core.arrive(2, f.q, 0, 40), Status::ok);
+  EXPECT_EQ(f.core.state(f.agents[2]), AgentState::reserved);
+  // The caller hangs up while it rings: the agent is ready again, nothing is held.
+  EXPECT_EQ(f.core.caller_hung_up(2, 50), Status::ok);
+  EXPECT_EQ(f.core.state(f.agents[2]), AgentState::ready);
+  // Nobody answers a ring-all call: every agent it rang goes not ready, the call waits.
+  f.core.ready(f.agents[0], 60);
+  ASSERT_EQ(f.core.arrive(3, f.q, 0, 70), Status::ok);
+  f.core.tick(70 + 10'000);
+  EXPECT_EQ(f.core.state(f.agents[0]), AgentState::not_ready);
+  EXPECT_EQ(f.core.state(f.agents[2]), AgentState::not_ready);
+  EXPECT_EQ(f.router.waiting(), 1u);
+}
+
 // Invariants that must hold after every event.
 void check(Fixture& f, const char* where) {
-  size_t holding = 0;
+  std::set<TaskId> holding;  // tasks with an agent (a ring-all task may have several)
   for (AgentId a : f.agents) {
     AgentState s = f.core.state(a);
     bool call = s == AgentState::reserved || s == AgentState::busy || s == AgentState::wrap_up;
     ASSERT_EQ(call, f.core.task_of(a) != 0) << where << " agent " << a << " " << to_string(s);
-    ASSERT_EQ(call, f.router.load(a, Channel::voice) == 1) << where << " agent " << a << " " << to_string(s);
+    ASSERT_EQ(call, f.router.load(a, Channel::voice) == 1)
+        << where << " agent " << a << " " << to_string(s);
     bool routable = s == AgentState::ready || (call && !f.core.pending_not_ready(a));
     ASSERT_EQ(f.router.ready(a), routable) << where << " agent " << a << " " << to_string(s);
-    holding += call;
+    if (call) holding.insert(f.core.task_of(a));
   }
-  ASSERT_EQ(f.core.tasks(), f.router.waiting() + holding) << where;
+  ASSERT_EQ(f.core.tasks(), f.router.waiting() + holding.size()) << where;
 }
 
 TEST(AgentCoreRandomized, NoSequenceOfEventsLeavesAnythingStuck) {
   for (uint64_t seed = 1; seed <= 60; ++seed) {
     std::mt19937_64 rng(seed);
-    Fixture f(6, CoreConfig{4'000, 6'000});
+    Fixture f(6, CoreConfig{4'000, 6'000}, seed % 2 ? Strategy::longest_idle : Strategy::ring_all);
     std::uniform_int_distribution<int> ev(0, 99), who(0, 5);
     std::vector<TaskId> callers;
     TaskId next = 1;
@@ -144,16 +179,24 @@ TEST(AgentCoreRandomized, NoSequenceOfEventsLeavesAnythingStuck) {
         size_t i = rng() % callers.size();
         f.core.caller_hung_up(callers[i], now);
         callers.erase(callers.begin() + long(i));
-      } else if (e < 38) f.core.sign_in(a, now);
-      else if (e < 43) f.core.sign_out(a, now);
-      else if (e < 58) f.core.ready(a, now);
-      else if (e < 63) f.core.not_ready(a, "rest", now);
-      else if (e < 78) f.core.answer(a, now);
-      else if (e < 86) f.core.hang_up(a, now);
-      else if (e < 90) f.core.end_wrap_up(a, now);
+      } else if (e < 38)
+        f.core.sign_in(a, now);
+      else if (e < 43)
+        f.core.sign_out(a, now);
+      else if (e < 58)
+        f.core.ready(a, now);
+      else if (e < 63)
+        f.core.not_ready(a, "rest", now);
+      else if (e < 78)
+        f.core.answer(a, now);
+      else if (e < 86)
+        f.core.hang_up(a, now);
+      else if (e < 90)
+        f.core.end_wrap_up(a, now);
       else {
         f.core.tick(now);
-        for (TaskId t : f.core.take_expired()) callers.erase(std::find(callers.begin(), callers.end(), t));
+        for (TaskId t : f.core.take_expired())
+          callers.erase(std::find(callers.begin(), callers.end(), t));
       }
       check(f, ("seed " + std::to_string(seed) + " step " + std::to_string(step)).c_str());
       if (HasFatalFailure()) return;
@@ -167,7 +210,8 @@ TEST(AgentCoreRandomized, NoSequenceOfEventsLeavesAnythingStuck) {
     EXPECT_EQ(f.router.waiting(), 0u) << "seed " << seed;
     for (AgentId a : f.agents) {
       AgentState s = f.core.state(a);
-      EXPECT_TRUE(s == AgentState::ready || s == AgentState::not_ready || s == AgentState::signed_out)
+      EXPECT_TRUE(s == AgentState::ready || s == AgentState::not_ready ||
+                  s == AgentState::signed_out)
           << "seed " << seed << " agent " << a << " " << to_string(s);
     }
   }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <set>
 
@@ -183,7 +184,7 @@ struct World {
 World random_world(std::mt19937_64& rng) {
   World w;
   w.cfg.seed = rng();
-  std::uniform_int_distribution<int> skill(0, 5), level(1, 5), strategy(0, 5), coin(0, 3);
+  std::uniform_int_distribution<int> skill(0, 5), level(1, 5), strategy(0, 6), coin(0, 3);
   for (int i = 0; i < 8; ++i) {
     QueueSpec q;
     q.skills = {skill(rng)};
@@ -245,6 +246,31 @@ TEST(AcdRouter, StickyCustomerGoesToHisAgentOrWaitsForHimThenTheQueue) {
   EXPECT_EQ(r.waiting(q), 0u);
 }
 
+TEST(AcdRouter, RingAllOffersEveryAvailableAgentTheFirstToAnswerTakesIt) {
+  Router r;
+  QueueId q = r.add_queue(queue({1}, Strategy::ring_all));
+  for (int i = 0; i < 3; ++i) r.add_agent(agent(1, {1}));
+  out.clear();
+  for (AgentId a = 0; a < 3; ++a) ready(r, a, a);
+  out.clear();
+  ASSERT_EQ(r.enqueue(1, q, 0, 10, out), EnqueueResult::offered);
+  ASSERT_EQ(out.size(), 3u);
+  r.enqueue(2, q, 0, 20, out);  // nobody is free: it waits
+  EXPECT_EQ(r.waiting(q), 1u);
+  EXPECT_FALSE(r.finish(1, 30, 0, out));  // nobody took it yet
+  // Agent 0 rejects; agent 2 answers: agent 1 is released and task 2 rings him alone.
+  ASSERT_TRUE(r.reject(1, 30, out, 0));
+  out.clear();
+  ASSERT_TRUE(r.take(1, 2, 40, out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].task, 2);
+  EXPECT_EQ(out[0].agent, 1);
+  EXPECT_FALSE(r.take(1, 1, 40, out));  // no longer ringing him
+  EXPECT_TRUE(r.finish(1, 50, 10, out));
+  EXPECT_EQ(r.load(2, Channel::voice), 0);
+  EXPECT_EQ(r.load(0, Channel::voice), 0);
+}
+
 TEST(AcdRouter, AnEarlierArrivalKeepsTheCallersPlace) {
   Router r = plain_router(1);
   const QueueId q = 0;
@@ -268,7 +294,8 @@ TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
     for (auto& q : w.queues) fast.add_queue(q, 25), slow.add_queue(q, 25);
     for (auto& a : w.agents) fast.add_agent(a), slow.add_agent(a);
 
-    std::vector<TaskId> live;  // tasks not yet finished or abandoned
+    std::vector<TaskId> live;                     // tasks not yet finished or abandoned
+    std::map<TaskId, std::set<AgentId>> ringing;  // agents each task was offered to
     TaskId next = 1;
     Millis now = 0;
     std::uniform_int_distribution<int> event(0, 99), pick_agent(0, int(w.agents.size()) - 1),
@@ -314,7 +341,18 @@ TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
           done = fast.abandon(t, now, a);
           ASSERT_EQ(done, slow.abandon(t, now, b));
         } else {
-          ASSERT_EQ(fast.reject(t, now, a), slow.reject(t, now, b));
+          // An agent the task rings (ring-all: any of them) rejects or answers it.
+          auto& who = ringing[t];
+          AgentId ag =
+              who.empty() ? -1 : *std::next(who.begin(), long(pick_agent(rng)) % long(who.size()));
+          if (kind < 88) {
+            ASSERT_EQ(fast.reject(t, now, a, ag), slow.reject(t, now, b, ag));
+            who.erase(ag);
+          } else {
+            bool took = fast.take(t, ag, now, a);
+            ASSERT_EQ(took, slow.take(t, ag, now, b));
+            if (took) who = {ag};
+          }
           done = false;
         }
         if (done) live.erase(live.begin() + long(i));
@@ -326,6 +364,7 @@ TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
         for (TaskId t : gone) live.erase(std::find(live.begin(), live.end(), t));
       }
       ASSERT_EQ(a.size(), b.size()) << "seed " << seed << " step " << step;
+      for (auto& o : a) ringing[o.task].insert(o.agent);
       for (size_t k = 0; k < a.size(); ++k) {
         ASSERT_EQ(a[k].task, b[k].task) << "seed " << seed << " step " << step;
         ASSERT_EQ(a[k].agent, b[k].agent) << "seed " << seed << " step " << step;

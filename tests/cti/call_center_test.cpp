@@ -488,6 +488,30 @@ TEST(CallCenter, ACallerWhoCallsAgainReachesHisLastAgentOrWaitsForHim) {
   (void)late;
 }
 
+TEST(CallCenter, RingAllRingsEveryFreeAgentAndTheFirstAnswerWins) {
+  Center c(3, "hangup", 0, [](QueueDef& q) { q.spec.strategy = acd::Strategy::ring_all; });
+  for (AgentId a = 0; a < 3; ++a) c.ready(a);
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  std::vector<LegId> phones;
+  for (AgentId a = 0; a < 3; ++a) {
+    EXPECT_EQ(c.state(a), AgentState::reserved);
+    phones.push_back(c.cc->agent_leg(a));
+    ASSERT_NE(phones.back(), 0);
+  }
+  c.answer(2);
+  EXPECT_EQ(c.state(0), AgentState::ready);
+  EXPECT_EQ(c.state(1), AgentState::ready);
+  EXPECT_EQ(c.sw.leg(phones[0]), nullptr);  // hung up and forgotten by the switch
+  EXPECT_TRUE(c.hears(cust, phones[2]));
+  c.sw.far_end_hang_up(cust);
+  c.run(100);
+  auto segs = c.segments(call);
+  EXPECT_EQ(std::count(segs.begin(), segs.end(), "ring:answered_elsewhere"), 2);
+  EXPECT_TRUE(contains(segs, "ring:answered"));
+  EXPECT_EQ(c.queue_log(call), (std::vector<std::string>{"enter", "connect"}));
+}
+
 TEST(CallCenter, AWaitingCallerPressesOneAndIsCalledBackInHisPlace) {
   Center c(2, "hangup", 0, [](QueueDef& q) { q.callback_digit = "1"; });
   c.ready(1);
@@ -573,6 +597,7 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
     const char* fallbacks[] = {"voicemail", "hangup", "callback"};
     Center c(6, fallbacks[seed % 3], seed % 4 ? 20'000 : 0, [&](QueueDef& q) {
       q.sticky_wait_ms = seed % 2 ? 5'000 : -1;
+      if (seed % 5 < 2) q.spec.strategy = acd::Strategy::ring_all;
       q.callback_digit = "1";
     });
     std::mt19937_64 rng(seed);

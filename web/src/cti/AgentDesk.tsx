@@ -43,7 +43,8 @@ export function AgentDesk() {
     const id = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(id);
   }, []);
-  const ani = desk?.call?.ani;
+  // The customer's number: the caller on inbound calls, the called party on outbound and callbacks.
+  const ani = desk?.call ? (desk.call.direction === 'inbound' ? desk.call.ani : desk.call.dnis) : undefined;
   useEffect(() => {
     if (!ani) return;
     api<{ items: HistoryItem[] }>('/cti/history', { query: { number: ani } }).then((r) => setHistory(r.items), () => setHistory([]));
@@ -116,6 +117,9 @@ export function AgentDesk() {
           <Card size="small" title={t('cti.incoming')} data-testid="incoming">
             {call ? (
               <Descriptions column={2} size="small">
+                <Descriptions.Item label={t('cti.direction')}>
+                  <span data-testid="call-direction">{t(`cti.direction.${call.direction}` as MessageKey)}</span>
+                </Descriptions.Item>
                 <Descriptions.Item label={t('cti.ani')}><span data-testid="call-ani">{call.ani}</span></Descriptions.Item>
                 <Descriptions.Item label={t('cti.dnis')}>{call.dnis}</Descriptions.Item>
                 <Descriptions.Item label={t('cti.queue')}>{call.queue_name ?? '-'}</Descriptions.Item>
