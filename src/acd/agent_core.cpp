@@ -348,6 +348,31 @@ Status AgentCore::outbound(TaskId t, AgentId a, Millis now) {
   return Status::ok;
 }
 
+AgentId AgentCore::add_agent(AgentSpec spec) {
+  AgentId a = router_.add_agent(std::move(spec));
+  agents_.resize(router_.agents());
+  return a;
+}
+
+QueueId AgentCore::add_queue(QueueSpec spec, size_t max_length) {
+  return router_.add_queue(std::move(spec), max_length);
+}
+
+void AgentCore::update_agent(AgentId a, AgentSpec spec, Millis now) {
+  if (!valid(a)) return;
+  out_.clear();
+  router_.update_agent(a, std::move(spec), now, out_);
+  apply(out_, now);
+}
+
+bool AgentCore::update_queue(QueueId q, QueueSpec spec, size_t max_length, Millis now) {
+  if (q < 0 || size_t(q) >= router_.queues()) return false;
+  out_.clear();
+  bool ok = router_.update_queue(q, std::move(spec), max_length, now, out_);
+  apply(out_, now);
+  return ok;
+}
+
 void AgentCore::set_deadline(AgentId a, Millis at) {
   agents_[size_t(a)].deadline = at;
   deadlines_.push({at, a});

@@ -73,6 +73,13 @@ class AgentCore {
   // and wrap-up he returns to the state he dialled from.
   Status outbound(TaskId t, AgentId a, Millis now);
 
+  // Live reconfiguration, through the router (see Router::update_agent / update_queue); offers
+  // that follow become reservations as usual.
+  AgentId add_agent(AgentSpec spec);
+  QueueId add_queue(QueueSpec spec, size_t max_length);
+  void update_agent(AgentId a, AgentSpec spec, Millis now);
+  bool update_queue(QueueId q, QueueSpec spec, size_t max_length, Millis now);
+
   // Calls. A task that cannot be queued is reported back (the caller routes it to a fallback).
   Status arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why = nullptr,
                 const TaskOptions& opt = {});

@@ -96,6 +96,74 @@ AgentId Router::add_agent(AgentSpec spec) {
   return id;
 }
 
+void Router::join_queue(AgentId id, QueueId q, int delta) {
+  auto& a = agents_[size_t(id)];
+  heap_members_[size_t(q) * size_t(cfg_.levels) + size_t(a.spec.level - 1)] += uint32_t(delta);
+  if (a.signed_in) queues_[size_t(q)].signed_in += size_t(delta);
+}
+
+// Whatever waits for an available agent is offered to him; else he enters his queues' heaps.
+void Router::offer_work(AgentId id, Millis now, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  invalidate_agent(id);
+  int64_t offers = a.stats.calls_today;
+  for (int c = 0; c < kChannels; ++c)
+    if (a.spec.capacity[size_t(c)] > 0) try_assign_agent(id, Channel(c), now, out);
+  if (agents_[size_t(id)].stats.calls_today == offers) refresh_agent_all(id);
+}
+
+void Router::update_agent(AgentId id, AgentSpec spec, Millis now, std::vector<Offer>& out) {
+  auto& a = agents_[size_t(id)];
+  for (QueueId q : a.queues) join_queue(id, q, -1);
+  invalidate_agent(id);
+  spec.level = std::clamp(spec.level, 1, cfg_.levels);
+  a.spec = std::move(spec);
+  a.queues.clear();
+  for (size_t q = 0; q < queues_.size(); ++q)
+    if (serves(a.spec, queues_[q].spec)) a.queues.push_back(QueueId(q));
+  for (QueueId q : a.queues) join_queue(id, q, +1);
+  offer_work(id, now, out);
+}
+
+bool Router::update_queue(QueueId qid, QueueSpec spec, size_t max_length, Millis now,
+                          std::vector<Offer>& out) {
+  auto& q = queues_[size_t(qid)];
+  if (spec.channel != q.spec.channel && q.waiting > 0) return false;
+  std::vector<AgentId> members;
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    auto& a = agents_[i];
+    auto it = std::find(a.queues.begin(), a.queues.end(), qid);
+    if (it != a.queues.end()) {
+      join_queue(AgentId(i), qid, -1);
+      a.queues.erase(it);
+    }
+    if (serves(a.spec, spec)) {
+      a.queues.insert(std::lower_bound(a.queues.begin(), a.queues.end(), qid), qid);
+      members.push_back(AgentId(i));
+    }
+  }
+  q.spec = std::move(spec);
+  q.max_length = max_length;
+  for (AgentId a : members) join_queue(a, qid, +1);
+  // The agent heaps are keyed by the strategy: empty them; the members re-enter below.
+  for (int lvl = 1; lvl <= cfg_.levels; ++lvl) agent_heap(qid, lvl).clear();
+  // Waiting tasks re-enter their heaps with fresh timers (the old ones die with the stamp).
+  std::vector<uint32_t> waiting;
+  for (size_t tier = 0; tier < tiers_; ++tier)
+    for (const auto& e : task_heap(qid, int(tier)))
+      if (tasks_[e.slot].stamp == e.stamp && tasks_[e.slot].phase == TaskPhase::waiting)
+        waiting.push_back(e.slot);
+  for (size_t tier = 0; tier < tiers_; ++tier) task_heap(qid, int(tier)).clear();
+  for (uint32_t slot : waiting) {
+    --q.waiting;
+    --waiting_total_;
+    tasks_[slot].stamp = next_stamp_++;
+    push_task(slot);
+  }
+  for (AgentId a : members) offer_work(a, now, out);
+  return true;
+}
+
 bool Router::available(const AgentState& a, Channel c) const {
   return a.ready && a.load[size_t(c)] < a.spec.capacity[size_t(c)];
 }

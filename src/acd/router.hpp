@@ -27,6 +27,17 @@ class Router {
   QueueId add_queue(QueueSpec q, size_t max_length = SIZE_MAX);
   AgentId add_agent(AgentSpec a);
 
+  // Live reconfiguration (an administrator edits a queue or an agent during the day): nothing
+  // in progress is lost. An agent's current tasks continue under his new specification; the
+  // queues he serves are recomputed and he may be offered work at once. A queue's waiting tasks
+  // keep their places (their priority was fixed on arrival) and get the new widening and maximum
+  // wait; who serves it is recomputed. A queue cannot change channel while tasks wait in it.
+  void update_agent(AgentId a, AgentSpec spec, Millis now, std::vector<Offer>& out);
+  bool update_queue(QueueId q, QueueSpec spec, size_t max_length, Millis now,
+                    std::vector<Offer>& out);
+  const QueueSpec& queue_spec(QueueId q) const { return queues_[size_t(q)].spec; }
+  const AgentSpec& agent_spec(AgentId a) const { return agents_[size_t(a)].spec; }
+
   // Agent presence, driven by the agent state machine. Signed in without ready still counts
   // for the "no agent signed in" fallback; ready makes the agent routable.
   void sign_in(AgentId a, bool signed_in, Millis now, std::vector<Offer>& out);
@@ -137,6 +148,8 @@ class Router {
   void release(uint32_t slot, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms, std::vector<Offer>& out);
   void drop_waiting(uint32_t slot);
+  void join_queue(AgentId a, QueueId q, int delta);  // membership counts of (queue, level)
+  void offer_work(AgentId a, Millis now, std::vector<Offer>& out);
   bool try_preferred(AgentId id, Channel c, std::vector<Offer>& out);
   void end_affinity(uint32_t slot, Millis now, std::vector<Offer>& out);
   std::vector<AgentEntry>& agent_heap(QueueId q, int level) {

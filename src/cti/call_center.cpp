@@ -151,6 +151,92 @@ CallCenter::CallCenter(CenterConfig cfg, std::vector<QueueDef> queues, std::vect
 
 CallCenter::~CallCenter() = default;
 
+CallCenter::Reconfigured CallCenter::reconfigure(std::vector<QueueDef> queues,
+                                                 std::vector<AgentDef> agents, Millis now) {
+  Reconfigured r;
+  auto same_queue = [](const QueueDef& a, const QueueDef& b) {
+    return a.name == b.name && a.spec.channel == b.spec.channel && a.spec.skills == b.spec.skills &&
+           a.spec.strategy == b.spec.strategy && a.spec.weight_ms == b.spec.weight_ms &&
+           a.spec.widen_after_ms == b.spec.widen_after_ms &&
+           a.spec.max_wait_ms == b.spec.max_wait_ms && a.max_length == b.max_length &&
+           a.access_numbers == b.access_numbers && a.fallback == b.fallback &&
+           a.fallback_target == b.fallback_target && a.sl_threshold_ms == b.sl_threshold_ms &&
+           a.sticky_wait_ms == b.sticky_wait_ms && a.callback_digit == b.callback_digit &&
+           !a.retired;
+  };
+  std::vector<bool> seen(queue_defs_.size(), false);
+  for (auto& d : queues) {
+    auto it = std::find_if(queue_defs_.begin(), queue_defs_.end(),
+                           [&](const QueueDef& x) { return x.code == d.code; });
+    if (it == queue_defs_.end()) {
+      core_->add_queue(d.spec, d.max_length);
+      queue_defs_.push_back(std::move(d));
+      seen.push_back(true);
+      ++r.queues_added;
+      continue;
+    }
+    auto q = QueueId(it - queue_defs_.begin());
+    seen[size_t(q)] = true;
+    if (same_queue(*it, d)) continue;
+    // A channel change waits until the queue is empty; everything else applies now.
+    if (!core_->update_queue(q, d.spec, d.max_length, now)) d.spec = it->spec;
+    *it = std::move(d);
+    ++r.queues_changed;
+  }
+  for (size_t q = 0; q < seen.size(); ++q)
+    if (!seen[q] && !queue_defs_[q].retired) {
+      queue_defs_[q].retired = true;  // serves who waits; no access number reaches it
+      ++r.queues_retired;
+    }
+  queue_by_number_.clear();
+  queue_by_code_.clear();
+  for (size_t q = 0; q < queue_defs_.size(); ++q) {
+    if (queue_defs_[q].retired) continue;
+    queue_by_code_[queue_defs_[q].code] = QueueId(q);
+    for (auto& n : queue_defs_[q].access_numbers) queue_by_number_[n] = QueueId(q);
+  }
+
+  std::vector<bool> kept(agent_defs_.size(), false);
+  for (auto& d : agents) {
+    auto it = std::find_if(agent_defs_.begin(), agent_defs_.end(),
+                           [&](const AgentDef& x) { return x.staff_id == d.staff_id; });
+    if (it == agent_defs_.end()) {
+      core_->add_agent(d.spec);
+      agent_defs_.push_back(std::move(d));
+      agent_leg_.push_back(0);
+      agent_call_.push_back(0);
+      agent_since_.push_back(now);
+      kept.push_back(true);
+      ++r.agents_added;
+      continue;
+    }
+    auto a = AgentId(it - agent_defs_.begin());
+    kept[size_t(a)] = true;
+    bool same = it->username == d.username && it->name == d.name && it->extension == d.extension &&
+                it->org_id == d.org_id && it->spec.level == d.spec.level &&
+                it->spec.skills == d.spec.skills && it->spec.capacity == d.spec.capacity &&
+                !it->retired;
+    if (same) continue;
+    if (it->spec.level != d.spec.level || it->spec.skills != d.spec.skills ||
+        it->spec.capacity != d.spec.capacity)
+      core_->update_agent(a, d.spec, now);
+    *it = std::move(d);  // a new extension is used from his next call
+    ++r.agents_changed;
+  }
+  for (size_t a = 0; a < kept.size(); ++a)
+    if (!kept[a] && !agent_defs_[a].retired) {
+      agent_defs_[a].retired = true;
+      if (core_->state(AgentId(a)) != AgentState::signed_out)
+        core_->sign_out(AgentId(a), now, "retired");
+      ++r.agents_retired;
+    }
+  agent_by_user_.clear();
+  for (size_t a = 0; a < agent_defs_.size(); ++a)
+    if (!agent_defs_[a].retired) agent_by_user_[agent_defs_[a].username] = AgentId(a);
+  drain(now);
+  return r;
+}
+
 std::optional<AgentId> CallCenter::agent_by_username(const std::string& u) const {
   auto it = agent_by_user_.find(u);
   if (it == agent_by_user_.end()) return std::nullopt;
@@ -158,7 +244,7 @@ std::optional<AgentId> CallCenter::agent_by_username(const std::string& u) const
 }
 std::optional<AgentId> CallCenter::agent_by_staff(int64_t staff_id) const {
   for (size_t i = 0; i < agent_defs_.size(); ++i)
-    if (agent_defs_[i].staff_id == staff_id) return AgentId(i);
+    if (agent_defs_[i].staff_id == staff_id && !agent_defs_[i].retired) return AgentId(i);
   return std::nullopt;
 }
 std::optional<QueueId> CallCenter::queue_by_code(const std::string& code) const {
@@ -838,6 +924,8 @@ Millis CallCenter::next_due() const {
 // ---- agent commands ----
 
 CallCenter::Result CallCenter::sign_in(AgentId a, Millis now) {
+  if (a >= 0 && size_t(a) < agent_defs_.size() && agent_defs_[size_t(a)].retired)
+    return "agent_retired";
   auto r = map_status(core_->sign_in(a, now));
   drain(now);
   return r;
@@ -1157,6 +1245,8 @@ CallCenter::Result CallCenter::take_over(const Supervisor& s, AgentId target, Mi
   auto it = monitor_leg_.find(s.staff_id);
   Leg* l = it == monitor_leg_.end() ? nullptr : leg(it->second);
   Call* c = target >= 0 && size_t(target) < agent_defs_.size() ? call_of(target) : nullptr;
+  // Only the agent who has the customer can be replaced (not one ringing for a consultation).
+  if (c && (c->owner != target || core_->state(target) != AgentState::busy)) return "not_talking";
   if (!l || !c || l->call != c->id) {
     // Not yet on this call: ring the supervisor's phone first; the takeover follows the answer.
     auto r = monitor(s, target, MixMode::talk, now);

@@ -74,6 +74,16 @@ class CallCenter {
   Result force_not_ready(AgentId a, const std::string& reason, Millis now);
   Result force_sign_out(AgentId a, Millis now);
 
+  // Edited queues and agent profiles, applied without dropping anything in progress. Matched by
+  // queue code and staff id: changed ones are updated in place, new ones added, missing ones
+  // retired (a retired queue takes no new calls but serves those waiting in it; a retired agent
+  // is signed out, after his call if he is on one). Ids of existing queues and agents stay.
+  struct Reconfigured {
+    int queues_added = 0, queues_changed = 0, queues_retired = 0;
+    int agents_added = 0, agents_changed = 0, agents_retired = 0;
+  };
+  Reconfigured reconfigure(std::vector<QueueDef> queues, std::vector<AgentDef> agents, Millis now);
+
   void on_switch(const SwitchEvent& ev, Millis now);
   void tick(Millis now);
   // The earliest time tick() has work (INT64_MAX: none): lets a simulation jump ahead.

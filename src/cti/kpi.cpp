@@ -1,5 +1,7 @@
 #include "cti/kpi.hpp"
 
+#include <algorithm>
+
 namespace kefu::cti {
 
 KpiBoard::KpiBoard(std::vector<Millis> sl_threshold_ms, std::vector<int64_t> agent_team,
@@ -11,6 +13,15 @@ KpiBoard::KpiBoard(std::vector<Millis> sl_threshold_ms, std::vector<int64_t> age
   talk_ms_.assign(agent_team_.size(), 0);
   wrap_from_.assign(agent_team_.size(), 0);
   agent_queue_.assign(agent_team_.size(), -1);
+}
+
+void KpiBoard::reconfigure(std::vector<Millis> sl_threshold_ms, std::vector<int64_t> agent_team) {
+  threshold_ = std::move(sl_threshold_ms);
+  agent_team_ = std::move(agent_team);
+  queues_.resize(std::max(queues_.size(), threshold_.size()));
+  talk_ms_.resize(agent_team_.size(), 0);
+  wrap_from_.resize(agent_team_.size(), 0);
+  agent_queue_.resize(agent_team_.size(), -1);
 }
 
 void KpiBoard::add(const Fact& f) {

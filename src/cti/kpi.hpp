@@ -31,6 +31,8 @@ class KpiBoard {
   KpiBoard(std::vector<Millis> sl_threshold_ms, std::vector<int64_t> agent_team,
            Millis short_abandon_ms = 5'000);
   void add(const Fact& f);
+  // Queues and agents were added or edited (ids only grow): windows collected so far stay.
+  void reconfigure(std::vector<Millis> sl_threshold_ms, std::vector<int64_t> agent_team);
   // Windows of 15, 30 and 60 minutes ending at `now`.
   std::vector<WindowStats> queue(QueueId q, Millis now);
   std::vector<WindowStats> team(int64_t team, Millis now);

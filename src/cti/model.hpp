@@ -128,6 +128,7 @@ struct QueueDef {
   // 预约回呼: the key a waiting caller presses to hang up and be called back by the next agent,
   // keeping his place in the queue ("" = not offered).
   std::string callback_digit;
+  bool retired = false;  // removed from the configuration: serves who waits, takes no new calls
 };
 
 struct AgentDef {
@@ -135,6 +136,7 @@ struct AgentDef {
   std::string username, name, extension;
   int64_t org_id = 0;
   acd::AgentSpec spec;
+  bool retired = false;  // removed from the configuration: signed out after his call
 };
 
 }  // namespace kefu::cti

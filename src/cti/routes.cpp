@@ -96,6 +96,7 @@ json::value desk(Service& svc, Service::Ctx& c, AgentId a) {
   for (size_t i = 0; i < c.cc.agent_defs().size(); ++i) {
     if (AgentId(i) == a) continue;
     auto& d = c.cc.agent_defs()[i];
+    if (d.retired) continue;
     colleagues.push_back(json::object{{"username", d.username},
                                       {"name", d.name},
                                       {"state", acd::to_string(c.cc.agent(AgentId(i)).state)}});

@@ -127,6 +127,15 @@ struct Service::Impl {
   std::thread thread;
   std::vector<Fact> unsaved;  // facts whose transaction failed: retried before anything else
   Millis next_stats = 0;
+  std::map<std::string, acd::SkillId> skills;  // skill names, numbered once for the process
+  std::string fingerprint;                     // of the configuration tables, to notice edits
+  Millis next_reload_check = 0;
+
+  std::string config_fingerprint(store::Connection& c);
+  void load_config(store::Connection& c, std::vector<QueueDef>& queues,
+                   std::vector<AgentDef>& agents, std::vector<AgentInfo>& infos);
+  void refresh_views();  // KPI board and team list after the core's configuration changed
+  void reload(Millis now);
 
   Impl(store::Database& d, const Clock& c, ServiceOptions o) : db(d), clock(c), opt(std::move(o)) {}
 
@@ -134,6 +143,112 @@ struct Service::Impl {
   void loop(const Publish& publish);
   void publish_facts(const std::vector<Fact>& facts, const Publish& publish);
 };
+
+// Row counts and version sums of what the configuration is read from: any edit, archive or
+// restore changes it. Cheap (hundreds of rows), read on the core's thread every few seconds.
+std::string Service::Impl::config_fingerprint(store::Connection& c) {
+  auto r = c.exec(
+      "SELECT (SELECT COUNT(*) FROM cti_queue), (SELECT COALESCE(SUM(version), 0) FROM cti_queue),"
+      " (SELECT COUNT(*) FROM cti_agent), (SELECT COALESCE(SUM(a.version + s.version), 0)"
+      " FROM cti_agent a JOIN staff s ON s.id = a.staff_id),"
+      " (SELECT COALESCE(SUM(o.version), 0) FROM org_unit o)",
+      {});
+  std::string out;
+  for (auto& v : r.rows[0]) out += std::to_string(store::as_int(v)) + ":";
+  return out;
+}
+
+void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& queues,
+                                std::vector<AgentDef>& agents, std::vector<AgentInfo>& infos) {
+  auto skill_ids = [&](const std::string& list) {
+    std::vector<acd::SkillId> out;
+    for (auto& s : split_list(list))
+      out.push_back(skills.emplace(s, acd::SkillId(skills.size())).first->second);
+    return out;
+  };
+  auto q = c.exec(kLoadQueues, {});
+  for (auto& r : q.rows) {
+    QueueDef d;
+    d.code = store::as_text(r[0]);
+    d.name = store::as_text(r[1]);
+    d.spec.strategy = parse_strategy(store::as_text(r[2]));
+    d.spec.skills = skill_ids(store::as_text(r[3]));
+    d.access_numbers = split_list(store::as_text(r[4]));
+    d.spec.weight_ms = store::as_int(r[5]) * 1000;
+    d.spec.widen_after_ms = store::as_int(r[6]) * 1000;
+    d.spec.max_wait_ms = store::as_int(r[7]) * 1000;
+    if (int64_t n = store::as_int(r[8]); n > 0) d.max_length = size_t(n);
+    d.fallback = store::is_null(r[9]) ? "hangup" : store::as_text(r[9]);
+    d.fallback_target = store::as_text(r[10]);
+    d.sl_threshold_ms = store::as_int(r[11]) * 1000;
+    d.sticky_wait_ms = store::is_null(r[12]) ? -1 : store::as_int(r[12]) * 1000;
+    if (d.sticky_wait_ms < 0) d.sticky_wait_ms = -1;
+    d.callback_digit = store::as_text(r[13]);
+    queues.push_back(std::move(d));
+  }
+  infos.clear();
+  auto a = c.exec(kLoadAgents, {});
+  for (auto& r : a.rows) {
+    AgentDef d;
+    d.staff_id = store::as_int(r[0]);
+    d.username = store::as_text(r[1]);
+    d.name = store::as_text(r[2]);
+    d.extension = store::as_text(r[3]);
+    std::string level = store::as_text(r[4]);  // dictionary staff_level: L1..L5
+    d.spec.level = level.size() == 2 && level[1] >= '1' && level[1] <= '5' ? level[1] - '0' : 1;
+    d.org_id = store::is_null(r[5]) ? 0 : store::as_int(r[5]);
+    d.spec.skills = skill_ids(store::as_text(r[6]));
+    d.spec.capacity[size_t(acd::Channel::chat)] =
+        int(store::is_null(r[7]) ? 0 : store::as_int(r[7]));
+    infos.push_back({d.staff_id, d.org_id, store::as_text(r[8]), store::as_text(r[9])});
+    agents.push_back(std::move(d));
+  }
+}
+
+void Service::Impl::refresh_views() {
+  // Agent infos follow the core's agent ids (a retired agent keeps his place and last info).
+  std::map<int64_t, AgentInfo> by_staff;
+  for (auto& i : agents) by_staff[i.staff_id] = i;
+  agents.clear();
+  std::vector<int64_t> team_of;
+  std::map<int64_t, std::string> team_names;
+  for (auto& d : cc->agent_defs()) {
+    auto it = by_staff.find(d.staff_id);
+    AgentInfo info = it != by_staff.end() ? it->second : AgentInfo{d.staff_id, d.org_id, "", ""};
+    agents.push_back(info);
+    team_of.push_back(info.org_id);
+    if (!d.retired) team_names[info.org_id] = info.org_name;
+  }
+  teams.assign(team_names.begin(), team_names.end());
+  std::vector<Millis> thresholds;
+  for (auto& q : cc->queue_defs()) thresholds.push_back(q.sl_threshold_ms);
+  kpi->reconfigure(std::move(thresholds), std::move(team_of));
+}
+
+// 配置热加载: an administrator edited queues or agents; the core takes the edit at once.
+void Service::Impl::reload(Millis now) {
+  std::vector<QueueDef> queues;
+  std::vector<AgentDef> defs;
+  std::vector<AgentInfo> infos;
+  std::string print;
+  db.read([&](store::Connection& c) {
+    print = config_fingerprint(c);
+    if (print != fingerprint) load_config(c, queues, defs, infos);
+  });
+  if (print == fingerprint) return;
+  fingerprint = print;
+  // Old infos of retired agents stay; new ones replace by staff id.
+  std::map<int64_t, AgentInfo> merged;
+  for (auto& i : agents) merged[i.staff_id] = i;
+  for (auto& i : infos) merged[i.staff_id] = i;
+  agents.clear();
+  for (auto& [id, i] : merged) agents.push_back(i);
+  auto r = cc->reconfigure(std::move(queues), std::move(defs), now);
+  refresh_views();
+  spdlog::info("cti: configuration reloaded: queues +{} ~{} -{}, agents +{} ~{} -{}",
+               r.queues_added, r.queues_changed, r.queues_retired, r.agents_added, r.agents_changed,
+               r.agents_retired);
+}
 
 Service::Service(store::Database& db, const Clock& clock, ServiceOptions opt)
     : impl_(std::make_unique<Impl>(db, clock, std::move(opt))) {}
@@ -183,56 +298,14 @@ Service::Recovery Service::start() {
       ++rec.agents;
     }
   });
-  // 2. Configuration: queues and agent profiles (changes apply at the next start).
+  // 2. Configuration: queues and agent profiles (edits apply live: see reload()).
   std::vector<QueueDef> queues;
   std::vector<AgentDef> agents;
-  std::map<std::string, acd::SkillId> skills;
-  auto skill_ids = [&](const std::string& list) {
-    std::vector<acd::SkillId> out;
-    for (auto& s : split_list(list))
-      out.push_back(skills.emplace(s, acd::SkillId(skills.size())).first->second);
-    return out;
-  };
   int64_t max_id = 0;
   std::vector<std::vector<Value>> last_agents;
   m.db.read([&](store::Connection& c) {
-    auto q = c.exec(kLoadQueues, {});
-    for (auto& r : q.rows) {
-      QueueDef d;
-      d.code = store::as_text(r[0]);
-      d.name = store::as_text(r[1]);
-      d.spec.strategy = parse_strategy(store::as_text(r[2]));
-      d.spec.skills = skill_ids(store::as_text(r[3]));
-      d.access_numbers = split_list(store::as_text(r[4]));
-      d.spec.weight_ms = store::as_int(r[5]) * 1000;
-      d.spec.widen_after_ms = store::as_int(r[6]) * 1000;
-      d.spec.max_wait_ms = store::as_int(r[7]) * 1000;
-      if (int64_t n = store::as_int(r[8]); n > 0) d.max_length = size_t(n);
-      d.fallback = store::is_null(r[9]) ? "hangup" : store::as_text(r[9]);
-      d.fallback_target = store::as_text(r[10]);
-      d.sl_threshold_ms = store::as_int(r[11]) * 1000;
-      d.sticky_wait_ms = store::is_null(r[12]) ? -1 : store::as_int(r[12]) * 1000;
-      if (d.sticky_wait_ms < 0) d.sticky_wait_ms = -1;
-      d.callback_digit = store::as_text(r[13]);
-      queues.push_back(std::move(d));
-    }
-    auto a = c.exec(kLoadAgents, {});
-    for (auto& r : a.rows) {
-      AgentDef d;
-      d.staff_id = store::as_int(r[0]);
-      d.username = store::as_text(r[1]);
-      d.name = store::as_text(r[2]);
-      d.extension = store::as_text(r[3]);
-      std::string level = store::as_text(r[4]);  // dictionary staff_level: L1..L5
-      d.spec.level = level.size() == 2 && level[1] >= '1' && level[1] <= '5' ? level[1] - '0' : 1;
-      d.org_id = store::is_null(r[5]) ? 0 : store::as_int(r[5]);
-      d.spec.skills = skill_ids(store::as_text(r[6]));
-      d.spec.capacity[size_t(acd::Channel::chat)] =
-          int(store::is_null(r[7]) ? 0 : store::as_int(r[7]));
-      agents.push_back(std::move(d));
-      m.agents.push_back({agents.back().staff_id, agents.back().org_id, store::as_text(r[8]),
-                          store::as_text(r[9])});
-    }
+    m.fingerprint = m.config_fingerprint(c);
+    m.load_config(c, queues, agents, m.agents);
     last_agents = c.exec(kLoadLastAgents, {m.clock.now_ms() - 7 * 86'400'000LL}).rows;
     auto ids = c.exec("SELECT COALESCE(MAX(id), 0) FROM cti_call", {});
     auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
@@ -240,19 +313,11 @@ Service::Recovery Service::start() {
   });
   // Ids stay unique across restarts: after everything stored, with room for unsaved tasks.
   m.ids.reset(max_id + 1'000'000);
-  std::vector<Millis> thresholds;
-  for (auto& q : queues) thresholds.push_back(q.sl_threshold_ms);
-  std::vector<int64_t> team_of;
-  std::map<int64_t, std::string> team_names;
-  for (auto& a : m.agents) {
-    team_of.push_back(a.org_id);
-    team_names[a.org_id] = a.org_name;
-  }
-  m.teams.assign(team_names.begin(), team_names.end());
-  m.kpi = std::make_unique<KpiBoard>(thresholds, team_of);
+  m.kpi = std::make_unique<KpiBoard>(std::vector<Millis>{}, std::vector<int64_t>{});
   m.sim = std::make_unique<SimSwitch>(m.clock, m.ids);
   m.cc = std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *m.sim,
                                       m.ids);
+  m.refresh_views();
   std::map<int64_t, AgentId> by_staff;
   for (size_t i = 0; i < m.cc->agent_defs().size(); ++i)
     by_staff[m.cc->agent_defs()[i].staff_id] = AgentId(i);
@@ -410,6 +475,14 @@ void Service::Impl::loop(const Publish& publish) {
         errors[i] = std::current_exception();
       }
     }
+    if (now >= next_reload_check) {
+      next_reload_check = now + opt.reload_check_ms;
+      try {
+        reload(now);
+      } catch (const std::exception& e) {  // the store is away: the running configuration stays
+        spdlog::warn("cti: configuration check failed: {}", e.what());
+      }
+    }
     sim->advance();
     cc->tick(clock.now_ms());
     auto facts = cc->take_facts();
@@ -513,7 +586,8 @@ json::object Service::snapshot() {
     auto& m = *impl_;
     json::array agents, calls, queues, teams;
     size_t n = c.cc.agent_defs().size();
-    for (size_t i = 0; i < n; ++i) agents.push_back(agent_json(c, AgentId(i)));
+    for (size_t i = 0; i < n; ++i)
+      if (!c.cc.agent_defs()[i].retired) agents.push_back(agent_json(c, AgentId(i)));
     std::vector<Millis> longest(c.cc.queue_defs().size(), 0);
     for (auto& cv : c.cc.calls()) {
       calls.push_back(call_json(c, cv));
@@ -527,6 +601,7 @@ json::object Service::snapshot() {
     }
     for (size_t q = 0; q < c.cc.queue_defs().size(); ++q) {
       const auto& d = c.cc.queue_defs()[q];
+      if (d.retired && !c.cc.waiting(QueueId(q))) continue;  // gone from the configuration
       json::object states;
       for (auto& [k, cnt] : by_state[q]) states[k] = cnt;
       queues.push_back(json::object{{"code", d.code},

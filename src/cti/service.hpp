@@ -29,6 +29,7 @@ struct ServiceOptions {
   CenterConfig center;
   Millis tick_ms = 100;
   Millis stats_every_ms = 1'000;
+  Millis reload_check_ms = 2'000;  // how often edits of queues and agents are looked for
 };
 
 class Service {

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import DEMO_PW, Client, Kefud, WsReader, query, wait_until
+from conftest import ADMIN_PW, DEMO_PW, Client, Kefud, WsReader, query, wait_until
 
 CUSTOMER = "13912345678"
 
@@ -217,6 +217,52 @@ def test_a_waiting_caller_asks_for_a_callback_then_calls_again_and_reaches_the_s
     cmd(zhao, "wrap-up", {"call_type": "x", "summary": "", "done": True})
     for c in (huang, zhao):
         cmd(c, "sign-out")
+
+
+def test_queue_and_agent_edits_apply_live_without_a_restart(cti):
+    admin = Client(cti.base).login("admin", ADMIN_PW)
+    lina, yang = login(cti, "lina"), login(cti, "zhaolei")  # zhaolei has the fund skill
+    fund = [q for q in admin.get("/api/v1/cti_queue?page_size=100").json()["items"] if q["code"] == "fund"][0]
+    # A new access number: calls to it reach the fund queue within the reload period (2 s).
+    r = admin.put(f"/api/v1/cti_queue/{fund['id']}", {"version": fund["version"], "access_numbers": "95502,95509"})
+    assert r.status == 200, r.body
+    cmd(yang, "sign-in")
+
+    def routed():
+        leg = lina.post("/api/v1/cti/sim/calls", {"from": "13700003333", "to": "95509"}).json()["leg"]
+        time.sleep(0.2)
+        live = lina.get("/api/v1/cti/live").json()
+        mine = [c for c in live["calls"] if c["ani"] == "13700003333"]
+        if not mine:
+            return False
+        lina.post(f"/api/v1/cti/sim/legs/{leg}/hang-up")
+        return mine[0]["queue"] == "fund"
+
+    assert wait_until(routed, timeout=8)
+    # The queue's name changes on the wallboard; nobody was signed out by the edit.
+    fund = admin.get(f"/api/v1/cti_queue/{fund['id']}").json()
+    assert admin.put(f"/api/v1/cti_queue/{fund['id']}", {"version": fund["version"], "name": "基金业务专线"}).status == 200
+    wait_until(lambda: any(q["name"] == "基金业务专线" for q in lina.get("/api/v1/cti/live").json()["queues"]), timeout=8)
+    assert state(yang) == "not_ready"
+    cmd(yang, "sign-out")
+    # An agent learns the fund skill while signed in and ready: the next fund call rings him.
+    yl = login(cti, "yangli")
+    cmd(yl, "sign-in")
+    cmd(yl, "ready")
+    staff_id = me(yl)["agent"]["staff_id"]
+    prof = [a for a in admin.get("/api/v1/cti_agent?page_size=100").json()["items"] if a["staff_id"] == staff_id][0]
+    assert admin.put(f"/api/v1/cti_agent/{prof['id']}", {"version": prof["version"], "skills": "fund"}).status == 200
+
+    def rings():
+        leg = lina.post("/api/v1/cti/sim/calls", {"from": "13700004444", "to": "95502"}).json()["leg"]
+        time.sleep(0.2)
+        ok = state(yl) == "reserved"
+        lina.post(f"/api/v1/cti/sim/legs/{leg}/hang-up")
+        return ok
+
+    assert wait_until(rings, timeout=8)
+    wait_until(lambda: state(yl) == "ready")
+    cmd(yl, "sign-out")
 
 
 def test_sigkill_under_load_loses_nothing_acknowledged(cti):

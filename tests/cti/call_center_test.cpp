@@ -590,6 +590,73 @@ TEST(CallCenter, TimedOutCallersAreCalledBackOrOverflowKeepingTheirPlace) {
   }
 }
 
+// The live configuration as the store would hold it after an edit: every queue and agent that
+// is not retired, for `edit` to change.
+void edit_config(Center& c,
+                 const std::function<void(std::vector<QueueDef>&, std::vector<AgentDef>&)>& edit) {
+  std::vector<QueueDef> queues;
+  std::vector<AgentDef> agents;
+  for (auto& q : c.cc->queue_defs())
+    if (!q.retired) queues.push_back(q);
+  for (auto& a : c.cc->agent_defs())
+    if (!a.retired) agents.push_back(a);
+  edit(queues, agents);
+  c.cc->reconfigure(std::move(queues), std::move(agents), c.now());
+  c.collect();
+}
+
+TEST(CallCenter, QueuesAndAgentsChangeLiveWithoutDroppingAnything) {
+  Center c(3);
+  c.ready(1);
+  c.ready(2);
+  ASSERT_EQ(c.cc->sign_in(0, c.now()), "");
+  LegId vip = c.customer_call("95501");  // only agent 0 has the vip skill, and he is not ready
+  CallId vip_call = c.last_call();
+  EXPECT_EQ(c.cc->waiting(1), 1u);
+  // Agent 1 learns the vip skill: the waiting caller is offered to him at once.
+  edit_config(c, [](auto&, auto& agents) { agents[1].spec.skills = {1}; });
+  EXPECT_EQ(c.state(1), AgentState::reserved);
+  EXPECT_EQ(c.cc->agent(1).call, vip_call);
+  c.answer(1);
+  // A new queue with its own number, a new agent; agent 2 leaves the configuration while busy.
+  LegId general = c.customer_call();
+  ASSERT_EQ(c.state(2), AgentState::reserved);
+  c.answer(2);
+  edit_config(c, [](auto& queues, auto& agents) {
+    QueueDef fund = queues[0];
+    fund.code = "fund";
+    fund.access_numbers = {"95502"};
+    queues.push_back(fund);
+    AgentDef d = agents[0];
+    d.staff_id = 200;
+    d.username = "new";
+    d.extension = "8009";
+    agents.push_back(d);
+    agents.erase(agents.begin() + 2);
+  });
+  EXPECT_EQ(c.state(2), AgentState::busy);  // his call goes on
+  EXPECT_TRUE(c.cc->agent(2).pending_not_ready);
+  EXPECT_EQ(c.cc->sign_in(2, c.now()), "agent_retired");
+  AgentId fresh = *c.cc->agent_by_username("new");
+  c.ready(fresh);
+  c.sw.incoming("13911110009", "95502");
+  c.run(100);
+  EXPECT_EQ(c.state(fresh), AgentState::reserved);
+  EXPECT_EQ(c.cc->queue_defs()[size_t(*c.cc->queue_by_code("fund"))].code, "fund");
+  c.sw.far_end_hang_up(general);
+  c.run(6'000);
+  EXPECT_EQ(c.state(2), AgentState::signed_out);
+  EXPECT_EQ(c.cc->sign_in(2, c.now()), "agent_retired");
+  EXPECT_FALSE(c.cc->agent_by_username("a2"));
+  // The vip queue is removed: its number leads nowhere now, its caller in progress is unharmed.
+  edit_config(c, [](auto& queues, auto&) { queues.erase(queues.begin() + 1); });
+  EXPECT_EQ(c.cc->call(vip_call)->phase, "talking");
+  c.sw.incoming("13911110010", "95501");
+  c.run(100);
+  EXPECT_EQ(c.closed(c.last_call())->disposition, "no_route");
+  EXPECT_TRUE(c.hears(vip, c.cc->agent_leg(1)));
+}
+
 TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
   // KEFU_STORM_SEEDS=2000 for a longer soak; 40 in every test run.
   uint64_t seeds = getenv("KEFU_STORM_SEEDS") ? std::stoull(getenv("KEFU_STORM_SEEDS")) : 40;
@@ -607,11 +674,25 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
     for (int step = 0; step < 600; ++step) {
       AgentId a = pick(6);
       auto now = c.now();
-      switch (pick(23)) {
+      switch (pick(24)) {
         case 0:
         case 1:  // a few callers who call again (sticky routing), some withholding their number
           customers.push_back(c.sw.incoming(pick(8) ? "1391000000" + std::to_string(pick(5)) : "",
                                             pick(4) ? "95500" : "95501", pick(5)));
+          break;
+        case 23:  // an administrator edits skills, levels, strategies; retires and restores
+          edit_config(c, [&](std::vector<QueueDef>& queues, std::vector<AgentDef>& agents) {
+            if (!agents.empty() && pick(3) == 0)
+              agents.erase(agents.begin() + pick(int(agents.size())));
+            if (!agents.empty()) {
+              auto& d = agents[size_t(pick(int(agents.size())))];
+              d.spec.skills = pick(2) ? std::vector<acd::SkillId>{1} : std::vector<acd::SkillId>{};
+              d.spec.level = 1 + pick(5);
+            }
+            if (pick(4) == 0 && queues.size() > 1) queues.pop_back();
+            queues[0].spec.strategy = acd::Strategy(pick(7));
+            queues[0].spec.widen_after_ms = pick(2) ? 0 : 30'000;
+          });
           break;
         case 22:  // a waiting caller asks to be called back
           if (!customers.empty()) c.sw.press(customers[size_t(pick(int(customers.size())))], "1");
