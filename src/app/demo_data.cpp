@@ -159,6 +159,35 @@ void Application::load_demo_data() {
     create(c, "cti_queue", {{"code", "fund"}, {"name", "基金业务"}, {"strategy", "fewest_calls"}, {"skills", "fund"},
                             {"access_numbers", "95502"}, {"fallback", "queue"}, {"fallback_target", "general"},
                             {"sl_threshold_s", 20}, {"enabled", true}});
+    // IVR主菜单 on 95588: self-service balance after the identity check (demo accounts 880001 /
+    // 123456 and 880002 / 654321), the fund line in business hours, an agent, a message; the
+    // survey after the agent hangs up.
+    create(c, "ivr_flow", {{"code", "main"}, {"name", "客服热线主菜单"}, {"access_numbers", "95588"},
+                           {"enabled", true}, {"definition", parse_value(R"({
+      "start": "vip", "survey": "rate",
+      "nodes": {
+        "vip": {"type": "branch", "cases": [{"if": "tier >= 3", "next": "vipq"}], "else": "menu"},
+        "menu": {"type": "menu", "prompt": "您好，欢迎致电客服热线", "retries": 2, "timeout_s": 6,
+                 "invalid_prompt": "输入有误，请重新选择",
+                 "options": [{"digit": "1", "prompt": "查询资金余额请按1", "next": "verify"},
+                             {"digit": "2", "prompt": "基金业务请按2", "next": "fund",
+                              "show_if": "hours 09:00-17:00 and weekday 1-5 and not holiday"},
+                             {"digit": "9", "prompt": "留言请按9", "next": "vm"},
+                             {"digit": "0", "prompt": "人工服务请按0", "next": "agent"}],
+                 "on_fail": "agent"},
+        "verify": {"type": "verify", "prompt": "请输入资金账号，以井号键结束", "pin_prompt": "请输入交易密码",
+                   "max_digits": 12, "next": "balance", "on_fail": "agent"},
+        "balance": {"type": "service", "adapter": "balance", "prompt": "您的可用资金为{available}元",
+                    "next": "menu", "on_fail": "agent"},
+        "check": {"type": "verify", "prompt": "请输入资金账号，以井号键结束", "pin_prompt": "请输入交易密码",
+                  "max_digits": 12, "retries": 1, "next": "back", "on_fail": "back"},
+        "back": {"type": "return"},
+        "vipq": {"type": "queue", "queue": "vip"},
+        "fund": {"type": "queue", "queue": "fund"},
+        "agent": {"type": "queue", "queue": "general"},
+        "vm": {"type": "voicemail", "prompt": "请在提示音后留言，按任意键结束"},
+        "rate": {"type": "survey", "prompt": "请对本次服务评价：满意请按1，一般请按3，不满意请按5", "next": "bye"},
+        "bye": {"type": "hangup", "prompt": "感谢您的来电，再见"}}})")}});
     (void)r_admin;
     spdlog::info("demo data loaded: {} staff (password Kefu@2026), 3 branches", staff.size());
   });

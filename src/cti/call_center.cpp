@@ -109,6 +109,14 @@ struct CallCenter::Call {
   Millis voicemail_until = 0;
   Millis first_queued = -1;  // when the caller first joined a queue: his place across queues
   bool callback = false;     // a callback the customer asked for: the core dials him
+  std::unique_ptr<ivr::Session> ivr;  // walking an IVR flow (菜单) while set and not over
+  std::string ivr_code;               // the flow the call came through (for its survey)
+  size_t ivr_reported = 0;            // path steps of this session already emitted as facts
+  int ivr_seq = 0;                    // steps of the whole call (several sessions: the survey)
+  int ivr_seg = -1;
+  uint64_t ivr_gen = 0;     // invalidates a pending digit timeout
+  AgentId ivr_return = -1;  // the agent who sent the caller to "verify and return"
+  bool verified = false, surveyed = false;
   int overflow_hops = 0;
   std::vector<LegId> legs;
   std::vector<acd::TaskId> tasks;  // every task made for this call, forgotten when it clears
@@ -351,6 +359,11 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
     calls_[c->id] = std::move(c);
     facts_.push_back(CallOpened{call.id, "inbound", call.ani, call.dnis, call.tier, now});
     emit_event(call, ev.leg, "offered", -1, call.dnis, now);
+    if (auto f = ivr_by_number_.find(ev.to); f != ivr_by_number_.end()) {
+      call.ivr_code = ivrs_[f->second].code;
+      sw_.answer(ev.leg);  // the flow starts when the leg is up
+      return drain(now);
+    }
     auto q = queue_by_number_.find(ev.to);
     if (q == queue_by_number_.end()) {
       emit_event(call, ev.leg, "failed", -1, "no_route", now);
@@ -416,6 +429,11 @@ void CallCenter::on_answered(Leg& l, Millis now) {
   switch (l.party) {
     case Party::customer:
       if (c.inbound) {
+        if (!c.ivr_code.empty() && !c.ivr) {
+          for (auto& d : ivrs_)
+            if (d.code == c.ivr_code) return start_ivr(c, d, "", now);
+          return clear(c, "no_route", now);
+        }
         if (c.queue >= 0 && !c.queue_task) enqueue(c, c.queue, now, "inbound");
         return;
       }
@@ -606,9 +624,17 @@ void CallCenter::settle(Call& c, Millis now) {
   if (!cl || cl->state == LegState::gone) {
     return clear(c, c.answered ? "completed" : c.inbound ? "abandoned" : "no_answer", now);
   }
-  if (c.queue_task || c.voicemail) return;
-  if (!talking_parties(c, 0))
+  if (c.queue_task || c.voicemail || (c.ivr && !c.ivr->over())) return;
+  if (!talking_parties(c, 0)) {
+    // 客户评价: the agents are gone, the customer is still there: the flow's survey, once.
+    if (c.answered && c.inbound && !c.surveyed && !c.ivr_code.empty())
+      for (auto& d : ivrs_)
+        if (d.code == c.ivr_code && !d.flow->survey.empty()) {
+          c.surveyed = true;
+          return start_ivr(c, d, d.flow->survey, now);
+        }
     return clear(c, c.answered ? "completed" : c.inbound ? "abandoned" : "no_answer", now);
+  }
   if (c.owner < 0) {  // an agent still on the call (a conference) becomes its owner
     for (LegId id : c.legs)
       if (Leg* l = leg(id);
@@ -724,17 +750,7 @@ bool CallCenter::fallback(Call& c, QueueId q, const std::string& why, Millis now
     leg(id)->seg = open_segment(c, "ring", -1, -1, now, d.fallback_target);
     return true;
   } else if (d.fallback == "voicemail") {
-    Leg* cl = leg(c.customer);
-    if (cl) {
-      c.voicemail = true;
-      c.voicemail_until = now + cfg_.voicemail_max_ms;
-      call_deadlines_.push({c.voicemail_until, c.id});
-      c.recording = "voicemail/" + std::to_string(c.id) + ".wav";
-      sw_.play(cl->id, "voicemail_greeting");
-      sw_.record_start(c.id, c.recording);
-      open_segment(c, "voicemail", q, -1, now);
-      return true;
-    }
+    if (start_voicemail(c, q, now)) return true;
   }
   if (Leg* cl = leg(c.customer)) sw_.play(cl->id, "sorry_" + why);
   clear(c, why, now);
@@ -764,9 +780,141 @@ void CallCenter::on_offer(AgentId a, acd::TaskId t, Millis now) {
   }
 }
 
+// 客户留言: the caller's message is recorded until he hangs up or the limit; it becomes a task
+// for the queue's agents through its stored record.
+bool CallCenter::start_voicemail(Call& c, QueueId q, Millis now) {
+  Leg* cl = leg(c.customer);
+  if (!cl) return false;
+  c.voicemail = true;
+  c.voicemail_until = now + cfg_.voicemail_max_ms;
+  call_deadlines_.push({c.voicemail_until, c.id});
+  c.recording = "voicemail/" + std::to_string(c.id) + ".wav";
+  sw_.play(cl->id, "voicemail_greeting");
+  sw_.record_start(c.id, c.recording);
+  open_segment(c, "voicemail", q, -1, now);
+  return true;
+}
+
+void CallCenter::set_ivrs(std::vector<IvrDef> ivrs) {
+  ivrs_ = std::move(ivrs);
+  ivr_by_number_.clear();
+  for (size_t i = 0; i < ivrs_.size(); ++i)
+    for (auto& n : ivrs_[i].access_numbers) ivr_by_number_[n] = i;
+}
+
+void CallCenter::set_holidays(std::vector<int> yyyymmdd) {
+  holidays_ = std::move(yyyymmdd);
+  std::sort(holidays_.begin(), holidays_.end());
+}
+
+void CallCenter::start_ivr(Call& c, const IvrDef& d, const std::string& node, Millis now) {
+  Leg* cl = leg(c.customer);
+  if (!cl) return;
+  ivr::Facts f;
+  f.tier = c.tier;
+  f.verified = c.verified;
+  // Local calendar time of the conditions (hours, weekday, holiday).
+  const int64_t local_min = (now / 60'000) + cfg_.utc_offset_min;
+  const int64_t day = local_min >= 0 ? local_min / 1440 : (local_min - 1439) / 1440;
+  f.minute_of_day = int(local_min - day * 1440);
+  f.weekday = int(((day + 3) % 7 + 7) % 7) + 1;  // 1970-01-01 was a Thursday
+  {
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    int64_t z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t dd = doy - (153 * mp + 2) / 5 + 1, mm = mp < 10 ? mp + 3 : mp - 9;
+    int64_t yy = yoe + era * 400 + (mm <= 2);
+    f.holiday =
+        std::binary_search(holidays_.begin(), holidays_.end(), int(yy * 10000 + mm * 100 + dd));
+  }
+  c.ivr = std::make_unique<ivr::Session>(d.flow, std::move(f));
+  c.ivr_code = d.code;
+  c.ivr_reported = 0;
+  if (c.ivr_seg < 0) c.ivr_seg = open_segment(c, "ivr", -1, -1, now, d.code);
+  sw_.leave(c.id, cl->id);
+  emit_event(c, cl->id, "ivr", c.owner, node.empty() ? d.code : d.code + ":" + node, now);
+  run_ivr(c, c.ivr->start(node), now);
+}
+
+void CallCenter::run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now) {
+  Leg* cl = leg(c.customer);
+  const auto& path = c.ivr->path();
+  for (; c.ivr_reported < path.size(); ++c.ivr_reported) {
+    const auto& st = path[c.ivr_reported];
+    facts_.push_back(IvrStep{c.id, ++c.ivr_seq, c.ivr_code, st.node, st.input, st.result, now});
+  }
+  if (c.ivr->facts().verified && !c.verified) {
+    c.verified = true;
+    emit_event(c, c.customer, "verified", -1, c.ivr_code, now);
+  }
+  using K = ivr::Action::Kind;
+  for (auto& a : actions) {
+    switch (a.kind) {
+      case K::play:
+        if (cl) sw_.play(cl->id, a.prompt);
+        break;
+      case K::collect:
+        if (cl) sw_.collect(cl->id, a.max_digits, a.timeout_ms);
+        ivr_deadlines_.push({now + a.timeout_ms, c.id, ++c.ivr_gen});
+        break;
+      case K::adapter:  // an adapter that does not answer in time counts as a failure
+        adapter_requests_.push_back({c.id, a.target, a.args});
+        ivr_deadlines_.push({now + cfg_.adapter_timeout_ms, c.id, ++c.ivr_gen});
+        break;
+      default: {  // an exit: the caller leaves the flow
+        close_segment(c, c.ivr_seg, c.ivr->path().empty() ? "exit" : c.ivr->path().back().result,
+                      now);
+        c.ivr_seg = -1;
+        if (c.ivr_return >= 0 || a.kind == K::back) {
+          // Verify and return: back to the agent who is waiting for the customer.
+          AgentId a2 = c.ivr_return;
+          c.ivr_return = -1;
+          Leg* al = a2 >= 0 ? leg(agent_leg_[size_t(a2)]) : nullptr;
+          if (!al || al->call != c.id || !cl)
+            return clear(c, c.answered ? "completed" : "ivr", now);
+          cl->state = LegState::up;
+          connect(c, *cl);
+          emit_event(c, cl->id, "retrieved", a2, c.verified ? "verified" : "not_verified", now);
+          return;
+        }
+        if (a.kind == K::queue) {
+          auto q = queue_by_code(a.target);
+          if (!q) return (void)fallback(c, c.queue >= 0 ? c.queue : 0, "no_route", now);
+          enqueue(c, *q, now, "ivr");
+          return;
+        }
+        if (a.kind == K::voicemail) {
+          if (!start_voicemail(c, c.queue >= 0 ? c.queue : -1, now)) clear(c, "ivr", now);
+          return;
+        }
+        if (a.kind == K::transfer && valid_number(a.target)) {
+          LegId id = new_leg(c, Party::external, -1, a.target, false, now);
+          leg(id)->seg = open_segment(c, "ring", -1, -1, now, a.target);
+          return;
+        }
+        return clear(c, c.answered ? "completed" : "ivr", now);  // hang-up: served by the IVR
+      }
+    }
+  }
+}
+
+void CallCenter::on_adapter_result(CallId call, bool ok,
+                                   const std::map<std::string, std::string>& values, Millis now) {
+  auto it = calls_.find(call);
+  if (it == calls_.end() || !it->second->ivr || !it->second->ivr->waiting_for_adapter()) return;
+  ++it->second->ivr_gen;  // the adapter's deadline is void
+  run_ivr(*it->second, it->second->ivr->adapter_result(ok, values), now);
+  drain(now);
+}
+
 void CallCenter::on_digits(Leg& l, const std::string& digits, Millis now) {
   if (l.party != Party::customer) return;
   Call& c = *calls_.at(l.call);
+  if (c.ivr && c.ivr->waiting_for_digits()) {
+    ++c.ivr_gen;  // the pending timeout is void
+    return run_ivr(c, c.ivr->digits(digits), now);
+  }
   if (!c.inbound || !c.queue_task || c.queue_seg < 0 || c.queue < 0) return;  // not waiting
   const std::string& key = queue_defs_[size_t(c.queue)].callback_digit;
   if (key.empty() || digits.find(key) == std::string::npos) return;
@@ -892,6 +1040,18 @@ void CallCenter::tick(Millis now) {
     sw_.hang_up(id, "timeout");
     on_leg_gone(*l, "timeout", true, now);
   }
+  while (!ivr_deadlines_.empty() && ivr_deadlines_.top().at <= now) {
+    IvrWait w = ivr_deadlines_.top();
+    ivr_deadlines_.pop();
+    auto it = calls_.find(w.call);
+    if (it == calls_.end() || !it->second->ivr || it->second->ivr_gen != w.gen)
+      continue;  // answered by a key or the adapter, or the call moved on
+    auto& s = *it->second->ivr;
+    if (s.waiting_for_digits())
+      run_ivr(*it->second, s.timeout(), now);
+    else if (s.waiting_for_adapter())
+      run_ivr(*it->second, s.adapter_result(false, {{"error", "timeout"}}), now);
+  }
   while (!call_deadlines_.empty() && call_deadlines_.top().first <= now) {
     CallId id = call_deadlines_.top().second;
     call_deadlines_.pop();
@@ -918,6 +1078,7 @@ Millis CallCenter::next_due() const {
   Millis due = core_->next_due();
   if (!leg_deadlines_.empty()) due = std::min(due, leg_deadlines_.top().first);
   if (!call_deadlines_.empty()) due = std::min(due, call_deadlines_.top().first);
+  if (!ivr_deadlines_.empty()) due = std::min(due, ivr_deadlines_.top().at);
   return due;
 }
 
@@ -1030,6 +1191,25 @@ CallCenter::Result CallCenter::transfer(AgentId a, const Target& to, bool consul
   } else if (to.kind == Target::Kind::queue) {
     q = queue_by_code(to.value);
     if (!q) return "unknown_target";
+  } else if (to.kind == Target::Kind::ivr) {
+    size_t colon = to.value.find(':');
+    std::string code = to.value.substr(0, colon);
+    std::string node = colon == std::string::npos ? "" : to.value.substr(colon + 1);
+    const IvrDef* flow = nullptr;
+    for (auto& d : ivrs_)
+      if (d.code == code) flow = &d;
+    if (!flow || (!node.empty() && !flow->flow->nodes.count(node))) return "unknown_target";
+    // To the IVR (转IVR): blind, the agent is done; consultative ("verify and return"), the
+    // customer comes back to him when the flow ends, verified or not.
+    CallId id = c->id;
+    LegId agent_leg = l->id;
+    emit_event(*c, cl->id, "transferred", a, "ivr:" + to.value, now);
+    if (consult) c->ivr_return = a;
+    start_ivr(*c, *flow, node, now);
+    if (!consult && calls_.count(id))
+      if (Leg* al = leg(agent_leg)) agent_leaves(*calls_.at(id), *al, "transferred", now);
+    drain(now);
+    return "";
   } else if (!valid_number(to.value)) {
     return "bad_number";
   }
@@ -1313,7 +1493,8 @@ std::optional<CallCenter::CallView> CallCenter::call(CallId id) const {
              "",        c.queue,
              c.owner,   c.tier,
              c.started, c.queued_at,
-             {}};
+             {},        c.verified,
+             c.ivr_code};
   bool held = false, ringing = false;
   for (LegId id2 : c.legs) {
     auto l = legs_.find(id2);
@@ -1324,7 +1505,8 @@ std::optional<CallCenter::CallView> CallCenter::call(CallId id) const {
     if (x.id == c.customer && x.state == LegState::held) held = true;
     if (x.party == Party::agent && x.state != LegState::up) ringing = true;
   }
-  v.phase = c.voicemail                   ? "voicemail"
+  v.phase = c.ivr && !c.ivr->over()       ? "ivr"
+            : c.voicemail                 ? "voicemail"
             : c.consult || c.consult_task ? "consult"
             : held                        ? "held"
             : c.queue_task && ringing     ? "ringing"

@@ -16,8 +16,17 @@
 
 #include "acd/agent_core.hpp"
 #include "cti/switch.hpp"
+#include "ivr/session.hpp"
 
 namespace kefu::cti {
+
+// A request of the IVR to an integration adapter (identity check, balance, ...), answered by
+// on_adapter_result(); whoever owns the core runs it off the core's thread.
+struct AdapterRequest {
+  CallId call;
+  std::string adapter;
+  std::map<std::string, std::string> args;
+};
 
 struct CenterConfig {
   acd::RouterConfig router;
@@ -26,12 +35,14 @@ struct CenterConfig {
   Millis originate_timeout_ms = 40'000;  // a leg that has not answered by then is given up
   Millis voicemail_max_ms = 120'000;
   Millis callback_expiry_ms = 4 * 3'600'000;  // a callback nobody took by then is dropped
+  int utc_offset_min = 480;                   // local time of IVR conditions (China: UTC+8)
+  Millis adapter_timeout_ms = 10'000;         // an IVR adapter silent this long has failed
 };
 
 // Where a transfer or consultation goes.
 struct Target {
-  enum class Kind : uint8_t { agent, queue, number } kind;
-  std::string value;  // agent username, queue code, number
+  enum class Kind : uint8_t { agent, queue, number, ivr } kind;
+  std::string value;  // agent username, queue code, number, IVR flow code[:node]
 };
 
 struct Supervisor {
@@ -84,6 +95,16 @@ class CallCenter {
   };
   Reconfigured reconfigure(std::vector<QueueDef> queues, std::vector<AgentDef> agents, Millis now);
 
+  // IVR flows and their access numbers (an access number of a flow wins over a queue's), and the
+  // holiday calendar (local dates, yyyymmdd) their conditions read. Replaced live; callers in a
+  // flow finish the version they started.
+  void set_ivrs(std::vector<IvrDef> ivrs);
+  void set_holidays(std::vector<int> yyyymmdd);
+  const std::vector<IvrDef>& ivrs() const { return ivrs_; }
+  std::vector<AdapterRequest> take_adapter_requests() { return std::move(adapter_requests_); }
+  void on_adapter_result(CallId call, bool ok, const std::map<std::string, std::string>& values,
+                         Millis now);
+
   void on_switch(const SwitchEvent& ev, Millis now);
   void tick(Millis now);
   // The earliest time tick() has work (INT64_MAX: none): lets a simulation jump ahead.
@@ -108,6 +129,8 @@ class CallCenter {
     int tier;
     Millis started, queued_at;
     std::vector<std::pair<LegId, std::string>> legs;  // id, "party:state:mode"
+    bool verified = false;  // the caller passed the IVR identity check on this call
+    std::string ivr;        // the flow he is in or came through
   };
   std::vector<CallView> calls() const;
   std::optional<CallView> call(CallId id) const;
@@ -152,6 +175,10 @@ class CallCenter {
   void on_offer(AgentId a, acd::TaskId t, Millis now);
   void on_answered(Leg& l, Millis now);
   void on_digits(Leg& l, const std::string& digits, Millis now);
+  // IVR: start a flow for the customer (at a node, or its start), run what it asks, leave it.
+  void start_ivr(Call& c, const IvrDef& d, const std::string& node, Millis now);
+  void run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now);
+  bool start_voicemail(Call& c, QueueId q, Millis now);
   // 回呼: the caller leaves (his call ends "callback") and a callback call takes his place in
   // queue q; when an agent answers it, the core dials the caller. False if his number is unusable.
   bool call_back(Call& c, QueueId q, Millis now);
@@ -189,6 +216,17 @@ class CallCenter {
   std::deque<std::pair<std::string, uint64_t>> last_agent_order_;  // oldest first, for the cap
   uint64_t last_agent_seq_ = 0;
   std::vector<Fact> facts_;
+  std::vector<IvrDef> ivrs_;
+  std::unordered_map<std::string, size_t> ivr_by_number_;
+  std::vector<int> holidays_;
+  std::vector<AdapterRequest> adapter_requests_;
+  struct IvrWait {
+    Millis at;
+    CallId call;
+    uint64_t gen;
+    bool operator>(const IvrWait& o) const { return at > o.at; }
+  };
+  std::priority_queue<IvrWait, std::vector<IvrWait>, std::greater<>> ivr_deadlines_;
   using Deadline = std::pair<Millis, int64_t>;
   using Deadlines = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
   Deadlines leg_deadlines_;   // originate timeouts: (when, leg)

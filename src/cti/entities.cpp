@@ -1,5 +1,8 @@
 #include "cti/entities.hpp"
 
+#include "base/error.hpp"
+#include "base/json.hpp"
+#include "ivr/flow.hpp"
 #include "meta/field_builder.hpp"
 
 namespace kefu::cti {
@@ -87,6 +90,38 @@ void register_entities(meta::Registry& reg) {
                   F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
        .title_field = "staff_id",
        .menu = "cti"});
+
+  // IVR菜单管理: versioned flows (the record's version is the flow's), checked on every save.
+  reg.add({.name = "ivr_flow",
+           .label_zh = "IVR流程",
+           .label_en = "IVR flow",
+           .fields = {F("code", FieldType::string, "代码", "Code")
+                          .required()
+                          .unique()
+                          .sort()
+                          .len(32)
+                          .pattern("[a-z][a-z0-9_]*"),
+                      F("name", FieldType::string, "名称", "Name").required().search().len(60),
+                      F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
+                        "Access numbers (comma separated)")
+                          .search()
+                          .len(200)
+                          .pattern("[0-9, ]*"),
+                      F("definition", FieldType::json, "流程定义", "Definition").required(),
+                      F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
+           .title_field = "name",
+           .default_sort = "code",
+           .menu = "cti",
+           .before_save = [](meta::HookContext& h) {
+             if (!h.record.contains("definition")) return;
+             try {
+               ivr::parse_flow(to_json(h.record["definition"]));
+             } catch (Error& e) {  // the flow's own field paths, under the record's field
+               for (auto& d : e.details)
+                 d.field = d.field == "definition" ? d.field : "definition." + d.field;
+               throw Error::validation(e.details);
+             }
+           }});
 }
 
 }  // namespace kefu::cti

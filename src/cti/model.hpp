@@ -4,11 +4,13 @@
 // store keeps history and every KPI can be recomputed.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "acd/types.hpp"
+#include "ivr/flow.hpp"
 
 namespace kefu::cti {
 
@@ -110,8 +112,14 @@ struct Alert {  // 疑难问题: an agent asks supervisors for help on a call
   std::string note;
   Millis at;
 };
+struct IvrStep {  // 菜单记录: one node a caller went through, what he pressed, how it ended
+  CallId call;
+  int seq;
+  std::string flow, node, input, result;
+  Millis at;
+};
 using Fact = std::variant<CallOpened, CallEvent, QueueLog, AgentChange, SegmentClosed, CallClosed,
-                          WrapUp, Alert>;
+                          WrapUp, Alert, IvrStep>;
 
 // Set-up of the core, loaded from the store.
 struct QueueDef {
@@ -129,6 +137,12 @@ struct QueueDef {
   // keeping his place in the queue ("" = not offered).
   std::string callback_digit;
   bool retired = false;  // removed from the configuration: serves who waits, takes no new calls
+};
+
+struct IvrDef {  // an IVR flow and the access numbers that lead to it
+  std::string code, name;
+  std::vector<std::string> access_numbers;
+  std::shared_ptr<const ivr::Flow> flow;
 };
 
 struct AgentDef {

@@ -102,9 +102,25 @@ json::value desk(Service& svc, Service::Ctx& c, AgentId a) {
                                       {"state", acd::to_string(c.cc.agent(AgentId(i)).state)}});
   }
   for (auto& q : c.cc.queue_defs())
-    queues.push_back(json::object{{"code", q.code}, {"name", q.name}});
-  return json::object{
-      {"agent", me}, {"call", call}, {"colleagues", colleagues}, {"queues", queues}};
+    if (!q.retired) queues.push_back(json::object{{"code", q.code}, {"name", q.name}});
+  // Where the agent may send a caller in the IVR: every node of every flow; "verify" is the
+  // first identity check that returns the caller to him (身份验证 and back).
+  json::array ivr_targets;
+  json::value verify = nullptr;
+  for (auto& d : c.cc.ivrs())
+    for (auto& [id, n] : d.flow->nodes) {
+      ivr_targets.push_back(
+          json::object{{"value", d.code + ":" + id}, {"label", d.name + " · " + id}});
+      if (verify.is_null() && n.type == ivr::Node::Type::verify && d.flow->nodes.count(n.next) &&
+          d.flow->node(n.next).type == ivr::Node::Type::back)
+        verify = json::value(d.code + ":" + id);
+    }
+  return json::object{{"agent", me},
+                      {"call", call},
+                      {"colleagues", colleagues},
+                      {"queues", queues},
+                      {"ivr_targets", ivr_targets},
+                      {"verify_target", verify}};
 }
 
 }  // namespace
@@ -154,9 +170,11 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                       t.kind = Target::Kind::queue;
                     else if (kind == "number")
                       t.kind = Target::Kind::number;
+                    else if (kind == "ivr")  // target: flow code, or flow:node
+                      t.kind = Target::Kind::ivr;
                     else if (kind != "agent")
                       throw Error::validation(
-                          {{"kind", "invalid_option", "kind is agent, queue or number"}});
+                          {{"kind", "invalid_option", "kind is agent, queue, number or ivr"}});
                     check(cc.transfer(a, t, bool_field(body, "consult", false), c.now));
                   } else if (action == "complete-transfer")
                     check(cc.complete_transfer(a, c.now));
@@ -263,43 +281,46 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
        "force-sign-out",
        "cti"});
 
-  router.add({"GET", "/api/v1/cti/calls/{id}", "cti:agent",
-              [&db](Context& ctx) {
-                const auto& p = ctx.who();
-                int64_t id = ctx.req.param_id("id");
-                json::object out;
-                db.read([&](store::Connection& c) {
-                  auto call = c.exec(
-                      "SELECT id, direction, ani, dnis, tier, started_at, ended_at, disposition, "
-                      "recording FROM cti_call WHERE id = ?",
-                      {id});
-                  if (call.empty()) throw Error::not_found("no such call", "id");
-                  // An agent sees the calls he took part in; supervisors see every call.
-                  if (!p.has("cti:supervise") &&
-                      c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?",
-                             {id, p.staff_id})
-                          .empty())
-                    throw Error::not_found("no such call", "id");
-                  auto rows = [&](const char* sql) { return store::rows_json(c.exec(sql, {id})); };
-                  out = store::row_json(call, 0);
-                  out["segments"] = rows(
-                      "SELECT seq, kind, queue, staff_id, party, started_at, ended_at, result FROM "
-                      "cti_segment WHERE call_id = ? ORDER BY seq");
-                  out["events"] = rows(
-                      "SELECT leg_id, type, staff_id, queue, detail, at FROM cti_call_event WHERE "
-                      "call_id = ? ORDER BY id");
-                  out["queue_log"] = rows(
-                      "SELECT queue, event, staff_id, wait_ms, at FROM cti_queue_log WHERE call_id "
-                      "= ? ORDER BY id");
-                  out["wrap_ups"] = rows(
-                      "SELECT staff_id, call_type, summary, at FROM cti_wrap_up WHERE call_id = ? "
-                      "ORDER BY id");
-                });
-                return Response::json(out);
-              },
-              false,
-              "A stored call detail record with its segments, events, queue log and wrap-ups",
-              "cti"});
+  router.add(
+      {"GET", "/api/v1/cti/calls/{id}", "cti:agent",
+       [&db](Context& ctx) {
+         const auto& p = ctx.who();
+         int64_t id = ctx.req.param_id("id");
+         json::object out;
+         db.read([&](store::Connection& c) {
+           auto call = c.exec(
+               "SELECT id, direction, ani, dnis, tier, started_at, ended_at, disposition, "
+               "recording FROM cti_call WHERE id = ?",
+               {id});
+           if (call.empty()) throw Error::not_found("no such call", "id");
+           // An agent sees the calls he took part in; supervisors see every call.
+           if (!p.has("cti:supervise") &&
+               c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?",
+                      {id, p.staff_id})
+                   .empty())
+             throw Error::not_found("no such call", "id");
+           auto rows = [&](const char* sql) { return store::rows_json(c.exec(sql, {id})); };
+           out = store::row_json(call, 0);
+           out["segments"] = rows(
+               "SELECT seq, kind, queue, staff_id, party, started_at, ended_at, result FROM "
+               "cti_segment WHERE call_id = ? ORDER BY seq");
+           out["events"] = rows(
+               "SELECT leg_id, type, staff_id, queue, detail, at FROM cti_call_event WHERE "
+               "call_id = ? ORDER BY id");
+           out["queue_log"] = rows(
+               "SELECT queue, event, staff_id, wait_ms, at FROM cti_queue_log WHERE call_id "
+               "= ? ORDER BY id");
+           out["wrap_ups"] = rows(
+               "SELECT staff_id, call_type, summary, at FROM cti_wrap_up WHERE call_id = ? "
+               "ORDER BY id");
+           out["ivr_path"] = rows(
+               "SELECT seq, flow, node, input, result, at FROM cti_ivr_path WHERE call_id = ? "
+               "ORDER BY seq");
+         });
+         return Response::json(out);
+       },
+       false, "A stored call detail record with its segments, events, queue log and wrap-ups",
+       "cti"});
 
   router.add({"GET", "/api/v1/cti/history", "cti:agent",
               [&db](Context& ctx) {

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "cti/kpi.hpp"
+#include "cti/sim_adapters.hpp"
 #include "cti/sim_switch.hpp"
 #include "store/database.hpp"
 
@@ -50,7 +51,17 @@ CREATE INDEX ix_cti_wrap_up_call ON cti_wrap_up (call_id);
            ""},
           // Sticky routing reads who last talked with each number at start.
           {"cti/0002_talk_index",
-           "CREATE INDEX ix_cti_segment_kind ON cti_segment (kind, started_at);\n", ""}};
+           "CREATE INDEX ix_cti_segment_kind ON cti_segment (kind, started_at);\n", ""},
+          // 菜单记录: every node each caller went through, for the menu statistics. A caller
+          // may go through flows several times (the survey after his talk): seq counts per call.
+          {"cti/0003_ivr_path", R"(
+CREATE TABLE cti_ivr_path (
+  id {{ID}}, call_id BIGINT NOT NULL, seq BIGINT NOT NULL, flow TEXT NOT NULL, node TEXT NOT NULL,
+  input TEXT NOT NULL, result TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE UNIQUE INDEX ix_cti_ivr_path_call ON cti_ivr_path (call_id, seq);
+CREATE INDEX ix_cti_ivr_path_node ON cti_ivr_path (flow, node, at);
+)",
+           ""}};
 }
 
 namespace {
@@ -134,10 +145,16 @@ struct Service::Impl {
   std::string config_fingerprint(store::Connection& c);
   void load_config(store::Connection& c, std::vector<QueueDef>& queues,
                    std::vector<AgentDef>& agents, std::vector<AgentInfo>& infos);
+  std::vector<IvrDef> load_ivrs(store::Connection& c);
   void refresh_views();  // KPI board and team list after the core's configuration changed
+  SimAdapters adapters;  // the IVR's adapters, simulated (see sim_adapters.hpp)
   void reload(Millis now);
 
-  Impl(store::Database& d, const Clock& c, ServiceOptions o) : db(d), clock(c), opt(std::move(o)) {}
+  Impl(store::Database& d, const Clock& c, ServiceOptions o) : db(d), clock(c), opt(std::move(o)) {
+    // Demo accounts of the simulated trading counter (资金账号, password, holder, available).
+    adapters.add_account("880001", "123456", "张三", "12,345.67");
+    adapters.add_account("880002", "654321", "李四", "8,000.00");
+  }
 
   void persist(const std::vector<Fact>& facts);
   void loop(const Publish& publish);
@@ -151,10 +168,30 @@ std::string Service::Impl::config_fingerprint(store::Connection& c) {
       "SELECT (SELECT COUNT(*) FROM cti_queue), (SELECT COALESCE(SUM(version), 0) FROM cti_queue),"
       " (SELECT COUNT(*) FROM cti_agent), (SELECT COALESCE(SUM(a.version + s.version), 0)"
       " FROM cti_agent a JOIN staff s ON s.id = a.staff_id),"
-      " (SELECT COALESCE(SUM(o.version), 0) FROM org_unit o)",
+      " (SELECT COALESCE(SUM(o.version), 0) FROM org_unit o),"
+      " (SELECT COUNT(*) FROM ivr_flow), (SELECT COALESCE(SUM(version), 0) FROM ivr_flow)",
       {});
   std::string out;
   for (auto& v : r.rows[0]) out += std::to_string(store::as_int(v)) + ":";
+  return out;
+}
+
+std::vector<IvrDef> Service::Impl::load_ivrs(store::Connection& c) {
+  std::vector<IvrDef> out;
+  auto r = c.exec(
+      "SELECT code, name, access_numbers, definition FROM ivr_flow WHERE archived = 0 AND "
+      "enabled <> 0 ORDER BY id",
+      {});
+  for (auto& row : r.rows) {
+    IvrDef d{store::as_text(row[0]), store::as_text(row[1]), split_list(store::as_text(row[2])),
+             nullptr};
+    try {  // checked on save; a flow stored before a stricter check is skipped, not fatal
+      d.flow = std::make_shared<const ivr::Flow>(ivr::parse_flow(store::as_text(row[3])));
+      out.push_back(std::move(d));
+    } catch (const std::exception& e) {
+      spdlog::warn("cti: IVR flow {} is not usable: {}", d.code, e.what());
+    }
+  }
   return out;
 }
 
@@ -230,10 +267,14 @@ void Service::Impl::reload(Millis now) {
   std::vector<QueueDef> queues;
   std::vector<AgentDef> defs;
   std::vector<AgentInfo> infos;
+  std::vector<IvrDef> ivrs;
   std::string print;
   db.read([&](store::Connection& c) {
     print = config_fingerprint(c);
-    if (print != fingerprint) load_config(c, queues, defs, infos);
+    if (print != fingerprint) {
+      load_config(c, queues, defs, infos);
+      ivrs = load_ivrs(c);
+    }
   });
   if (print == fingerprint) return;
   fingerprint = print;
@@ -244,6 +285,7 @@ void Service::Impl::reload(Millis now) {
   agents.clear();
   for (auto& [id, i] : merged) agents.push_back(i);
   auto r = cc->reconfigure(std::move(queues), std::move(defs), now);
+  cc->set_ivrs(std::move(ivrs));
   refresh_views();
   spdlog::info("cti: configuration reloaded: queues +{} ~{} -{}, agents +{} ~{} -{}",
                r.queues_added, r.queues_changed, r.queues_retired, r.agents_added, r.agents_changed,
@@ -301,11 +343,13 @@ Service::Recovery Service::start() {
   // 2. Configuration: queues and agent profiles (edits apply live: see reload()).
   std::vector<QueueDef> queues;
   std::vector<AgentDef> agents;
+  std::vector<IvrDef> ivrs;
   int64_t max_id = 0;
   std::vector<std::vector<Value>> last_agents;
   m.db.read([&](store::Connection& c) {
     m.fingerprint = m.config_fingerprint(c);
     m.load_config(c, queues, agents, m.agents);
+    ivrs = m.load_ivrs(c);
     last_agents = c.exec(kLoadLastAgents, {m.clock.now_ms() - 7 * 86'400'000LL}).rows;
     auto ids = c.exec("SELECT COALESCE(MAX(id), 0) FROM cti_call", {});
     auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
@@ -317,6 +361,7 @@ Service::Recovery Service::start() {
   m.sim = std::make_unique<SimSwitch>(m.clock, m.ids);
   m.cc = std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *m.sim,
                                       m.ids);
+  m.cc->set_ivrs(std::move(ivrs));
   m.refresh_views();
   std::map<int64_t, AgentId> by_staff;
   for (size_t i = 0; i < m.cc->agent_defs().size(); ++i)
@@ -403,6 +448,11 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
             "INSERT INTO cti_wrap_up (call_id, staff_id, call_type, summary, at) VALUES (?, ?, ?, "
             "?, ?)",
             {w->call, opt_staff(ad, w->agent), w->call_type, w->summary, w->at});
+      } else if (auto* st = std::get_if<IvrStep>(&f)) {
+        c.exec(
+            "INSERT INTO cti_ivr_path (call_id, seq, flow, node, input, result, at) VALUES (?, ?, "
+            "?, ?, ?, ?, ?)",
+            {st->call, int64_t(st->seq), st->flow, st->node, st->input, st->result, st->at});
       } else if (auto* al = std::get_if<Alert>(&f)) {
         c.exec(
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
@@ -484,7 +534,10 @@ void Service::Impl::loop(const Publish& publish) {
       }
     }
     sim->advance();
+    for (auto& r : adapters.due(clock.now_ms()))
+      cc->on_adapter_result(r.call, r.ok, r.values, clock.now_ms());
     cc->tick(clock.now_ms());
+    for (auto& r : cc->take_adapter_requests()) adapters.request(r, clock.now_ms());
     auto facts = cc->take_facts();
     unsaved.insert(unsaved.end(), std::make_move_iterator(facts.begin()),
                    std::make_move_iterator(facts.end()));
@@ -559,6 +612,8 @@ json::object Service::call_json(const Ctx& c, const CallCenter::CallView& v) con
       {"tier", v.tier},
       {"started", v.started},
       {"queued_at", v.queued_at},
+      {"verified", v.verified},
+      {"ivr", v.ivr.empty() ? json::value(nullptr) : json::value(v.ivr)},
       {"legs", legs}};
 }
 

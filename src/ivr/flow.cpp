@@ -14,6 +14,9 @@ constexpr size_t kMaxNodes = 500, kMaxText = 500, kMaxId = 64;
 struct Parser {
   std::vector<FieldError> errors;
 
+  static std::string path(const std::string& at, const char* key) {
+    return at.empty() ? key : at + "." + key;
+  }
   void fail(const std::string& field, const char* code, const std::string& message) {
     if (errors.size() < 50) errors.push_back({field, code, message});
   }
@@ -21,15 +24,15 @@ struct Parser {
                    size_t max = kMaxText) {
     auto it = o.find(key);
     if (it == o.end() || it->value().is_null()) {
-      if (required) fail(at + "." + key, "missing", std::string(key) + " is required");
+      if (required) fail(path(at, key), "missing", std::string(key) + " is required");
       return {};
     }
     if (!it->value().is_string()) {
-      fail(at + "." + key, "bad_type", std::string(key) + " must be a string");
+      fail(path(at, key), "bad_type", std::string(key) + " must be a string");
       return {};
     }
     std::string s(it->value().as_string());
-    if (s.size() > max) fail(at + "." + key, "too_long", std::string(key) + " is too long");
+    if (s.size() > max) fail(path(at, key), "too_long", std::string(key) + " is too long");
     return s;
   }
   int number(const json::object& o, const char* key, const std::string& at, int def, int lo,
@@ -145,15 +148,15 @@ Flow parse_flow(std::string_view text) {
   const auto& root = v.as_object();
   Parser p;
   Flow f;
-  f.start = p.text(root, "start", "definition", true, kMaxId);
-  f.survey = p.text(root, "survey", "definition", false, kMaxId);
+  f.start = p.text(root, "start", "", true, kMaxId);
+  f.survey = p.text(root, "survey", "", false, kMaxId);
   auto nodes = root.find("nodes");
   if (nodes == root.end() || !nodes->value().is_object() || nodes->value().as_object().empty()) {
-    p.fail("definition.nodes", "missing", "nodes must be a non-empty object");
+    p.fail("nodes", "missing", "nodes must be a non-empty object");
     throw Error::validation(p.errors);
   }
   if (nodes->value().as_object().size() > kMaxNodes)
-    p.fail("definition.nodes", "out_of_range", "at most 500 nodes");
+    p.fail("nodes", "out_of_range", "at most 500 nodes");
   for (const auto& kv : nodes->value().as_object()) {
     std::string id(kv.key());
     std::string at = "nodes." + id;
@@ -236,8 +239,8 @@ Flow parse_flow(std::string_view text) {
   auto check = [&](const std::string& ref, const std::string& field) {
     if (!ref.empty() && !f.nodes.count(ref)) p.fail(field, "unknown_node", "no node '" + ref + "'");
   };
-  check(f.start, "definition.start");
-  check(f.survey, "definition.survey");
+  check(f.start, "start");
+  check(f.survey, "survey");
   for (auto& [id, n] : f.nodes) {
     check(n.next, "nodes." + id + (n.type == Node::Type::branch ? ".else" : ".next"));
     check(n.on_fail, "nodes." + id + ".on_fail");

@@ -265,6 +265,54 @@ def test_queue_and_agent_edits_apply_live_without_a_restart(cti):
     cmd(yl, "sign-out")
 
 
+def test_a_caller_verifies_in_the_ivr_then_talks_to_an_agent_and_the_path_is_stored(cti):
+    admin = Client(cti.base).login("admin", ADMIN_PW)
+    lina, chen = login(cti, "lina"), login(cti, "chenjing")
+    # A broken flow is refused with the node and field that is wrong.
+    r = admin.post("/api/v1/ivr_flow", {"code": "broken", "name": "坏流程", "definition":
+                                        {"start": "a", "nodes": {"a": {"type": "menu", "options": [
+                                            {"digit": "1", "next": "nowhere"}]}}}})
+    assert r.status == 422 and r.error["field"] == "definition.nodes.a.options[0].next", r.body
+    assert r.error["code"] == "unknown_node"
+    cmd(chen, "sign-in")
+    cmd(chen, "ready")
+    number = "13700005555"
+    r = lina.post("/api/v1/cti/sim/calls", {"from": number, "to": "95588"})
+    assert r.status == 201, r.body
+    leg = r.json()["leg"]
+    wait_until(lambda: [c for c in lina.get("/api/v1/cti/live").json()["calls"] if c["ani"] == number
+                        and c["phase"] == "ivr"])
+
+    def press(d):
+        assert lina.post(f"/api/v1/cti/sim/legs/{leg}/digits", {"digits": d}).status == 200
+        time.sleep(0.3)
+
+    press("1")
+    press("880001#")
+    press("123456")  # the simulated trading counter answers: verified, then the balance
+    time.sleep(0.5)
+    press("0")  # back in the menu: an agent
+    desk = wait_until(lambda: (d := me(chen))["agent"]["state"] == "reserved" and d)
+    assert desk["call"]["verified"] is True and desk["call"]["ivr"] == "main"
+    cmd(chen, "answer")
+    wait_until(lambda: state(chen) == "busy")
+    cmd(chen, "hang-up")  # the customer is asked to rate the call
+    wait_until(lambda: [c for c in lina.get("/api/v1/cti/live").json()["calls"] if c["ani"] == number
+                        and c["phase"] == "ivr"])
+    press("1")
+    cmd(chen, "wrap-up", {"call_type": "ivr", "summary": "", "done": True})
+    cmd(chen, "sign-out")
+    call_id = wait_until(lambda: query(cti.db, f"SELECT id FROM cti_call WHERE ani = '{number}' "
+                                               "AND disposition = 'completed'"))[0][0]
+    cdr = lina.get(f"/api/v1/cti/calls/{call_id}").json()
+    path = [(p["node"], p["input"], p["result"]) for p in cdr["ivr_path"]]
+    assert path[:4] == [("vip", "", "menu"), ("menu", "1", "verify"), ("verify", "", "verified"),
+                        ("balance", "", "ok")], path
+    assert ("menu", "0", "agent") in path and ("rate", "1", "rated") in path, path
+    assert "123456" not in str(cdr)  # the password is never stored
+    assert "verified" in [e["type"] for e in cdr["events"]]
+
+
 def test_sigkill_under_load_loses_nothing_acknowledged(cti):
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_CRASH"), KEFU_CTI_RING_TIMEOUT_S="3", KEFU_CTI_WRAP_UP_S="1").start()
     users = ["liuyang", "chenjing", "yangli", "zhaolei", "huangmin", "lina"]

@@ -16,6 +16,18 @@ namespace {
 
 using acd::AgentState;
 
+// The hotline's menu in these tests: self-service identity check, an agent, the survey.
+const char* kMainFlow = R"({"start": "menu", "survey": "rate", "nodes": {
+  "menu": {"type": "menu", "prompt": "welcome", "retries": 1, "timeout_s": 3,
+           "options": [{"digit": "1", "prompt": "p1", "next": "verify"},
+                       {"digit": "0", "prompt": "p0", "next": "agent"}], "on_fail": "agent"},
+  "verify": {"type": "verify", "prompt": "account", "pin_prompt": "pin", "next": "agent", "on_fail": "agent"},
+  "agent": {"type": "queue", "queue": "general"},
+  "check": {"type": "verify", "prompt": "account", "pin_prompt": "pin", "retries": 0, "next": "back", "on_fail": "back"},
+  "back": {"type": "return"},
+  "rate": {"type": "survey", "prompt": "rate", "next": "bye"},
+  "bye": {"type": "hangup", "prompt": "bye"}}})";
+
 struct Center {
   ManualClock clock{1'700'000'000'000};
   IdSource ids{1000};
@@ -52,6 +64,10 @@ struct Center {
     cfg.core.wrap_up_ms = 5'000;
     cfg.callback_expiry_ms = 120'000;
     cc = std::make_unique<CallCenter>(cfg, std::vector<QueueDef>{q, vip}, defs, sw, ids);
+    cc->set_ivrs({IvrDef{"main",
+                         "主菜单",
+                         {"95588"},
+                         std::make_shared<const ivr::Flow>(ivr::parse_flow(kMainFlow))}});
     sw.set_sink([this](const SwitchEvent& ev) { cc->on_switch(ev, clock.now_ms()); });
   }
   acd::Millis now() const { return clock.now_ms(); }
@@ -488,6 +504,126 @@ TEST(CallCenter, ACallerWhoCallsAgainReachesHisLastAgentOrWaitsForHim) {
   (void)late;
 }
 
+std::vector<std::string> ivr_path(const Center& c, CallId call) {
+  std::vector<std::string> out;
+  for (auto& f : c.facts)
+    if (auto* s = std::get_if<IvrStep>(&f); s && s->call == call)
+      out.push_back(s->node + ":" + s->input + ":" + s->result);
+  return out;
+}
+
+TEST(CallCenter, ACallerWalksTheMenuVerifiesReachesAnAgentAndRatesTheCall) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call("95588");
+  CallId call = c.last_call();
+  EXPECT_EQ(c.cc->call(call)->phase, "ivr");
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "welcome，p1，p0");
+  EXPECT_EQ(c.state(1), AgentState::ready);  // nobody is offered a caller still in the menu
+  c.sw.press(cust, "1");
+  c.run(100);
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "account");
+  c.sw.press(cust, "880001#");
+  c.run(100);
+  c.sw.press(cust, "1234");
+  c.run(100);
+  auto req = c.cc->take_adapter_requests();
+  ASSERT_EQ(req.size(), 1u);
+  EXPECT_EQ(req[0].adapter, "verify");
+  EXPECT_EQ(req[0].args.at("account"), "880001");
+  c.cc->on_adapter_result(call, true, {{"name", "张三"}}, c.now());
+  c.run(100);
+  EXPECT_TRUE(c.cc->call(call)->verified);
+  ASSERT_EQ(c.state(1), AgentState::reserved);
+  c.answer(1);
+  EXPECT_TRUE(c.hears(cust, c.cc->agent_leg(1)));
+  // The agent hangs up: the customer hears the survey, rates 5, hears goodbye.
+  ASSERT_EQ(c.cc->hang_up(1, c.now()), "");
+  c.run(100);
+  EXPECT_EQ(c.cc->call(call)->phase, "ivr");
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "rate");
+  c.sw.press(cust, "5");
+  c.run(100);
+  ASSERT_NE(c.closed(call), nullptr);
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+  EXPECT_EQ(ivr_path(c, call),
+            (std::vector<std::string>{"menu:1:verify", "verify::verified", "agent::queue:general",
+                                      "rate:5:rated", "bye::hangup"}));
+  auto segs = c.segments(call);
+  EXPECT_TRUE(contains(segs, "ivr:queue:general"));
+  EXPECT_TRUE(contains(segs, "talk:agent_hung_up"));
+}
+
+TEST(CallCenter, SilenceInTheMenuRetriesThenQueuesAndAHangUpInTheMenuIsAnAbandon) {
+  Center c;
+  c.cc->sign_in(1, c.now());
+  LegId cust = c.customer_call("95588");
+  CallId call = c.last_call();
+  c.run(3'000);
+  EXPECT_EQ(c.cc->call(call)->phase, "ivr");  // asked once more
+  c.run(3'000);
+  EXPECT_EQ(c.cc->call(call)->phase, "queued");
+  EXPECT_EQ(ivr_path(c, call), (std::vector<std::string>{"menu::timeout", "menu::timeout",
+                                                         "menu::failed", "agent::queue:general"}));
+  c.sw.far_end_hang_up(cust);
+  c.run(100);
+  // The identity check's adapter never answers: after 10 s it counts as a failure.
+  LegId slow = c.customer_call("95588");
+  CallId slow_call = c.last_call();
+  c.sw.press(slow, "1");
+  c.run(100);
+  c.sw.press(slow, "8800");
+  c.run(100);
+  c.sw.press(slow, "1234");
+  c.run(100);
+  ASSERT_EQ(c.cc->take_adapter_requests().size(), 1u);
+  c.run(10'000);
+  EXPECT_TRUE(contains(ivr_path(c, slow_call), "verify::not_verified"));
+  EXPECT_EQ(c.sw.leg(slow)->prompt, "account");  // asked again
+  c.sw.far_end_hang_up(slow);
+  c.run(100);
+  LegId gone = c.customer_call("95588");
+  CallId second = c.last_call();
+  c.sw.far_end_hang_up(gone);
+  c.run(100);
+  EXPECT_EQ(c.closed(second)->disposition, "abandoned");
+  EXPECT_TRUE(contains(c.segments(second), "ivr:abandoned"));
+}
+
+TEST(CallCenter, AnAgentSendsTheCallerToVerifyAndGetsHimBack) {
+  Center c;
+  c.ready(1);
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  c.answer(1);
+  EXPECT_EQ(c.cc->transfer(1, {Target::Kind::ivr, "main:nowhere"}, true, c.now()),
+            "unknown_target");
+  ASSERT_EQ(c.cc->transfer(1, {Target::Kind::ivr, "main:check"}, true, c.now()), "");
+  c.run(100);
+  EXPECT_EQ(c.cc->call(call)->phase, "ivr");
+  EXPECT_FALSE(c.hears(c.cc->agent_leg(1), cust));  // the agent does not hear the password
+  EXPECT_EQ(c.state(1), AgentState::busy);
+  c.sw.press(cust, "880001");
+  c.run(100);
+  c.sw.press(cust, "9999");
+  c.run(100);
+  auto req = c.cc->take_adapter_requests();
+  ASSERT_EQ(req.size(), 1u);
+  c.cc->on_adapter_result(call, false, {}, c.now());  // wrong password: back, not verified
+  c.run(100);
+  EXPECT_EQ(c.cc->call(call)->phase, "talking");
+  EXPECT_FALSE(c.cc->call(call)->verified);
+  EXPECT_TRUE(c.hears(c.cc->agent_leg(1), cust));
+  EXPECT_TRUE(contains(c.events(call), "retrieved"));
+  // Blind, to the survey: the agent is free, the customer rates and leaves.
+  ASSERT_EQ(c.cc->transfer(1, {Target::Kind::ivr, "main:rate"}, false, c.now()), "");
+  c.run(100);
+  EXPECT_EQ(c.state(1), AgentState::wrap_up);
+  c.sw.press(cust, "1");
+  c.run(100);
+  EXPECT_EQ(c.closed(call)->disposition, "completed");
+}
+
 TEST(CallCenter, RingAllRingsEveryFreeAgentAndTheFirstAnswerWins) {
   Center c(3, "hangup", 0, [](QueueDef& q) { q.spec.strategy = acd::Strategy::ring_all; });
   for (AgentId a = 0; a < 3; ++a) c.ready(a);
@@ -678,7 +814,10 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
         case 0:
         case 1:  // a few callers who call again (sticky routing), some withholding their number
           customers.push_back(c.sw.incoming(pick(8) ? "1391000000" + std::to_string(pick(5)) : "",
-                                            pick(4) ? "95500" : "95501", pick(5)));
+                                            pick(3)   ? "95500"
+                                            : pick(2) ? "95501"
+                                                      : "95588",
+                                            pick(5)));
           break;
         case 23:  // an administrator edits skills, levels, strategies; retires and restores
           edit_config(c, [&](std::vector<QueueDef>& queues, std::vector<AgentDef>& agents) {
@@ -694,8 +833,10 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
             queues[0].spec.widen_after_ms = pick(2) ? 0 : 30'000;
           });
           break;
-        case 22:  // a waiting caller asks to be called back
-          if (!customers.empty()) c.sw.press(customers[size_t(pick(int(customers.size())))], "1");
+        case 22:  // a caller presses keys: a callback request, a menu choice, an account number
+          if (!customers.empty())
+            c.sw.press(customers[size_t(pick(int(customers.size())))],
+                       std::string(1, "0123456789#"[pick(11)]) + (pick(2) ? "123" : ""));
           break;
         case 2:
           c.cc->sign_in(a, now);
@@ -725,8 +866,9 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
           break;
         case 12:
           c.cc->transfer(a,
-                         {Target::Kind(pick(3)), pick(2)   ? "a" + std::to_string(pick(6))
+                         {Target::Kind(pick(4)), pick(2)   ? "a" + std::to_string(pick(6))
                                                  : pick(2) ? "vip"
+                                                 : pick(2) ? "main:check"
                                                            : "13800001234"},
                          pick(2), now);
           break;
@@ -757,6 +899,9 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
           c.sw.set_offline("800" + std::to_string(1 + pick(6)), pick(4) == 0);
           break;
       }
+      // Adapters answer, now or never (a lost answer must not hold the caller for ever).
+      for (auto& r : c.cc->take_adapter_requests())
+        if (pick(5)) c.cc->on_adapter_result(r.call, pick(2), {}, c.now());
       c.run(pick(4) ? 50 : 3'000);
       // Nobody is left alone on a call that is not waiting for someone.
       for (auto& call : c.cc->calls()) {

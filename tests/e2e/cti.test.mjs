@@ -1,6 +1,6 @@
 // The agent desktop and the supervisor wallboard in real browsers against a real kefud on the
 // simulator switch (issue 4): two agents and a supervisor take a call through offer, answer,
-// hold, monitoring, consultation, conference, wrap-up and a takeover.
+// hold, an identity check in the IVR, monitoring, consultation, conference, wrap-up and a takeover.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -69,6 +69,24 @@ test('two agents and a supervisor take a call from offer to takeover', async () 
   await liu.locator('[data-testid="call-phase"][data-phase="held"]').waitFor();
   await button(liu, '恢复').click();
   await liu.locator('[data-testid="call-phase"][data-phase="talking"]').waitFor();
+
+  // 身份验证: the agent sends the caller to the IVR identity check and gets him back verified;
+  // the customer's keys come through the simulator's API.
+  await button(liu, '身份验证').click();
+  await liu.locator('[data-testid="call-phase"][data-phase="ivr"]').waitFor();
+  const leg = await lina.evaluate(async () => {
+    const live = await (await fetch('/api/v1/cti/live')).json();
+    return live.calls.find((c) => c.phase === 'ivr').legs.find((l) => l.what.startsWith('customer:')).leg;
+  });
+  for (const digits of ['880001#', '123456']) {
+    const status = await lina.evaluate(async ([l, d]) => (await fetch(`/api/v1/cti/sim/legs/${l}/digits`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ digits: d }),
+    })).status, [leg, digits]);
+    assert.equal(status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await liu.locator('[data-testid="call-phase"][data-phase="talking"]').waitFor();
+  assert.equal(await liu.getByTestId('call-verified').textContent(), '已验证');
 
   // The supervisor sees the call, listens, whispers and barges in.
   await lina.getByTestId('agent-liuyang').locator('[data-state="busy"]').waitFor();

@@ -74,7 +74,7 @@ TEST(IvrFlow, BadFlowsAreRefusedWithTheFieldAndAStableCode) {
   EXPECT_EQ(code_of(R"({"start":"a","nodes":{}})").first, "missing");
   EXPECT_EQ(code_of(R"({"start":"a","nodes":{"a":{"type":"dance"}}})").second, "nodes.a.type");
   EXPECT_EQ(code_of(R"({"start":"b","nodes":{"a":{"type":"hangup"}}})"),
-            std::make_pair(std::string("unknown_node"), std::string("definition.start")));
+            std::make_pair(std::string("unknown_node"), std::string("start")));
   EXPECT_EQ(
       code_of(
           R"({"start":"a","nodes":{"a":{"type":"menu","options":[{"digit":"x","next":"a"}]}}})"),

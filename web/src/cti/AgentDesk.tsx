@@ -102,6 +102,10 @@ export function AgentDesk() {
           </Button>
           <Button disabled={!talking} onClick={() => run('mute', { on: !agent.muted })}>{agent.muted ? t('cti.unmute') : t('cti.mute')}</Button>
           <Button disabled={!talking || consulting} onClick={() => setTransferOpen(true)}>{t('cti.transfer')}</Button>
+          {desk.verify_target && (
+            <Button disabled={!talking || consulting} data-testid="verify"
+              onClick={() => run('transfer', { kind: 'ivr', target: desk.verify_target, consult: true })}>{t('cti.verify')}</Button>
+          )}
           {consulting && <Button onClick={() => run('complete-transfer')}>{t('cti.complete_transfer')}</Button>}
           {consulting && <Button onClick={() => run('conference')}>{t('cti.conference')}</Button>}
           {consulting && <Button onClick={() => run('cancel-consult')}>{t('cti.cancel_consult')}</Button>}
@@ -124,6 +128,9 @@ export function AgentDesk() {
                 <Descriptions.Item label={t('cti.dnis')}>{call.dnis}</Descriptions.Item>
                 <Descriptions.Item label={t('cti.queue')}>{call.queue_name ?? '-'}</Descriptions.Item>
                 <Descriptions.Item label={t('cti.tier')}>{call.tier}</Descriptions.Item>
+                <Descriptions.Item label={t('cti.verified')}>
+                  <span data-testid="call-verified">{call.verified ? t('cti.verified.yes') : t('cti.verified.no')}</span>
+                </Descriptions.Item>
                 <Descriptions.Item label={t('cti.phase')}>
                   <span data-testid="call-phase" data-phase={call.phase}>{t(`cti.phase.${call.phase}` as MessageKey)}</span>
                 </Descriptions.Item>
@@ -172,6 +179,7 @@ export function AgentDesk() {
               <Radio value="agent">{t('cti.kind.agent')}</Radio>
               <Radio value="queue">{t('cti.kind.queue')}</Radio>
               <Radio value="number">{t('cti.kind.number')}</Radio>
+              <Radio value="ivr">{t('cti.kind.ivr')}</Radio>
             </Radio.Group>
           </Form.Item>
           <Form.Item noStyle shouldUpdate>
@@ -183,6 +191,8 @@ export function AgentDesk() {
                     <Select showSearch optionFilterProp="label" data-testid="transfer-target"
                       options={kind === 'queue'
                         ? desk.queues.map((q) => ({ value: q.code, label: q.name }))
+                        : kind === 'ivr'
+                        ? desk.ivr_targets
                         : desk.colleagues.map((c) => ({ value: c.username, label: `${c.name} (${c.username}) · ${t(`cti.state.${c.state}` as MessageKey)}` }))} />
                   )}
                 </Form.Item>

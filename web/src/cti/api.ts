@@ -30,6 +30,8 @@ export interface CallLive {
   tier: number;
   started: number;
   queued_at: number;
+  verified: boolean;
+  ivr: string | null;
   legs: { leg: number; what: string }[];
 }
 export interface Desk {
@@ -37,6 +39,8 @@ export interface Desk {
   call: CallLive | null;
   colleagues: { username: string; name: string; state: string }[];
   queues: { code: string; name: string }[];
+  ivr_targets: { value: string; label: string }[];
+  verify_target: string | null;
 }
 export interface Window {
   minutes: number;
