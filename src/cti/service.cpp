@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -132,6 +133,7 @@ struct Service::Impl {
   struct Job {
     std::function<json::value(Ctx&)> fn;
     std::promise<json::value> done;
+    bool taken = false;  // the core's thread has it (under mu): it will run and answer
   };
   std::deque<std::shared_ptr<Job>> jobs;
   bool stopping = false;
@@ -398,8 +400,16 @@ json::value Service::exec(const std::function<json::value(Ctx&)>& fn) {
     impl_->jobs.push_back(job);
   }
   impl_->cv.notify_one();
-  if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-    throw Error::unavailable("the real-time core did not answer in time");
+  if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    // A 503 must mean "not done": a command still waiting is withdrawn; one the core has taken
+    // is waited for (it finishes within the turn, whose store write has its own time limit).
+    std::unique_lock lk(impl_->mu);
+    if (!job->taken) {
+      auto& q = impl_->jobs;
+      q.erase(std::remove(q.begin(), q.end(), job), q.end());
+      throw Error::unavailable("the real-time core did not answer in time; nothing was done");
+    }
+  }
   return fut.get();
 }
 
@@ -512,6 +522,7 @@ void Service::Impl::loop(const Publish& publish) {
       cv.wait_for(lk, std::chrono::milliseconds(wait), [&] { return stopping || !jobs.empty(); });
       if (stopping && jobs.empty()) break;
       batch.assign(jobs.begin(), jobs.end());
+      for (auto& j : batch) j->taken = true;
       jobs.clear();
     }
     Millis now = clock.now_ms();

@@ -126,6 +126,13 @@ struct Center {
     run(100);
     ASSERT_EQ(state(a), AgentState::busy);
   }
+  // The caller presses keys (each string one entry), the switch delivers.
+  void press(LegId l, std::initializer_list<const char*> entries) {
+    for (const char* e : entries) {
+      sw.press(l, e);
+      run(100);
+    }
+  }
   // A customer calls `to` and agent a (ready, the only one who can take it) answers.
   LegId talking(AgentId a, const std::string& to = "95500") {
     LegId l = sw.incoming("13911110001", to);
@@ -520,13 +527,9 @@ TEST(CallCenter, ACallerWalksTheMenuVerifiesReachesAnAgentAndRatesTheCall) {
   EXPECT_EQ(c.cc->call(call)->phase, "ivr");
   EXPECT_EQ(c.sw.leg(cust)->prompt, "welcome，p1，p0");
   EXPECT_EQ(c.state(1), AgentState::ready);  // nobody is offered a caller still in the menu
-  c.sw.press(cust, "1");
-  c.run(100);
+  c.press(cust, {"1"});
   EXPECT_EQ(c.sw.leg(cust)->prompt, "account");
-  c.sw.press(cust, "880001#");
-  c.run(100);
-  c.sw.press(cust, "1234");
-  c.run(100);
+  c.press(cust, {"880001#", "1234"});
   auto req = c.cc->take_adapter_requests();
   ASSERT_EQ(req.size(), 1u);
   EXPECT_EQ(req[0].adapter, "verify");
@@ -542,8 +545,7 @@ TEST(CallCenter, ACallerWalksTheMenuVerifiesReachesAnAgentAndRatesTheCall) {
   c.run(100);
   EXPECT_EQ(c.cc->call(call)->phase, "ivr");
   EXPECT_EQ(c.sw.leg(cust)->prompt, "rate");
-  c.sw.press(cust, "5");
-  c.run(100);
+  c.press(cust, {"5"});
   ASSERT_NE(c.closed(call), nullptr);
   EXPECT_EQ(c.closed(call)->disposition, "completed");
   EXPECT_EQ(ivr_path(c, call),
@@ -570,12 +572,7 @@ TEST(CallCenter, SilenceInTheMenuRetriesThenQueuesAndAHangUpInTheMenuIsAnAbandon
   // The identity check's adapter never answers: after 10 s it counts as a failure.
   LegId slow = c.customer_call("95588");
   CallId slow_call = c.last_call();
-  c.sw.press(slow, "1");
-  c.run(100);
-  c.sw.press(slow, "8800");
-  c.run(100);
-  c.sw.press(slow, "1234");
-  c.run(100);
+  c.press(slow, {"1", "8800", "1234"});
   ASSERT_EQ(c.cc->take_adapter_requests().size(), 1u);
   c.run(10'000);
   EXPECT_TRUE(contains(ivr_path(c, slow_call), "verify::not_verified"));
@@ -603,10 +600,7 @@ TEST(CallCenter, AnAgentSendsTheCallerToVerifyAndGetsHimBack) {
   EXPECT_EQ(c.cc->call(call)->phase, "ivr");
   EXPECT_FALSE(c.hears(c.cc->agent_leg(1), cust));  // the agent does not hear the password
   EXPECT_EQ(c.state(1), AgentState::busy);
-  c.sw.press(cust, "880001");
-  c.run(100);
-  c.sw.press(cust, "9999");
-  c.run(100);
+  c.press(cust, {"880001", "9999"});
   auto req = c.cc->take_adapter_requests();
   ASSERT_EQ(req.size(), 1u);
   c.cc->on_adapter_result(call, false, {}, c.now());  // wrong password: back, not verified
@@ -619,8 +613,7 @@ TEST(CallCenter, AnAgentSendsTheCallerToVerifyAndGetsHimBack) {
   ASSERT_EQ(c.cc->transfer(1, {Target::Kind::ivr, "main:rate"}, false, c.now()), "");
   c.run(100);
   EXPECT_EQ(c.state(1), AgentState::wrap_up);
-  c.sw.press(cust, "1");
-  c.run(100);
+  c.press(cust, {"1"});
   EXPECT_EQ(c.closed(call)->disposition, "completed");
 }
 
@@ -657,8 +650,7 @@ TEST(CallCenter, AWaitingCallerPressesOneAndIsCalledBackInHisPlace) {
   CallId b_call = c.last_call();
   LegId later = c.sw.incoming("13911110003", "95500");
   c.run(1'000);
-  c.sw.press(b, "1");
-  c.run(100);
+  c.press(b, {"1"});
   ASSERT_NE(c.closed(b_call), nullptr);
   EXPECT_EQ(c.closed(b_call)->disposition, "callback");
   EXPECT_TRUE(contains(c.queue_log(b_call), "callback"));
