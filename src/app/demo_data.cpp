@@ -159,6 +159,11 @@ void Application::load_demo_data() {
     create(c, "cti_queue", {{"code", "fund"}, {"name", "基金业务"}, {"strategy", "fewest_calls"}, {"skills", "fund"},
                             {"access_numbers", "95502"}, {"fallback", "queue"}, {"fallback_target", "general"},
                             {"sl_threshold_s", 20}, {"enabled", true}});
+    // 接入站点: the hotline for headquarters; the first branch dials out with its local number.
+    create(c, "cti_site", {{"code", "hq"}, {"name", "总部热线"}, {"org_id", hq}, {"caller_id", "95555"},
+                           {"access_numbers", "95555,95500,95588"}, {"enabled", true}});
+    create(c, "cti_site", {{"code", "branch1"}, {"name", "分公司站点"}, {"org_id", branch_units[0].first},
+                           {"caller_id", "02168880000"}, {"enabled", true}});
     // IVR主菜单 on 95588: self-service balance after the identity check (demo accounts 880001 /
     // 123456 and 880002 / 654321), the fund line in business hours, an agent, a message; the
     // survey after the agent hangs up.

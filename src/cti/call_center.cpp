@@ -221,9 +221,9 @@ CallCenter::Reconfigured CallCenter::reconfigure(std::vector<QueueDef> queues,
     auto a = AgentId(it - agent_defs_.begin());
     kept[size_t(a)] = true;
     bool same = it->username == d.username && it->name == d.name && it->extension == d.extension &&
-                it->org_id == d.org_id && it->spec.level == d.spec.level &&
-                it->spec.skills == d.spec.skills && it->spec.capacity == d.spec.capacity &&
-                !it->retired;
+                it->org_id == d.org_id && it->caller_id == d.caller_id &&
+                it->spec.level == d.spec.level && it->spec.skills == d.spec.skills &&
+                it->spec.capacity == d.spec.capacity && !it->retired;
     if (same) continue;
     if (it->spec.level != d.spec.level || it->spec.skills != d.spec.skills ||
         it->spec.capacity != d.spec.capacity)
@@ -308,7 +308,10 @@ LegId CallCenter::new_leg(Call& c, Party p, AgentId a, const std::string& to, bo
   c.legs.push_back(id);
   // Every leg the core places must answer in time (inbound customer legs are not placed here).
   leg_deadlines_.push({now + cfg_.originate_timeout_ms, id});
-  sw_.originate(id, to, p == Party::customer || p == Party::external ? cfg_.caller_id : c.ani,
+  // Outside parties see the company: the number the customer called (inbound) or the caller id
+  // the call was placed with (outbound, callback); our own phones see the customer.
+  const std::string& company = c.inbound ? (valid_number(c.dnis) ? c.dnis : cfg_.caller_id) : c.ani;
+  sw_.originate(id, to, p == Party::customer || p == Party::external ? company : c.ani,
                 auto_answer);
   return id;
 }
@@ -939,7 +942,7 @@ bool CallCenter::call_back(Call& c, QueueId q, Millis now) {
   cb->id = ids_.take();
   cb->inbound = false;
   cb->callback = true;
-  cb->ani = cfg_.caller_id;
+  cb->ani = valid_number(c.dnis) ? c.dnis : cfg_.caller_id;  // the number he called us on
   cb->dnis = c.ani;
   cb->tier = c.tier;
   cb->started = now;
@@ -1343,7 +1346,8 @@ CallCenter::Result CallCenter::dial(AgentId a, const std::string& number, Millis
   auto c = std::make_unique<Call>();
   c->id = ids_.take();
   c->inbound = false;
-  c->ani = cfg_.caller_id;
+  c->ani =
+      agent_defs_[size_t(a)].caller_id.empty() ? cfg_.caller_id : agent_defs_[size_t(a)].caller_id;
   c->dnis = number;
   c->started = now;
   acd::TaskId t = ids_.take();

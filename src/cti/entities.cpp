@@ -91,6 +91,33 @@ void register_entities(meta::Registry& reg) {
        .title_field = "staff_id",
        .menu = "cti"});
 
+  // 接入站点 (M9): a region's or branch's numbers; agents of that organisation (and below) show
+  // its caller id on outbound calls.
+  reg.add({.name = "cti_site",
+           .label_zh = "接入站点",
+           .label_en = "Access site",
+           .fields =
+               {F("code", FieldType::string, "代码", "Code")
+                    .required()
+                    .unique()
+                    .sort()
+                    .len(32)
+                    .pattern("[a-z][a-z0-9_]*"),
+                F("name", FieldType::string, "名称", "Name").required().search().len(60),
+                F("org_id", FieldType::ref, "所属机构", "Organisation").required().ref("org_unit"),
+                F("caller_id", FieldType::string, "外呼主叫号码", "Outbound caller id")
+                    .required()
+                    .len(20)
+                    .pattern("[0-9+]{3,20}"),
+                F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
+                  "Access numbers (comma separated)")
+                    .len(200)
+                    .pattern("[0-9, ]*"),
+                F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
+           .title_field = "name",
+           .default_sort = "code",
+           .menu = "cti"});
+
   // IVR菜单管理: versioned flows (the record's version is the flow's), checked on every save.
   reg.add({.name = "ivr_flow",
            .label_zh = "IVR流程",

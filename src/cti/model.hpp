@@ -150,7 +150,8 @@ struct AgentDef {
   std::string username, name, extension;
   int64_t org_id = 0;
   acd::AgentSpec spec;
-  bool retired = false;  // removed from the configuration: signed out after his call
+  std::string caller_id;  // 接入站点: the number his outbound calls show ("" = the default)
+  bool retired = false;   // removed from the configuration: signed out after his call
 };
 
 }  // namespace kefu::cti

@@ -171,7 +171,8 @@ std::string Service::Impl::config_fingerprint(store::Connection& c) {
       " (SELECT COUNT(*) FROM cti_agent), (SELECT COALESCE(SUM(a.version + s.version), 0)"
       " FROM cti_agent a JOIN staff s ON s.id = a.staff_id),"
       " (SELECT COALESCE(SUM(o.version), 0) FROM org_unit o),"
-      " (SELECT COUNT(*) FROM ivr_flow), (SELECT COALESCE(SUM(version), 0) FROM ivr_flow)",
+      " (SELECT COUNT(*) FROM ivr_flow), (SELECT COALESCE(SUM(version), 0) FROM ivr_flow),"
+      " (SELECT COUNT(*) FROM cti_site), (SELECT COALESCE(SUM(version), 0) FROM cti_site)",
       {});
   std::string out;
   for (auto& v : r.rows[0]) out += std::to_string(store::as_int(v)) + ":";
@@ -225,6 +226,19 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     d.callback_digit = store::as_text(r[13]);
     queues.push_back(std::move(d));
   }
+  // Access sites by organisation path; an agent takes the site of his nearest organisation.
+  std::vector<std::pair<std::string, std::string>> sites;  // (org path, caller id)
+  for (auto& r : c.exec("SELECT o.path, s.caller_id FROM cti_site s JOIN org_unit o ON o.id = "
+                        "s.org_id WHERE s.archived = 0 AND s.enabled <> 0",
+                        {})
+                     .rows)
+    sites.emplace_back(store::as_text(r[0]), store::as_text(r[1]));
+  auto site_of = [&](const std::string& path) {
+    std::string best, id;
+    for (auto& [p, cid] : sites)
+      if (path.compare(0, p.size(), p) == 0 && p.size() > best.size()) best = p, id = cid;
+    return id;
+  };
   infos.clear();
   auto a = c.exec(kLoadAgents, {});
   for (auto& r : a.rows) {
@@ -239,6 +253,7 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     d.spec.skills = skill_ids(store::as_text(r[6]));
     d.spec.capacity[size_t(acd::Channel::chat)] =
         int(store::is_null(r[7]) ? 0 : store::as_int(r[7]));
+    d.caller_id = site_of(store::as_text(r[8]));
     infos.push_back({d.staff_id, d.org_id, store::as_text(r[8]), store::as_text(r[9])});
     agents.push_back(std::move(d));
   }

@@ -313,6 +313,19 @@ def test_a_caller_verifies_in_the_ivr_then_talks_to_an_agent_and_the_path_is_sto
     assert "verified" in [e["type"] for e in cdr["events"]]
 
 
+def test_outbound_calls_show_the_caller_id_of_the_agents_access_site(cti):
+    liu = login(cti, "liuyang")  # in the HQ service centre: the HQ site's 95555
+    cmd(liu, "sign-in")
+    cmd(liu, "dial", {"number": "13800007777"})
+    rows = wait_until(lambda: query(cti.db, "SELECT ani FROM cti_call WHERE direction = 'outbound' AND "
+                                            "dnis = '13800007777'"))
+    assert rows == [("95555",)], rows
+    wait_until(lambda: state(liu) == "busy")
+    cmd(liu, "hang-up")
+    cmd(liu, "wrap-up", {"call_type": "x", "summary": "", "done": True})
+    cmd(liu, "sign-out")
+
+
 def test_sigkill_under_load_loses_nothing_acknowledged(cti):
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_CRASH"), KEFU_CTI_RING_TIMEOUT_S="3", KEFU_CTI_WRAP_UP_S="1").start()
     users = ["liuyang", "chenjing", "yangli", "zhaolei", "huangmin", "lina"]

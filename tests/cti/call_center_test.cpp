@@ -159,6 +159,21 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// The live configuration as the store would hold it after an edit: every queue and agent that
+// is not retired, for `edit` to change.
+void edit_config(Center& c,
+                 const std::function<void(std::vector<QueueDef>&, std::vector<AgentDef>&)>& edit) {
+  std::vector<QueueDef> queues;
+  std::vector<AgentDef> agents;
+  for (auto& q : c.cc->queue_defs())
+    if (!q.retired) queues.push_back(q);
+  for (auto& a : c.cc->agent_defs())
+    if (!a.retired) agents.push_back(a);
+  edit(queues, agents);
+  c.cc->reconfigure(std::move(queues), std::move(agents), c.now());
+  c.collect();
+}
+
 TEST(CallCenter, InboundCallIsQueuedOfferedAnsweredAndClosedWithItsRecord) {
   Center c;
   c.ready(1);
@@ -370,6 +385,24 @@ TEST(CallCenter, OutboundCallRingsTheAgentThenTheCustomer) {
   c.run(1'000);
   EXPECT_EQ(c.closed(busy)->disposition, "failed:busy");
   EXPECT_EQ(c.state(1), AgentState::wrap_up);
+}
+
+TEST(CallCenter, OutsidePartiesSeeTheSitesNumberOrTheNumberTheCustomerCalled) {
+  Center c(3, "number", 2'000);  // the general queue forwards to 13800000000 after 2 s
+  edit_config(c, [](auto&, auto& agents) { agents[1].caller_id = "02168880000"; });  // 接入站点
+  ASSERT_EQ(c.cc->sign_in(1, c.now()), "");
+  ASSERT_EQ(c.cc->dial(1, "13800001111", c.now()), "");
+  c.run(2'500);
+  auto cust = c.sw.legs_to("13800001111");
+  ASSERT_EQ(cust.size(), 1u);
+  EXPECT_EQ(c.sw.leg(cust[0])->from, "02168880000");
+  // An inbound caller forwarded outside: the outside number sees the hotline number he called.
+  ASSERT_EQ(c.cc->sign_in(2, c.now()), "");
+  c.customer_call("95500");
+  c.run(2'100);
+  auto fwd = c.sw.legs_to("13800000000");
+  ASSERT_EQ(fwd.size(), 1u);
+  EXPECT_EQ(c.sw.leg(fwd[0])->from, "95500");
 }
 
 TEST(CallCenter, SupervisorListensWhispersBargesAndTakesOver) {
@@ -716,21 +749,6 @@ TEST(CallCenter, TimedOutCallersAreCalledBackOrOverflowKeepingTheirPlace) {
     ASSERT_EQ(c.state(0), AgentState::reserved);
     EXPECT_EQ(c.cc->agent(0).call, general);
   }
-}
-
-// The live configuration as the store would hold it after an edit: every queue and agent that
-// is not retired, for `edit` to change.
-void edit_config(Center& c,
-                 const std::function<void(std::vector<QueueDef>&, std::vector<AgentDef>&)>& edit) {
-  std::vector<QueueDef> queues;
-  std::vector<AgentDef> agents;
-  for (auto& q : c.cc->queue_defs())
-    if (!q.retired) queues.push_back(q);
-  for (auto& a : c.cc->agent_defs())
-    if (!a.retired) agents.push_back(a);
-  edit(queues, agents);
-  c.cc->reconfigure(std::move(queues), std::move(agents), c.now());
-  c.collect();
 }
 
 TEST(CallCenter, QueuesAndAgentsChangeLiveWithoutDroppingAnything) {
