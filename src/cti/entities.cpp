@@ -9,18 +9,32 @@ namespace kefu::cti {
 using meta::F;
 using meta::FieldType;
 
+namespace {
+// The fields several contact-centre records share.
+F code_field() {
+  return F("code", FieldType::string, "代码", "Code")
+      .required()
+      .unique()
+      .sort()
+      .len(32)
+      .pattern("[a-z][a-z0-9_]*");
+}
+F access_numbers_field() {
+  return F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
+           "Access numbers (comma separated)")
+      .search()
+      .len(200)
+      .pattern("[0-9, ]*");
+}
+}  // namespace
+
 void register_entities(meta::Registry& reg) {
   reg.add(
       {.name = "cti_queue",
        .label_zh = "技能队列",
        .label_en = "Queue",
        .fields =
-           {F("code", FieldType::string, "代码", "Code")
-                .required()
-                .unique()
-                .sort()
-                .len(32)
-                .pattern("[a-z][a-z0-9_]*"),
+           {code_field(),
             F("name", FieldType::string, "名称", "Name").required().search().sort().len(60),
             F("strategy", FieldType::enumeration, "分配策略", "Strategy")
                 .required()
@@ -34,11 +48,7 @@ void register_entities(meta::Registry& reg) {
                 .def("longest_idle"),
             F("skills", FieldType::string, "所需技能(逗号分隔)", "Skills (comma separated)")
                 .len(200),
-            F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
-              "Access numbers (comma separated)")
-                .search()
-                .len(200)
-                .pattern("[0-9, ]*"),
+            access_numbers_field(),
             F("weight_s", FieldType::integer, "队列权重(秒)", "Weight (s)").range(0, 3600).def(0),
             F("widen_after_s", FieldType::integer, "溢出到低级别(秒)", "Widen levels after (s)")
                 .range(0, 3600)
@@ -93,47 +103,30 @@ void register_entities(meta::Registry& reg) {
 
   // 接入站点 (M9): a region's or branch's numbers; agents of that organisation (and below) show
   // its caller id on outbound calls.
-  reg.add({.name = "cti_site",
-           .label_zh = "接入站点",
-           .label_en = "Access site",
-           .fields =
-               {F("code", FieldType::string, "代码", "Code")
-                    .required()
-                    .unique()
-                    .sort()
-                    .len(32)
-                    .pattern("[a-z][a-z0-9_]*"),
-                F("name", FieldType::string, "名称", "Name").required().search().len(60),
-                F("org_id", FieldType::ref, "所属机构", "Organisation").required().ref("org_unit"),
-                F("caller_id", FieldType::string, "外呼主叫号码", "Outbound caller id")
-                    .required()
-                    .len(20)
-                    .pattern("[0-9+]{3,20}"),
-                F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
-                  "Access numbers (comma separated)")
-                    .len(200)
-                    .pattern("[0-9, ]*"),
-                F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
-           .title_field = "name",
-           .default_sort = "code",
-           .menu = "cti"});
+  reg.add(
+      {.name = "cti_site",
+       .label_zh = "接入站点",
+       .label_en = "Access site",
+       .fields =
+           {code_field(), F("name", FieldType::string, "名称", "Name").required().search().len(60),
+            F("org_id", FieldType::ref, "所属机构", "Organisation").required().ref("org_unit"),
+            F("caller_id", FieldType::string, "外呼主叫号码", "Outbound caller id")
+                .required()
+                .len(20)
+                .pattern("[0-9+]{3,20}"),
+            access_numbers_field(),
+            F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
+       .title_field = "name",
+       .default_sort = "code",
+       .menu = "cti"});
 
   // IVR菜单管理: versioned flows (the record's version is the flow's), checked on every save.
   reg.add({.name = "ivr_flow",
            .label_zh = "IVR流程",
            .label_en = "IVR flow",
-           .fields = {F("code", FieldType::string, "代码", "Code")
-                          .required()
-                          .unique()
-                          .sort()
-                          .len(32)
-                          .pattern("[a-z][a-z0-9_]*"),
+           .fields = {code_field(),
                       F("name", FieldType::string, "名称", "Name").required().search().len(60),
-                      F("access_numbers", FieldType::string, "接入号码(逗号分隔)",
-                        "Access numbers (comma separated)")
-                          .search()
-                          .len(200)
-                          .pattern("[0-9, ]*"),
+                      access_numbers_field(),
                       F("definition", FieldType::json, "流程定义", "Definition").required(),
                       F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
            .title_field = "name",
