@@ -31,6 +31,9 @@ void Application::load_demo_data() {
         {"customer_level", "gold", "金卡客户", "Gold"},      {"customer_level", "vip", "VIP客户", "VIP"},
         {"call_type", "consult", "业务咨询", "Enquiry"},     {"call_type", "trade", "电话委托", "Telephone order"},
         {"call_type", "complaint", "投诉", "Complaint"},     {"call_type", "suggestion", "建议", "Suggestion"},
+        // 节假日 (yyyymmdd): IVR conditions read them ("not holiday").
+        {"holiday", "20270101", "元旦", "New Year's Day"},   {"holiday", "20270206", "春节", "Spring Festival"},
+        {"holiday", "20270207", "春节", "Spring Festival"},  {"holiday", "20270208", "春节", "Spring Festival"},
     };
     int order = 0;
     for (auto& d : dicts)

@@ -883,7 +883,7 @@ void CallCenter::run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now) 
         }
         if (a.kind == K::queue) {
           auto q = queue_by_code(a.target);
-          if (!q) return (void)fallback(c, c.queue >= 0 ? c.queue : 0, "no_route", now);
+          if (!q) return clear(c, "no_route", now);  // the flow names a queue that is gone
           enqueue(c, *q, now, "ivr");
           return;
         }
@@ -1143,6 +1143,7 @@ CallCenter::Result CallCenter::hang_up(AgentId a, Millis now) {
 CallCenter::Result CallCenter::hold(AgentId a, Millis now) {
   Call* c = call_of(a);
   if (!c || c->owner != a) return "not_talking";
+  if (c->ivr && !c->ivr->over()) return "in_ivr";  // the customer is keying in, not on hold
   Leg* cl = leg(c->customer);
   if (!cl || cl->state != LegState::up)
     return cl && cl->state == LegState::held ? "already_held" : "not_talking";
@@ -1157,6 +1158,7 @@ CallCenter::Result CallCenter::retrieve(AgentId a, Millis now) {
   Call* c = call_of(a);
   if (!c || c->owner != a) return "not_talking";
   if (c->consult) return "in_consultation";
+  if (c->ivr && !c->ivr->over()) return "in_ivr";
   Leg* cl = leg(c->customer);
   if (!cl || cl->state != LegState::held) return "not_held";
   cl->state = LegState::up;
@@ -1181,6 +1183,7 @@ CallCenter::Result CallCenter::transfer(AgentId a, const Target& to, bool consul
   if (!c || !l || c->owner != a || core_->state(a) != AgentState::busy || l->state != LegState::up)
     return "not_talking";
   if (c->consult) return "in_consultation";
+  if (c->ivr && !c->ivr->over()) return "in_ivr";
   Leg* cl = leg(c->customer);
   if (!cl || (cl->state != LegState::up && cl->state != LegState::held)) return "not_talking";
   // Validate the target before anything changes.

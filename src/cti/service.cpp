@@ -172,10 +172,25 @@ std::string Service::Impl::config_fingerprint(store::Connection& c) {
       " FROM cti_agent a JOIN staff s ON s.id = a.staff_id),"
       " (SELECT COALESCE(SUM(o.version), 0) FROM org_unit o),"
       " (SELECT COUNT(*) FROM ivr_flow), (SELECT COALESCE(SUM(version), 0) FROM ivr_flow),"
-      " (SELECT COUNT(*) FROM cti_site), (SELECT COALESCE(SUM(version), 0) FROM cti_site)",
+      " (SELECT COUNT(*) FROM cti_site), (SELECT COALESCE(SUM(version), 0) FROM cti_site),"
+      " (SELECT COALESCE(SUM(version), 0) FROM dict_item WHERE dict_type = 'holiday')",
       {});
   std::string out;
   for (auto& v : r.rows[0]) out += std::to_string(store::as_int(v)) + ":";
+  return out;
+}
+
+// The holiday calendar: dictionary `holiday`, codes yyyymmdd.
+static std::vector<int> load_holidays(store::Connection& c) {
+  std::vector<int> out;
+  for (auto& r : c.exec("SELECT code FROM dict_item WHERE dict_type = 'holiday' AND archived = 0 "
+                        "AND enabled <> 0",
+                        {})
+                     .rows) {
+    std::string code = store::as_text(r[0]);
+    if (code.size() == 8 && code.find_first_not_of("0123456789") == std::string::npos)
+      out.push_back(std::stoi(code));
+  }
   return out;
 }
 
@@ -285,12 +300,14 @@ void Service::Impl::reload(Millis now) {
   std::vector<AgentDef> defs;
   std::vector<AgentInfo> infos;
   std::vector<IvrDef> ivrs;
+  std::vector<int> holidays;
   std::string print;
   db.read([&](store::Connection& c) {
     print = config_fingerprint(c);
     if (print != fingerprint) {
       load_config(c, queues, defs, infos);
       ivrs = load_ivrs(c);
+      holidays = load_holidays(c);
     }
   });
   if (print == fingerprint) return;
@@ -303,6 +320,7 @@ void Service::Impl::reload(Millis now) {
   for (auto& [id, i] : merged) agents.push_back(i);
   auto r = cc->reconfigure(std::move(queues), std::move(defs), now);
   cc->set_ivrs(std::move(ivrs));
+  cc->set_holidays(std::move(holidays));
   refresh_views();
   spdlog::info("cti: configuration reloaded: queues +{} ~{} -{}, agents +{} ~{} -{}",
                r.queues_added, r.queues_changed, r.queues_retired, r.agents_added, r.agents_changed,
@@ -361,12 +379,14 @@ Service::Recovery Service::start() {
   std::vector<QueueDef> queues;
   std::vector<AgentDef> agents;
   std::vector<IvrDef> ivrs;
+  std::vector<int> holidays;
   int64_t max_id = 0;
   std::vector<std::vector<Value>> last_agents;
   m.db.read([&](store::Connection& c) {
     m.fingerprint = m.config_fingerprint(c);
     m.load_config(c, queues, agents, m.agents);
     ivrs = m.load_ivrs(c);
+    holidays = load_holidays(c);
     last_agents = c.exec(kLoadLastAgents, {m.clock.now_ms() - 7 * 86'400'000LL}).rows;
     auto ids = c.exec("SELECT COALESCE(MAX(id), 0) FROM cti_call", {});
     auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
@@ -379,6 +399,7 @@ Service::Recovery Service::start() {
   m.cc = std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *m.sim,
                                       m.ids);
   m.cc->set_ivrs(std::move(ivrs));
+  m.cc->set_holidays(std::move(holidays));
   m.refresh_views();
   std::map<int64_t, AgentId> by_staff;
   for (size_t i = 0; i < m.cc->agent_defs().size(); ++i)

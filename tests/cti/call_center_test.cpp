@@ -589,6 +589,24 @@ TEST(CallCenter, ACallerWalksTheMenuVerifiesReachesAnAgentAndRatesTheCall) {
   EXPECT_TRUE(contains(segs, "talk:agent_hung_up"));
 }
 
+// The test clock is 2023-11-14 22:13:20 UTC: Wednesday 15 November, 06:13 in Beijing.
+TEST(CallCenter, FlowConditionsReadTheLocalTimeWeekdayAndHolidayCalendar) {
+  Center c;
+  auto flow = std::make_shared<const ivr::Flow>(ivr::parse_flow(R"({"start": "when", "nodes": {
+    "when": {"type": "branch", "cases": [
+      {"if": "holiday", "next": "closed"},
+      {"if": "hours 06:00-06:30 and weekday 3-3", "next": "early"}], "else": "closed"},
+    "early": {"type": "hangup", "prompt": "early"},
+    "closed": {"type": "hangup", "prompt": "closed"}}})"));
+  c.cc->set_ivrs({IvrDef{"clock", "时间", {"95599"}, flow}});
+  c.customer_call("95599");
+  EXPECT_EQ(ivr_path(c, c.last_call()).front(), "when::early");
+  c.cc->set_holidays({20231115});
+  c.customer_call("95599");
+  EXPECT_EQ(ivr_path(c, c.last_call()).front(), "when::closed");
+  EXPECT_EQ(c.closed(c.last_call())->disposition, "ivr");
+}
+
 TEST(CallCenter, SilenceInTheMenuRetriesThenQueuesAndAHangUpInTheMenuIsAnAbandon) {
   Center c;
   c.cc->sign_in(1, c.now());
@@ -633,6 +651,8 @@ TEST(CallCenter, AnAgentSendsTheCallerToVerifyAndGetsHimBack) {
   EXPECT_EQ(c.cc->call(call)->phase, "ivr");
   EXPECT_FALSE(c.hears(c.cc->agent_leg(1), cust));  // the agent does not hear the password
   EXPECT_EQ(c.state(1), AgentState::busy);
+  EXPECT_EQ(c.cc->hold(1, c.now()), "in_ivr");  // nothing touches the customer while he keys in
+  EXPECT_EQ(c.cc->transfer(1, {Target::Kind::queue, "vip"}, false, c.now()), "in_ivr");
   c.press(cust, {"880001", "9999"});
   auto req = c.cc->take_adapter_requests();
   ASSERT_EQ(req.size(), 1u);
