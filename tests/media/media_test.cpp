@@ -3,6 +3,10 @@
 // byte by byte.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "media/g711.hpp"
+#include "media/mixer.hpp"
 #include "media/rtp.hpp"
 #include "media/sdp.hpp"
 
@@ -145,6 +149,63 @@ TEST(Rtp, TelephoneEventsBecomeOneDigitEachHoweverOftenTheyAreSent) {
   EXPECT_EQ(char_event('x'), -1);
   TelephoneEvent e;
   EXPECT_FALSE(parse_telephone_event(nullptr, 3, e));
+}
+
+TEST(G711, KnownValuesRoundTripsAndQuantisationError) {
+  EXPECT_EQ(ulaw_to_linear(0x00), -32124);
+  EXPECT_EQ(ulaw_to_linear(0x80), 32124);
+  EXPECT_EQ(ulaw_to_linear(0xff), 0);
+  EXPECT_EQ(alaw_to_linear(0xd5), 8);
+  EXPECT_EQ(alaw_to_linear(0x55), -8);
+  EXPECT_EQ(alaw_to_linear(0x2a), -32256);
+  EXPECT_EQ(linear_to_ulaw(0), 0xff);
+  EXPECT_EQ(linear_to_alaw(0), 0xd5);
+  for (int c = 0; c < 256; ++c) {  // every code decodes to a value that encodes back to it
+    if (c != 0x7f) EXPECT_EQ(linear_to_ulaw(ulaw_to_linear(uint8_t(c))), c) << c;  // 0x7f is -0
+    EXPECT_EQ(linear_to_alaw(alaw_to_linear(uint8_t(c))), c) << c;
+  }
+  // Companding keeps the error within half a step of the segment: about 1/32 of the value.
+  for (int x = -32768; x <= 32767; x += 7) {
+    auto v = int16_t(x);
+    double tol = std::max(std::abs(x) / 16.0, 16.0);
+    EXPECT_NEAR(ulaw_to_linear(linear_to_ulaw(v)), x, tol) << x;
+    EXPECT_NEAR(alaw_to_linear(linear_to_alaw(v)), x, tol) << x;
+  }
+  int16_t pcm[4] = {1000, -1000, 30000, -30000}, back[4];
+  uint8_t bytes[4];
+  encode(Codec::pcma, pcm, 4, bytes);
+  decode(Codec::pcma, bytes, 4, back);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(back[i], pcm[i], std::abs(pcm[i]) / 16.0);
+}
+
+TEST(Mixer, WhoHearsWhomForConferenceListenWhisperBargeAndMute) {
+  const size_t n = 4;
+  int16_t cust[n] = {100, 100, 100, 100}, agent[n] = {10, 10, 10, 10}, sup[n] = {1, 1, 1, 1},
+          loud[n] = {30000, 30000, -30000, -30000};
+  std::vector<std::vector<int16_t>> out;
+  // Listen (监听): the supervisor hears both, nobody hears him.
+  mix({{1, Role::talk, 0, cust}, {2, Role::talk, 0, agent}, {3, Role::listen, 0, sup}}, n, out);
+  EXPECT_EQ(out[0][0], 10);
+  EXPECT_EQ(out[1][0], 100);
+  EXPECT_EQ(out[2][0], 110);
+  // Whisper (耳语): only the agent hears the supervisor.
+  mix({{1, Role::talk, 0, cust}, {2, Role::talk, 0, agent}, {3, Role::whisper, 2, sup}}, n, out);
+  EXPECT_EQ(out[0][0], 10);
+  EXPECT_EQ(out[1][0], 101);
+  EXPECT_EQ(out[2][0], 110);
+  // Barge (强插) is talk: everyone hears everyone else.
+  mix({{1, Role::talk, 0, cust}, {2, Role::talk, 0, agent}, {3, Role::talk, 0, sup}}, n, out);
+  EXPECT_EQ(out[0][0], 11);
+  EXPECT_EQ(out[1][0], 101);
+  EXPECT_EQ(out[2][0], 110);
+  // Muted agent: he still hears the customer; the customer hears silence. A lost packet is silence.
+  mix({{1, Role::talk, 0, cust}, {2, Role::muted, 0, agent}, {3, Role::talk, 0, nullptr}}, n, out);
+  EXPECT_EQ(out[0][0], 0);
+  EXPECT_EQ(out[1][0], 100);
+  // Three loud talkers saturate instead of wrapping round.
+  mix({{1, Role::talk, 0, loud}, {2, Role::talk, 0, loud}, {3, Role::talk, 0, loud}}, n, out);
+  EXPECT_EQ(out[0][0], 32767);
+  EXPECT_EQ(out[0][2], -32768);
 }
 
 }  // namespace
