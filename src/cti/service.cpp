@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -143,6 +144,11 @@ struct Service::Impl {
   std::map<std::string, acd::SkillId> skills;  // skill names, numbered once for the process
   std::string fingerprint;                     // of the configuration tables, to notice edits
   Millis next_reload_check = 0;
+  std::atomic<uint64_t> facts_gen{0};  // turns that stored facts: the live picture changed
+  std::mutex snap_mu;                  // the last picture, shared by the wallboards
+  std::shared_ptr<const json::object> snap;
+  uint64_t snap_gen = 0;
+  Millis snap_at = 0;
 
   std::string config_fingerprint(store::Connection& c);
   void load_config(store::Connection& c, std::vector<QueueDef>& queues,
@@ -608,6 +614,7 @@ void Service::Impl::loop(const Publish& publish) {
         batch[i]->done.set_value(std::move(results[i]));
     }
     if (saved) {
+      if (!unsaved.empty()) ++facts_gen;  // a picture of the centre built before is stale
       for (auto& f : unsaved) kpi->add(f);
       publish_facts(unsaved, publish);
       unsaved.clear();
@@ -684,8 +691,20 @@ json::array windows_json(const std::vector<WindowStats>& ws) {
 }  // namespace
 
 json::object Service::snapshot() {
-  auto v = exec([this](Ctx& c) -> json::value {
+  // Every wallboard asks each second: one picture serves them all while nothing has changed
+  // (no fact stored since) and it is less than half a second old.
+  auto& m0 = *impl_;
+  {
+    std::lock_guard lk(m0.snap_mu);
+    if (m0.snap && m0.snap_gen == m0.facts_gen.load() && m0.clock.now_ms() - m0.snap_at < 500)
+      return *m0.snap;
+  }
+  uint64_t gen = 0;
+  Millis at = 0;
+  auto v = exec([this, &gen, &at](Ctx& c) -> json::value {
     auto& m = *impl_;
+    gen = m.facts_gen.load();
+    at = c.now;
     json::array agents, calls, queues, teams;
     size_t n = c.cc.agent_defs().size();
     for (size_t i = 0; i < n; ++i)
@@ -728,6 +747,10 @@ json::object Service::snapshot() {
     return json::object{
         {"at", c.now}, {"agents", agents}, {"calls", calls}, {"queues", queues}, {"teams", teams}};
   });
+  std::lock_guard lk(m0.snap_mu);
+  m0.snap = std::make_shared<const json::object>(v.as_object());
+  m0.snap_gen = gen;
+  m0.snap_at = at;
   return v.as_object();
 }
 
