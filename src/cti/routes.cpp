@@ -1,5 +1,7 @@
 #include "cti/routes.hpp"
 
+#include <charconv>
+
 #include "base/error.hpp"
 #include "cti/service.hpp"
 #include "cti/sim_switch.hpp"
@@ -343,6 +345,40 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
               },
               false, "Contact history of a phone number: its last 20 calls with their wrap-ups",
               "cti"});
+
+  // 菜单记录 statistics: how often each node of each flow was reached and how it ended (the
+  // option chosen, verified or not, the queue the caller left for), over a time window.
+  router.add(
+      {"GET", "/api/v1/cti/ivr-stats", "cti:supervise",
+       [&db, &svc](Context& ctx) {
+         auto millis = [&](const char* name, int64_t def) {
+           auto v = ctx.req.q(name);
+           if (v.empty()) return def;
+           int64_t out = 0;
+           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+           if (ec != std::errc() || p != v.data() + v.size() || out < 0)
+             throw Error::bad_request("invalid_time",
+                                      std::string(name) + " is milliseconds since the epoch", name);
+           return out;
+         };
+         const int64_t now = svc.now();
+         const int64_t to = millis("to", now + 1), from = millis("from", now - 86'400'000);
+         if (from >= to) throw Error::bad_request("invalid_time", "from must be before to", "from");
+         std::string flow = ctx.req.q("flow");
+         json::array items;
+         db.read([&](store::Connection& c) {
+           std::string sql =
+               "SELECT flow, node, result, COUNT(*) AS visits, COUNT(DISTINCT call_id) AS "
+               "callers FROM cti_ivr_path WHERE at >= ? AND at < ?";
+           std::vector<store::Value> args{from, to};
+           if (!flow.empty()) sql += " AND flow = ?", args.emplace_back(flow);
+           sql += " GROUP BY flow, node, result ORDER BY flow, node, visits DESC, result";
+           items = store::rows_json(c.exec(sql, args));
+         });
+         return Response::json(json::object{{"from", from}, {"to", to}, {"items", items}});
+       },
+       false, "IVR path statistics (菜单记录): visits per flow, node and outcome in [from, to)",
+       "cti"});
 
   if (!simulator) return;
   router.add({"POST", "/api/v1/cti/sim/calls", "cti:simulate",

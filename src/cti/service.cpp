@@ -690,6 +690,10 @@ json::array windows_json(const std::vector<WindowStats>& ws) {
 }
 }  // namespace
 
+Millis Service::now() const {
+  return impl_->clock.now_ms();
+}
+
 json::object Service::snapshot() {
   // Every wallboard asks each second: one picture serves them all while nothing has changed
   // (no fact stored since) and it is less than half a second old.

@@ -62,6 +62,7 @@ class Service {
 
   // The live picture (agents, calls, queues and teams with their KPIs), built on the core thread.
   json::object snapshot();
+  Millis now() const;  // the service's clock
   json::object agent_json(const Ctx& c, AgentId a) const;
   json::object call_json(const Ctx& c, const CallCenter::CallView& v) const;
 

@@ -311,6 +311,15 @@ def test_a_caller_verifies_in_the_ivr_then_talks_to_an_agent_and_the_path_is_sto
     assert ("menu", "0", "agent") in path and ("rate", "1", "rated") in path, path
     assert "123456" not in str(cdr)  # the password is never stored
     assert "verified" in [e["type"] for e in cdr["events"]]
+    # 菜单记录 statistics over the last day: this caller's choices are counted.
+    stats = lina.get("/api/v1/cti/ivr-stats?flow=main").json()["items"]
+    by = {(i["node"], i["result"]): int(i["visits"]) for i in stats}
+    assert by[("menu", "verify")] >= 1 and by[("verify", "verified")] >= 1 and by[("rate", "rated")] >= 1, by
+    assert all(i["flow"] == "main" for i in stats)
+    r = lina.get("/api/v1/cti/ivr-stats?from=abc")
+    assert r.status == 400 and r.error["field"] == "from", r.body
+    assert lina.get("/api/v1/cti/ivr-stats?from=10&to=5").status == 400
+    assert chen.get("/api/v1/cti/ivr-stats").status == 403  # agents do not see statistics
 
 
 def test_outbound_calls_show_the_caller_id_of_the_agents_access_site(cti):
