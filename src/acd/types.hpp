@@ -48,12 +48,14 @@ struct QueueSpec {
   Millis weight_ms = 0;            // this queue's head start over others sharing agents
   Millis widen_after_ms = 30'000;  // after this, any level may take a task of any tier
   Millis max_wait_ms = 0;  // 0: no limit; else the task leaves the queue (expired) for the fallback
+  bool operator==(const QueueSpec&) const = default;
 };
 
 struct AgentSpec {
   int level = 1;
   std::vector<SkillId> skills;
   std::array<int, kChannels> capacity{1, 1, 0, 0};  // concurrent tasks per channel
+  bool operator==(const AgentSpec&) const = default;
 };
 
 // Per-task routing options.

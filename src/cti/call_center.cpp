@@ -162,16 +162,6 @@ CallCenter::~CallCenter() = default;
 CallCenter::Reconfigured CallCenter::reconfigure(std::vector<QueueDef> queues,
                                                  std::vector<AgentDef> agents, Millis now) {
   Reconfigured r;
-  auto same_queue = [](const QueueDef& a, const QueueDef& b) {
-    return a.name == b.name && a.spec.channel == b.spec.channel && a.spec.skills == b.spec.skills &&
-           a.spec.strategy == b.spec.strategy && a.spec.weight_ms == b.spec.weight_ms &&
-           a.spec.widen_after_ms == b.spec.widen_after_ms &&
-           a.spec.max_wait_ms == b.spec.max_wait_ms && a.max_length == b.max_length &&
-           a.access_numbers == b.access_numbers && a.fallback == b.fallback &&
-           a.fallback_target == b.fallback_target && a.sl_threshold_ms == b.sl_threshold_ms &&
-           a.sticky_wait_ms == b.sticky_wait_ms && a.callback_digit == b.callback_digit &&
-           !a.retired;
-  };
   std::vector<bool> seen(queue_defs_.size(), false);
   for (auto& d : queues) {
     auto it = std::find_if(queue_defs_.begin(), queue_defs_.end(),
@@ -185,7 +175,7 @@ CallCenter::Reconfigured CallCenter::reconfigure(std::vector<QueueDef> queues,
     }
     auto q = QueueId(it - queue_defs_.begin());
     seen[size_t(q)] = true;
-    if (same_queue(*it, d)) continue;
+    if (*it == d) continue;  // a retired queue that comes back differs: it is restored
     // A channel change waits until the queue is empty; everything else applies now.
     if (!core_->update_queue(q, d.spec, d.max_length, now)) d.spec = it->spec;
     *it = std::move(d);
@@ -220,14 +210,8 @@ CallCenter::Reconfigured CallCenter::reconfigure(std::vector<QueueDef> queues,
     }
     auto a = AgentId(it - agent_defs_.begin());
     kept[size_t(a)] = true;
-    bool same = it->username == d.username && it->name == d.name && it->extension == d.extension &&
-                it->org_id == d.org_id && it->caller_id == d.caller_id &&
-                it->spec.level == d.spec.level && it->spec.skills == d.spec.skills &&
-                it->spec.capacity == d.spec.capacity && !it->retired;
-    if (same) continue;
-    if (it->spec.level != d.spec.level || it->spec.skills != d.spec.skills ||
-        it->spec.capacity != d.spec.capacity)
-      core_->update_agent(a, d.spec, now);
+    if (*it == d) continue;  // every field; a retired agent who comes back differs
+    if (it->spec != d.spec) core_->update_agent(a, d.spec, now);
     *it = std::move(d);  // a new extension is used from his next call
     ++r.agents_changed;
   }

@@ -137,6 +137,7 @@ struct QueueDef {
   // keeping his place in the queue ("" = not offered).
   std::string callback_digit;
   bool retired = false;  // removed from the configuration: serves who waits, takes no new calls
+  bool operator==(const QueueDef&) const = default;  // every field: an edit of any is seen
 };
 
 struct IvrDef {  // an IVR flow and the access numbers that lead to it
@@ -152,6 +153,7 @@ struct AgentDef {
   acd::AgentSpec spec;
   std::string caller_id;  // 接入站点: the number his outbound calls show ("" = the default)
   bool retired = false;   // removed from the configuration: signed out after his call
+  bool operator==(const AgentDef&) const = default;
 };
 
 }  // namespace kefu::cti
