@@ -63,6 +63,10 @@ void AgentCore::move(AgentId a, AgentState to, Millis now, const std::string& re
 
 void AgentCore::apply(const std::vector<Offer>& offers, Millis now) {
   for (const auto& o : offers) {
+    if (auto it = tasks_.find(o.task); it != tasks_.end() && !is_phone(it->second.channel)) {
+      offer_media(o.agent, o.task, now);
+      continue;
+    }
     auto& ag = agents_[size_t(o.agent)];
     tasks_[o.task].ringing.push_back(o.agent);
     ag.task = o.task;
@@ -91,6 +95,7 @@ Status AgentCore::ready(AgentId a, Millis now) {
     apply(out_, now);
     return Status::ok;
   }
+  ag.after_call = AfterCall::ready;  // withdraws a sign-out waiting for media tasks
   if (ag.state == AgentState::ready) return Status::ok;
   move(a, AgentState::ready, now);
   router_.set_ready(a, true, now, out_);
@@ -118,6 +123,9 @@ Status AgentCore::sign_out(AgentId a, Millis now, const std::string& reason) {
   auto& ag = agents_[size_t(a)];
   if (ag.state == AgentState::signed_out) return Status::not_signed_in;
   out_.clear();
+  return_offered_media(a, now);  // another agent may take them at once
+  apply(out_, now);
+  out_.clear();
   if (ag.state == AgentState::busy) {  // never drops a customer: after the call and wrap-up
     ag.after_call = AfterCall::sign_out;
     ag.after_reason = reason;
@@ -135,10 +143,31 @@ Status AgentCore::sign_out(AgentId a, Millis now, const std::string& reason) {
     unanswered(a, now, AfterCall::sign_out);
     return Status::ok;
   }
+  ag.after_reason = reason;
+  leave(a, now);
+  apply(out_, now);
+  return Status::ok;
+}
+
+void AgentCore::leave(AgentId a, Millis now) {
+  auto& ag = agents_[size_t(a)];
+  return_offered_media(a, now);
+  if (!ag.media.empty()) {  // chats or e-mails in hand: no new work, out when they end
+    ag.after_call = AfterCall::sign_out;
+    router_.set_ready(a, false, now, out_);
+    if (ag.state != AgentState::not_ready || ag.reason != "signing_out")
+      move(a, AgentState::not_ready, now, "signing_out");
+    return;
+  }
   ag.after_call = AfterCall::ready;
   router_.sign_in(a, false, now, out_);
-  move(a, AgentState::signed_out, now, reason);
-  return Status::ok;
+  move(a, AgentState::signed_out, now, ag.after_reason);
+}
+
+// A sign-out that waited for media tasks: due when the last one ended and no call is on.
+void AgentCore::leave_if_due(AgentId a, Millis now) {
+  auto& ag = agents_[size_t(a)];
+  if (ag.after_call == AfterCall::sign_out && ag.media.empty() && !in_call(ag.state)) leave(a, now);
 }
 
 Status AgentCore::answer(AgentId a, Millis now) {
@@ -179,10 +208,7 @@ AgentCore::AfterCall AgentCore::release_offer(AgentId a, Millis now, const char*
 void AgentCore::after_offer(AgentId a, AfterCall next, Millis now) {
   auto& ag = agents_[size_t(a)];
   if (next == AfterCall::not_ready) move(a, AgentState::not_ready, now, ag.after_reason);
-  if (next == AfterCall::sign_out) {
-    router_.sign_in(a, false, now, out_);
-    move(a, AgentState::signed_out, now, ag.after_reason);
-  }
+  if (next == AfterCall::sign_out) leave(a, now);
 }
 
 void AgentCore::withdraw(TaskId t, Millis now) {
@@ -262,6 +288,7 @@ Status AgentCore::arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResul
   if (why) *why = r;
   if (r != EnqueueResult::queued && r != EnqueueResult::offered) return Status::rejected_by_queue;
   tasks_[t] = Task{};
+  tasks_[t].channel = router_.queue_spec(q).channel;
   apply(out_, now);
   return Status::ok;
 }
@@ -274,6 +301,20 @@ Status AgentCore::caller_hung_up(TaskId t, Millis now) {
     out_.clear();
     router_.abandon(t, now, out_);
     tasks_.erase(it);
+    return Status::ok;
+  }
+  if (!is_phone(it->second.channel)) {  // the customer left a chat
+    if (a >= 0) {                       // in wrap-up already if the agent closed it first
+      if (it->second.talking) close(a, t, now);
+      return Status::ok;
+    }
+    auto ringing = it->second.ringing;
+    for (AgentId b : ringing) unoffer_media(b, t, "customer_left", now);
+    out_.clear();
+    router_.abandon(t, now, out_);
+    tasks_.erase(t);
+    for (AgentId b : ringing) leave_if_due(b, now);
+    apply(out_, now);
     return Status::ok;
   }
   if (a < 0) {  // hung up while it rang
@@ -308,12 +349,10 @@ void AgentCore::unanswered(AgentId a, Millis now, AfterCall next) {
     std::erase(task.ringing, a);
     router_.reject(t, now, out_, a);
   }
-  if (next == AfterCall::sign_out) {
-    router_.sign_in(a, false, now, out_);
-    move(a, AgentState::signed_out, now, ag.after_reason);
-  } else {
+  if (next == AfterCall::sign_out)
+    leave(a, now);
+  else
     move(a, AgentState::not_ready, now, "no_answer");
-  }
   apply(out_, now);
 }
 
@@ -337,7 +376,7 @@ Status AgentCore::outbound(TaskId t, AgentId a, Millis now) {
   if (ag.state == AgentState::signed_out) return Status::not_signed_in;
   if (in_call(ag.state) || !router_.claim(a, Channel::voice)) return Status::in_call;
   if (tasks_.count(t)) return Status::unknown_task;
-  if (ag.state == AgentState::not_ready) {
+  if (ag.state == AgentState::not_ready && ag.after_call == AfterCall::ready) {
     ag.after_call = AfterCall::not_ready;
     ag.after_reason = ag.reason;
   }
@@ -379,7 +418,8 @@ void AgentCore::set_deadline(AgentId a, Millis at) {
 }
 
 Millis AgentCore::next_due() const {
-  return std::min(router_.next_due(), deadlines_.empty() ? INT64_MAX : deadlines_.top().first);
+  return std::min({router_.next_due(), deadlines_.empty() ? INT64_MAX : deadlines_.top().first,
+                   media_deadlines_.empty() ? INT64_MAX : media_deadlines_.top().first});
 }
 
 void AgentCore::tick(Millis now) {
@@ -403,6 +443,144 @@ void AgentCore::tick(Millis now) {
       finish_task(a, now);
     }
   }
+  while (!media_deadlines_.empty() && media_deadlines_.top().first <= now) {
+    auto [at, t] = media_deadlines_.top();
+    media_deadlines_.pop();
+    auto it = tasks_.find(t);
+    if (it == tasks_.end() || it->second.deadline != at) continue;
+    if (it->second.agent < 0) {
+      for (AgentId a : std::vector<AgentId>(it->second.ringing))
+        media_missed(a, t, "no_answer", now);
+    } else if (!it->second.talking) {
+      finish_media(t, now);
+    }
+  }
+}
+
+// ---- media tasks (chat, e-mail) ----
+
+AgentCore::MediaState AgentCore::media_state(TaskId t) const {
+  auto it = tasks_.find(t);
+  if (it == tasks_.end() || is_phone(it->second.channel)) return MediaState::none;
+  const Task& k = it->second;
+  if (k.agent >= 0) return k.talking ? MediaState::active : MediaState::wrap_up;
+  return k.ringing.empty() ? MediaState::waiting : MediaState::offered;
+}
+
+void AgentCore::set_media_deadline(Task& task, TaskId t, Millis at) {
+  task.deadline = at;
+  media_deadlines_.push({at, t});
+}
+
+void AgentCore::offer_media(AgentId a, TaskId t, Millis now) {
+  auto& task = tasks_[t];
+  task.ringing.push_back(a);
+  agents_[size_t(a)].media.push_back(t);
+  set_media_deadline(task, t, now + cfg_.accept_timeout_ms);
+  media_events_.push_back({MediaEvent::Kind::offered, t, a, "", now});
+}
+
+void AgentCore::unoffer_media(AgentId a, TaskId t, const char* reason, Millis now) {
+  std::erase(agents_[size_t(a)].media, t);
+  if (auto it = tasks_.find(t); it != tasks_.end()) std::erase(it->second.ringing, a);
+  media_events_.push_back({MediaEvent::Kind::withdrawn, t, a, reason, now});
+}
+
+// Not accepted (timeout or declined): the task goes back to the head of its queue (for a
+// ring-all offer, once the last agent it reached has let it go) and the agent is not ready,
+// now or, during a call, after it.
+void AgentCore::media_missed(AgentId a, TaskId t, const char* reason, Millis now) {
+  unoffer_media(a, t, reason, now);
+  out_.clear();
+  router_.reject(t, now, out_, a);  // he is no longer routable
+  auto& ag = agents_[size_t(a)];
+  if (ag.state == AgentState::ready) {
+    move(a, AgentState::not_ready, now, "no_answer");
+  } else if (in_call(ag.state) && ag.after_call == AfterCall::ready) {
+    ag.after_call = AfterCall::not_ready;
+    ag.after_reason = "no_answer";
+  }
+  leave_if_due(a, now);
+  apply(out_, now);
+}
+
+void AgentCore::return_offered_media(AgentId a, Millis now) {
+  for (TaskId t : std::vector<TaskId>(agents_[size_t(a)].media)) {
+    auto it = tasks_.find(t);
+    if (it == tasks_.end() || it->second.agent >= 0) continue;
+    unoffer_media(a, t, "signed_out", now);
+    router_.reject(t, now, out_, a);
+  }
+}
+
+Status AgentCore::accept(AgentId a, TaskId t, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto it = tasks_.find(t);
+  if (it == tasks_.end() || is_phone(it->second.channel)) return Status::unknown_task;
+  auto& task = it->second;
+  if (task.agent >= 0 ||
+      std::find(task.ringing.begin(), task.ringing.end(), a) == task.ringing.end())
+    return Status::not_ringing;
+  auto others = std::move(task.ringing);
+  task.ringing.clear();
+  task.agent = a;
+  task.talking = true;
+  task.accepted_at = now;
+  task.deadline = 0;
+  for (AgentId b : others)
+    if (b != a) {
+      std::erase(agents_[size_t(b)].media, t);
+      media_events_.push_back({MediaEvent::Kind::withdrawn, t, b, "answered_elsewhere", now});
+    }
+  out_.clear();
+  router_.take(t, a, now, out_);
+  for (AgentId b : others)
+    if (b != a) leave_if_due(b, now);
+  apply(out_, now);
+  return Status::ok;
+}
+
+Status AgentCore::decline(AgentId a, TaskId t, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto it = tasks_.find(t);
+  if (it == tasks_.end() || is_phone(it->second.channel)) return Status::unknown_task;
+  auto& r = it->second.ringing;
+  if (it->second.agent >= 0 || std::find(r.begin(), r.end(), a) == r.end())
+    return Status::not_ringing;
+  media_missed(a, t, "declined", now);
+  return Status::ok;
+}
+
+Status AgentCore::close(AgentId a, TaskId t, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto it = tasks_.find(t);
+  if (it == tasks_.end() || is_phone(it->second.channel)) return Status::unknown_task;
+  if (it->second.agent != a || !it->second.talking) return Status::not_talking;
+  it->second.talking = false;
+  set_media_deadline(it->second, t, now + cfg_.wrap_up_ms);
+  return Status::ok;
+}
+
+Status AgentCore::end_wrap_up(AgentId a, TaskId t, Millis now) {
+  if (!valid(a)) return Status::unknown_agent;
+  auto it = tasks_.find(t);
+  if (it == tasks_.end() || is_phone(it->second.channel)) return Status::unknown_task;
+  if (it->second.agent != a || it->second.talking) return Status::not_in_wrap_up;
+  finish_media(t, now);
+  return Status::ok;
+}
+
+void AgentCore::finish_media(TaskId t, Millis now) {
+  auto it = tasks_.find(t);
+  AgentId a = it->second.agent;
+  Millis handled = now - it->second.accepted_at;
+  tasks_.erase(it);
+  std::erase(agents_[size_t(a)].media, t);
+  media_events_.push_back({MediaEvent::Kind::finished, t, a, "", now});
+  out_.clear();
+  router_.finish(t, now, handled, out_);  // a leaving agent is not ready: nothing new for him
+  leave_if_due(a, now);
+  apply(out_, now);
 }
 
 }  // namespace kefu::acd

@@ -9,6 +9,13 @@
 // Nothing can stay stuck: reserved ends by answer, ring timeout, caller hang-up or sign-out;
 // busy by either side hanging up; wrap_up by the agent or its timer. A request to go not
 // ready or to sign out during a call is kept and applied when the call and wrap-up end.
+//
+// Media tasks (chat and e-mail, 多渠道) run beside that state, several at once up to the
+// agent's capacity per channel (and never beside a phone call unless his profile blends them):
+//   offered ─accept→ active ─close (either side)→ wrap_up ─done or timer→ gone
+//      └─ not accepted in time or declined: back to the head of its queue, agent not ready
+// Going not ready stops new offers only; signing out returns what is offered at once and waits
+// for the media tasks in hand to end, as it waits for a call.
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -37,7 +44,22 @@ const char* to_string(Status s);
 
 struct CoreConfig {
   Millis ring_timeout_ms = 15'000;
-  Millis wrap_up_ms = 30'000;  // automatic end of after-call work
+  Millis wrap_up_ms = 30'000;         // automatic end of after-call work
+  Millis accept_timeout_ms = 30'000;  // a chat or e-mail offered and not accepted goes back
+};
+
+// What happened to a media task, for the layer that shows it to the agent and the customer.
+struct MediaEvent {
+  enum class Kind : uint8_t {
+    offered,    // to `agent`
+    withdrawn,  // no longer offered to `agent`: `reason` no_answer, declined, answered_elsewhere,
+                // customer_left, signed_out (the first two and the last send it back to its queue)
+    finished    // wrap-up over: the agent's capacity is back
+  } kind;
+  TaskId task;
+  AgentId agent;
+  const char* reason;
+  Millis at;
 };
 
 // A state change, for agent state history (the facts reports are computed from).
@@ -80,10 +102,23 @@ class AgentCore {
   void update_agent(AgentId a, AgentSpec spec, Millis now);
   bool update_queue(QueueId q, QueueSpec spec, size_t max_length, Millis now);
 
-  // Calls. A task that cannot be queued is reported back (the caller routes it to a fallback).
+  // Calls and media tasks (the queue's channel decides). A task that cannot be queued is
+  // reported back (the caller routes it to a fallback).
   Status arrive(TaskId t, QueueId q, int tier, Millis now, EnqueueResult* why = nullptr,
                 const TaskOptions& opt = {});
   Status caller_hung_up(TaskId t, Millis now);  // at any moment: waiting, ringing or talking
+
+  // Media tasks: the agent accepts or declines an offer, closes an active one (the customer
+  // leaving closes it too, through caller_hung_up), ends its wrap-up.
+  Status accept(AgentId a, TaskId t, Millis now);
+  Status decline(AgentId a, TaskId t, Millis now);
+  Status close(AgentId a, TaskId t, Millis now);
+  Status end_wrap_up(AgentId a, TaskId t, Millis now);
+  std::vector<MediaEvent> take_media_events() { return std::move(media_events_); }
+  // The agent's media tasks, offered or in hand, in the order they came.
+  const std::vector<TaskId>& media_of(AgentId a) const { return agents_[size_t(a)].media; }
+  enum class MediaState : uint8_t { none, waiting, offered, active, wrap_up };
+  MediaState media_state(TaskId t) const;
 
   void tick(Millis now);
   // The earliest time tick() has something to do (a ring timeout, a wrap-up timer, a routing
@@ -114,12 +149,16 @@ class AgentCore {
     Millis answered_at = 0;
     AfterCall after_call = AfterCall::ready;
     std::string after_reason;
+    std::vector<TaskId> media;  // chats and e-mails offered to him or in his hands
   };
   struct Task {
     AgentId agent = -1;  // who answered it (or dialled it); -1 before
     bool talking = false;
     bool direct = false;           // outside any queue: capacity claimed from the router
     std::vector<AgentId> ringing;  // reserved for it and not answered (several: ring-all)
+    Channel channel = Channel::voice;
+    Millis deadline = 0;  // media: accept timeout while offered, automatic end of wrap-up
+    Millis accepted_at = 0;
   };
 
   void move(AgentId a, AgentState to, Millis now, const std::string& reason = {});
@@ -136,6 +175,16 @@ class AgentCore {
   AfterCall release_offer(AgentId a, Millis now, const char* reason);
   void after_offer(AgentId a, AfterCall next, Millis now);
   void set_deadline(AgentId a, Millis at);
+  // Media tasks.
+  void offer_media(AgentId a, TaskId t, Millis now);
+  void unoffer_media(AgentId a, TaskId t, const char* reason, Millis now);  // drops him from it
+  void media_missed(AgentId a, TaskId t, const char* reason, Millis now);   // back to its queue
+  void return_offered_media(AgentId a, Millis now);                         // before a sign-out
+  void finish_media(TaskId t, Millis now);
+  void set_media_deadline(Task& task, TaskId t, Millis at);
+  // A sign-out comes due: at once, or (media tasks in hand) not ready until the last one ends.
+  void leave(AgentId a, Millis now);
+  void leave_if_due(AgentId a, Millis now);
   bool valid(AgentId a) const { return a >= 0 && size_t(a) < agents_.size(); }
 
   Router& router_;
@@ -149,6 +198,10 @@ class AgentCore {
   std::priority_queue<std::pair<Millis, AgentId>, std::vector<std::pair<Millis, AgentId>>,
                       std::greater<>>
       deadlines_;
+  std::priority_queue<std::pair<Millis, TaskId>, std::vector<std::pair<Millis, TaskId>>,
+                      std::greater<>>
+      media_deadlines_;
+  std::vector<MediaEvent> media_events_;
 };
 
 }  // namespace kefu::acd

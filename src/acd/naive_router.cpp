@@ -23,7 +23,7 @@ AgentId NaiveRouter::add_agent(AgentSpec a) {
 }
 
 bool NaiveRouter::available(const Agent& a, Channel c) const {
-  return a.ready && a.load[size_t(c)] < a.spec.capacity[size_t(c)];
+  return a.ready && has_room(a.spec, a.load, c);
 }
 
 bool NaiveRouter::eligible(const Agent& a, const Task& t, Millis now) const {
@@ -118,6 +118,10 @@ void NaiveRouter::free_agent(AgentId id, Channel c, Millis now, Millis handled_m
   a.stats.talk_today += handled_ms;
   a.stats.idle_since = now;
   try_assign_agent(id, c, now, out);
+  if (!a.spec.voice_with_media)
+    for (int o = 0; o < kChannels; ++o)
+      if (Channel(o) != c && a.spec.capacity[size_t(o)] > 0)
+        try_assign_agent(id, Channel(o), now, out);
 }
 
 bool NaiveRouter::take(TaskId id, AgentId a, Millis now, std::vector<Offer>& out) {
@@ -151,7 +155,7 @@ EnqueueResult NaiveRouter::enqueue(TaskId id, QueueId qid, int tier, Millis now,
   const size_t max_length = queues_[size_t(qid)].second;
   bool anyone = std::any_of(agents_.begin(), agents_.end(),
                             [&](const Agent& a) { return a.signed_in && serves(a.spec, q); });
-  if (!anyone) return EnqueueResult::no_agents;
+  if (!anyone && q.channel != Channel::email) return EnqueueResult::no_agents;
   size_t waiting = size_t(std::count_if(tasks_.begin(), tasks_.end(), [&](auto& kv) {
     return kv.second.waiting && kv.second.queue == qid;
   }));

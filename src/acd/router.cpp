@@ -165,7 +165,7 @@ bool Router::update_queue(QueueId qid, QueueSpec spec, size_t max_length, Millis
 }
 
 bool Router::available(const AgentState& a, Channel c) const {
-  return a.ready && a.load[size_t(c)] < a.spec.capacity[size_t(c)];
+  return a.ready && has_room(a.spec, a.load, c);
 }
 
 // The agent's availability or key on channel `c` changed: old heap entries die with the stamp,
@@ -411,7 +411,7 @@ EnqueueResult Router::enqueue(TaskId id, QueueId qid, int tier, Millis now, std:
     return EnqueueResult::bad_queue;
   if (slot_of_.count(id)) return EnqueueResult::duplicate;
   auto& q = queues_[size_t(qid)];
-  if (q.signed_in == 0) return EnqueueResult::no_agents;
+  if (q.signed_in == 0 && q.spec.channel != Channel::email) return EnqueueResult::no_agents;
   if (q.waiting >= q.max_length) return EnqueueResult::queue_full;
   uint32_t slot;
   if (!free_slots_.empty()) {
@@ -476,6 +476,11 @@ void Router::free_capacity(AgentId id, Channel c, Millis now, Millis handled_ms,
   invalidate_agent(id);
   int64_t offers = a.stats.calls_today;
   try_assign_agent(id, c, now, out);
+  // Without blending, the last call freed opens his media channels and the last chat his phone.
+  if (!a.spec.voice_with_media)
+    for (int o = 0; o < kChannels; ++o)
+      if (Channel(o) != c && a.spec.capacity[size_t(o)] > 0 && available(a, Channel(o)))
+        try_assign_agent(id, Channel(o), now, out);
   if (agents_[size_t(id)].stats.calls_today == offers) refresh_agent_all(id);
 }
 

@@ -43,7 +43,9 @@ class Router {
   void sign_in(AgentId a, bool signed_in, Millis now, std::vector<Offer>& out);
   void set_ready(AgentId a, bool ready, Millis now, std::vector<Offer>& out);
 
-  // Tasks. enqueue() may offer at once (EnqueueResult::offered, the offer in `out`).
+  // Tasks. enqueue() may offer at once (EnqueueResult::offered, the offer in `out`). A queue
+  // with nobody signed in refuses (no_agents), except an e-mail queue: mail waits for the
+  // next shift.
   EnqueueResult enqueue(TaskId t, QueueId q, int tier, Millis now, std::vector<Offer>& out,
                         const TaskOptions& opt = {});
   // The caller hung up: a waiting task leaves its queue; an offered one frees its agent.

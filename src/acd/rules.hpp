@@ -25,6 +25,15 @@ inline bool serves(const AgentSpec& a, const QueueSpec& q) {
   return true;
 }
 
+// Whether an agent with these loads may take one more task on channel c (ready aside).
+inline bool has_room(const AgentSpec& a, const std::array<int, kChannels>& load, Channel c) {
+  if (load[size_t(c)] >= a.capacity[size_t(c)]) return false;
+  if (a.voice_with_media) return true;
+  int phone = load[size_t(Channel::voice)] + load[size_t(Channel::callback)];
+  int media = load[size_t(Channel::chat)] + load[size_t(Channel::email)];
+  return is_phone(c) ? media == 0 : phone == 0;
+}
+
 inline int64_t strategy_key(Strategy s, const AgentStats& st, const AgentSpec& spec, AgentId id,
                             const RouterConfig& cfg) {
   switch (s) {

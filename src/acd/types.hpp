@@ -16,6 +16,10 @@ using Millis = int64_t;
 
 enum class Channel : uint8_t { voice = 0, callback = 1, chat = 2, email = 3 };
 constexpr int kChannels = 4;
+// Voice and callback tasks are phone calls; chat and e-mail are media tasks (会话).
+constexpr bool is_phone(Channel c) {
+  return c == Channel::voice || c == Channel::callback;
+}
 
 // Which ready agent of a queue gets the next task. Every strategy is a key, smaller first,
 // ties broken by the lower agent id, so a decision is reproducible from the event history.
@@ -55,6 +59,10 @@ struct AgentSpec {
   int level = 1;
   std::vector<SkillId> skills;
   std::array<int, kChannels> capacity{1, 1, 0, 0};  // concurrent tasks per channel
+  // Blending (多渠道并发): false — a phone call (voice or callback) or chats and e-mails, never
+  // both at once ("one voice call, or up to K chats"); true — chats and e-mails go on during a
+  // call and a call may come during chats. Either way each channel keeps its own capacity.
+  bool voice_with_media = false;
   bool operator==(const AgentSpec&) const = default;
 };
 

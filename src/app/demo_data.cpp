@@ -97,7 +97,8 @@ void Application::load_demo_data() {
                         {"menu:org", "menu:review", "menu:audit", "org_unit:read", "staff:read", "staff:review2",
                          "staff:export", "role:read", "position:read", "staff_group:read", "audit:read",
                          "grant:review1", "dict_item:read", "contact_type:read", "sys_param:read", "menu:cti",
-                         "cti:agent", "cti:supervise", "cti:simulate", "cti_queue:read", "cti_agent:read"});
+                         "cti:agent", "cti:supervise", "cti:simulate", "cti:channel", "cti_queue:read",
+                         "cti_agent:read"});
     int64_t r_branch = role("branch_manager", "分公司经理", "subtree",
                             {"menu:org", "menu:review", "org_unit:read", "org_unit:create", "org_unit:update",
                              "staff:read", "staff:create", "staff:update", "staff:review1", "staff:export",
@@ -107,7 +108,7 @@ void Application::load_demo_data() {
     int64_t r_lead = role("team_leader", "班组长", "org",
                           {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
                            "contact_type:read", "menu:cti", "cti:agent", "cti:supervise", "cti:simulate",
-                           "cti_queue:read", "cti_agent:read"});
+                           "cti:channel", "cti_queue:read", "cti_agent:read"});
     int64_t r_agent = role("agent", "客服代表", "self",
                            {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read", "cti:agent"});
 
@@ -147,7 +148,8 @@ void Application::load_demo_data() {
       if (s.role == r_agent || s.role == r_lead) {
         std::string skills = std::string(s.level) >= "L3" ? "vip" : "";
         if (n % 2) skills += skills.empty() ? "fund" : ",fund";
-        create(c, "cti_agent", {{"staff_id", id}, {"skills", skills}, {"chat_capacity", 3}, {"enabled", true}});
+        create(c, "cti_agent", {{"staff_id", id}, {"skills", skills}, {"chat_capacity", 3},
+                                {"email_capacity", 5}, {"enabled", true}});
       }
     }
     // 技能队列: the hotline's access numbers lead to three queues.
@@ -162,6 +164,13 @@ void Application::load_demo_data() {
     create(c, "cti_queue", {{"code", "fund"}, {"name", "基金业务"}, {"strategy", "fewest_calls"}, {"skills", "fund"},
                             {"access_numbers", "95502"}, {"fallback", "queue"}, {"fallback_target", "general"},
                             {"sl_threshold_s", 20}, {"enabled", true}});
+    // 多渠道: the web site's chat and the service mailbox, served by every agent (3 chats or 5
+    // e-mails at once, never during a call: the profiles do not blend).
+    create(c, "cti_queue", {{"code", "webchat"}, {"name", "在线客服"}, {"channel", "chat"},
+                            {"strategy", "longest_idle"}, {"max_wait_s", 300}, {"sl_threshold_s", 30},
+                            {"enabled", true}});
+    create(c, "cti_queue", {{"code", "mail"}, {"name", "客服邮箱"}, {"channel", "email"},
+                            {"strategy", "round_robin"}, {"sl_threshold_s", 600}, {"enabled", true}});
     // 接入站点: the hotline for headquarters; the first branch dials out with its local number.
     create(c, "cti_site", {{"code", "hq"}, {"name", "总部热线"}, {"org_id", hq}, {"caller_id", "95555"},
                            {"access_numbers", "95555,95500,95588"}, {"enabled", true}});

@@ -20,6 +20,7 @@ std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry)
       {"cti:agent", "座席话务", "Take and make calls as an agent", "cti"},
       {"cti:supervise", "班长监控", "Monitor queues and agents, listen, whisper, barge in, take over", "cti"},
       {"cti:simulate", "模拟来电", "Place simulated calls (simulator switch)", "cti"},
+      {"cti:channel", "渠道接入", "Open web chats and e-mails for customers (channel gateways)", "cti"},
   };
   static const std::pair<const char*, const char*> actions[] = {
       {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},

@@ -950,7 +950,9 @@ void CallCenter::drain(Millis now) {
     auto history = core_->take_history();
     auto expired = core_->take_expired();
     auto missed = core_->take_missed();
-    if (history.empty() && expired.empty() && missed.empty()) return;
+    auto media = core_->take_media_events();
+    if (history.empty() && expired.empty() && missed.empty() && media.empty()) return;
+    for (auto& e : media) on_media_event(e, now);
     for (auto& tr : history) {
       CallId call = agent_call_[size_t(tr.agent)];
       if (tr.to == AgentState::reserved)
@@ -981,6 +983,10 @@ void CallCenter::drain(Millis now) {
       }
     }
     for (acd::TaskId t : expired) {  // 最长等待: the caller leaves the queue for its fallback
+      if (Conversation* v = conv(t)) {
+        conv_expired(*v, now);
+        continue;
+      }
       auto it = tasks_.find(t);
       if (it == tasks_.end()) continue;
       Task task = it->second;

@@ -78,6 +78,46 @@ class CallCenter {
                  Millis now);
   Result flag_help(AgentId a, const std::string& note, Millis now);
 
+  // Conversations (多渠道: web chat and e-mail), opened by the channel gateway for a customer and
+  // routed like calls to agents with capacity on that channel. The id is the conversation's
+  // CDR id. The agent accepts (or declines) an offer, exchanges messages, closes it and wraps
+  // it up; the customer may leave at any moment.
+  struct ConversationRequest {
+    acd::Channel channel = acd::Channel::chat;
+    std::string queue;     // queue code: its channel must be the request's
+    std::string customer;  // address: phone number, e-mail address or visitor id
+    std::string subject, body;
+    int tier = 0;
+  };
+  Result open_conversation(const ConversationRequest& r, Millis now, CallId& id);
+  Result accept(AgentId a, CallId id, Millis now);
+  Result decline(AgentId a, CallId id, Millis now);
+  // a = -1: the customer writes; else the agent holding it.
+  Result post_message(CallId id, AgentId a, const std::string& body, Millis now);
+  Result close_conversation(AgentId a, CallId id, Millis now);
+  Result customer_leaves(CallId id, Millis now);
+  Result wrap_up_conversation(AgentId a, CallId id, const std::string& call_type,
+                              const std::string& summary, bool done, Millis now);
+  struct ConversationView {
+    CallId id;
+    std::string channel, customer, subject;
+    std::string state;  // waiting, offered, active, wrap_up
+    QueueId queue;
+    AgentId agent;                 // who accepted it, -1 before
+    std::vector<AgentId> offered;  // offered to and not yet accepted
+    int tier;
+    Millis started, queued_at, accepted_at;
+    bool ended;  // closed by the agent or left by the customer
+    int messages;
+  };
+  // After a restart: an e-mail nobody finished goes back to its queue with its id and history
+  // (`segments` and `messages` already stored). Closed "system_restart" if that cannot be.
+  void reopen_conversation(CallId id, const ConversationRequest& r, Millis started, int segments,
+                           int messages, Millis now);
+  std::optional<ConversationView> conversation(CallId id) const;
+  std::vector<ConversationView> conversations_of(AgentId a) const;
+  size_t live_conversations() const { return convs_.size(); }
+
   // Supervisor commands (M3 班长监控): listen, whisper, barge (talk), take over.
   Result monitor(const Supervisor& s, AgentId target, MixMode mode, Millis now);
   Result take_over(const Supervisor& s, AgentId target, Millis now);
@@ -191,6 +231,29 @@ class CallCenter {
   void take_off_hold(Call& c, Millis now);
   bool talking_parties(const Call& c, LegId except) const;
   void end_task(acd::TaskId t, Millis now);
+  // Conversations: the agent core's media events and expiries, and their facts.
+  struct Conversation {
+    CallId id;
+    acd::Channel channel;
+    QueueId queue;
+    std::string customer, subject;
+    int tier = 0;
+    Millis started = 0, queued_at = 0, accepted_at = 0;
+    AgentId agent = -1;  // who accepted it
+    bool ended = false;  // closed by the agent or left by the customer: the agent wraps up
+    int seq = 0;         // segments
+    int messages = 0;
+    std::map<AgentId, Millis> offers;  // offered to, since
+  };
+  Conversation* conv(CallId id);
+  Conversation& admit(CallId id, const ConversationRequest& r, QueueId q, int tier, Millis started,
+                      const char* why, Millis now);
+  void on_media_event(const acd::MediaEvent& e, Millis now);
+  void conv_expired(Conversation& v, Millis now);
+  void end_conversation(Conversation& v, const std::string& by, Millis now);
+  void conv_segment(Conversation& v, const char* kind, AgentId a, Millis from,
+                    const std::string& result, Millis now);
+  ConversationView view(const Conversation& v) const;
 
   CenterConfig cfg_;
   std::vector<QueueDef> queue_defs_;
@@ -200,6 +263,7 @@ class CallCenter {
   std::unique_ptr<acd::Router> router_;
   std::unique_ptr<acd::AgentCore> core_;
   std::map<CallId, std::unique_ptr<Call>> calls_;
+  std::map<CallId, std::unique_ptr<Conversation>> convs_;
   std::unordered_map<LegId, std::unique_ptr<Leg>> legs_;
   std::unordered_map<acd::TaskId, Task> tasks_;
   std::unordered_map<std::string, QueueId> queue_by_number_, queue_by_code_;

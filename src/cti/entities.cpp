@@ -46,6 +46,12 @@ void register_entities(meta::Registry& reg) {
                           {"random", "随机", "Random"},
                           {"ring_all", "同振(全部振铃)", "Ring all"}})
                 .def("longest_idle"),
+            F("channel", FieldType::enumeration, "渠道", "Channel")
+                .required()
+                .options({{"voice", "语音", "Voice"},
+                          {"chat", "在线交谈", "Web chat"},
+                          {"email", "电子邮件", "E-mail"}})
+                .def("voice"),
             F("skills", FieldType::string, "所需技能(逗号分隔)", "Skills (comma separated)")
                 .len(200),
             access_numbers_field(),
@@ -97,6 +103,12 @@ void register_entities(meta::Registry& reg) {
                   F("chat_capacity", FieldType::integer, "同时在线会话数", "Concurrent chats")
                       .range(0, 20)
                       .def(0),
+                  F("email_capacity", FieldType::integer, "同时处理邮件数", "Concurrent e-mails")
+                      .range(0, 50)
+                      .def(0),
+                  F("voice_with_media", FieldType::boolean, "通话中可同时处理会话",
+                    "Chats and e-mails during a call")
+                      .def(false),
                   F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
        .title_field = "staff_id",
        .menu = "cti"});

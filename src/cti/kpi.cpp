@@ -35,6 +35,15 @@ void KpiBoard::add(const Fact& f) {
       s.push_back({q->at, q->wait_ms, 'b'});
     }
   } else if (auto* seg = std::get_if<SegmentClosed>(&f)) {
+    // A chat's or e-mail's handling segment runs from acceptance to the end of its wrap-up.
+    const auto& g = seg->seg;
+    if ((g.kind == "chat" || g.kind == "email") && g.queue >= 0 &&
+        size_t(g.queue) < queues_.size()) {
+      queues_[size_t(g.queue)].items.push_back({g.ended, g.ended - g.started, 'h'});
+      if (g.agent >= 0 && size_t(g.agent) < agent_team_.size())
+        teams_[agent_team_[size_t(g.agent)]].items.push_back({g.ended, g.ended - g.started, 'h'});
+      return;
+    }
     if (seg->seg.kind == "talk" && seg->seg.agent >= 0 &&
         size_t(seg->seg.agent) < talk_ms_.size()) {
       talk_ms_[size_t(seg->seg.agent)] = seg->seg.ended - seg->seg.started;

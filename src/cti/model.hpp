@@ -43,6 +43,8 @@ const char* to_string(Party p);
 const char* to_string(LegState s);
 const char* to_string(MixMode m);
 bool parse_mix_mode(const std::string& s, MixMode& out);
+const char* to_string(acd::Channel c);  // voice, callback, chat, email
+bool parse_channel(const std::string& s, acd::Channel& out);
 
 // One segment of a call detail record: IVR, queue wait, ringing an agent, talking, consultation,
 // an external party, a supervisor's monitoring, voicemail.
@@ -65,6 +67,7 @@ struct CallOpened {
   std::string ani, dnis;
   int tier;
   Millis at;
+  std::string channel = "voice";  // voice | chat | email (a chat or e-mail is a conversation)
 };
 struct CallEvent {  // offered, queued, alerting, established, held, retrieved, transferred,
   CallId call;      // conferenced, diverted, cleared, failed, monitored, muted, unmuted
@@ -118,8 +121,16 @@ struct IvrStep {  // 菜单记录: one node a caller went through, what he press
   std::string flow, node, input, result;
   Millis at;
 };
+struct Message {  // a line of a chat or an e-mail, from the customer or the agent
+  CallId call;
+  int seq;
+  std::string sender;  // customer | agent
+  AgentId agent;
+  std::string body;
+  Millis at;
+};
 using Fact = std::variant<CallOpened, CallEvent, QueueLog, AgentChange, SegmentClosed, CallClosed,
-                          WrapUp, Alert, IvrStep>;
+                          WrapUp, Alert, IvrStep, Message>;
 
 // Set-up of the core, loaded from the store.
 struct QueueDef {

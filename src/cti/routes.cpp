@@ -39,6 +39,12 @@ std::string message_for(const std::string& code) {
       {"taken_over", "you have taken this call over"},
       {"not_monitoring", "you are not monitoring a call"},
       {"unknown_agent", "no such agent"},
+      {"unknown_conversation", "no such conversation in progress"},
+      {"unknown_queue", "no such queue"},
+      {"wrong_channel", "that queue serves another channel"},
+      {"bad_channel", "channel is chat or email"},
+      {"conversation_ended", "the conversation has ended"},
+      {"unknown_task", "no such conversation offered to you"},
   };
   auto it = m.find(code);
   return it == m.end() ? code : it->second;
@@ -117,8 +123,11 @@ json::value desk(Service& svc, Service::Ctx& c, AgentId a) {
           d.flow->node(n.next).type == ivr::Node::Type::back)
         verify = json::value(d.code + ":" + id);
     }
+  json::array conversations;
+  for (auto& v : c.cc.conversations_of(a)) conversations.push_back(svc.conversation_json(c, v));
   return json::object{{"agent", me},
                       {"call", call},
+                      {"conversations", conversations},
                       {"colleagues", colleagues},
                       {"queues", queues},
                       {"ivr_targets", ivr_targets},
@@ -344,6 +353,131 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                 return Response::json(json::object{{"items", out}});
               },
               false, "Contact history of a phone number: its last 20 calls with their wrap-ups",
+              "cti"});
+
+  // 多渠道: the web-chat gateway and the mail fetcher open conversations for customers, write
+  // their lines and say when they leave; agents accept, write, close and wrap them up.
+  router.add(
+      {"POST", "/api/v1/cti/conversations", "cti:channel",
+       [&svc](Context& ctx) {
+         auto body = body_of(ctx);
+         only_fields(body, {"channel", "queue", "customer", "subject", "body", "tier"});
+         CallCenter::ConversationRequest r;
+         if (!parse_channel(string_field(body, "channel", true, 10), r.channel) ||
+             acd::is_phone(r.channel))
+           throw Error::validation({{"channel", "invalid_option", "channel is chat or email"}});
+         r.queue = string_field(body, "queue", true, 32);
+         r.customer = string_field(body, "customer", true, 120);
+         r.subject = string_field(body, "subject", false, 200);
+         r.body = string_field(body, "body", false, 20000);
+         r.tier = int(get_int(body, "tier").value_or(0));
+         if (r.tier < 0 || r.tier > 4)
+           throw Error::validation({{"tier", "out_of_range", "tier is 0 to 4"}});
+         auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+           CallId id = 0;
+           auto res = c.cc.open_conversation(r, c.now, id);
+           if (res == "unknown_queue" || res == "wrong_channel")
+             throw Error::validation({{"queue", res, message_for(res)}});
+           check(res);
+           return svc.conversation_json(c, *c.cc.conversation(id));
+         });
+         return Response::json(v, 201);
+       },
+       false,
+       "Channel gateway: a customer starts a web chat or sends an e-mail; it queues like a call",
+       "cti"});
+  router.add({"POST", "/api/v1/cti/conversations/{id}/{action}", "cti:channel",
+              [&svc](Context& ctx) {
+                int64_t id = ctx.req.param_id("id");
+                std::string action = ctx.req.param("action");
+                auto body = body_of(ctx);
+                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+                  if (action == "messages") {
+                    only_fields(body, {"body"});
+                    check(
+                        c.cc.post_message(id, -1, string_field(body, "body", true, 20000), c.now));
+                  } else if (action == "leave") {
+                    only_fields(body, {});
+                    check(c.cc.customer_leaves(id, c.now));
+                  } else {
+                    throw Error::not_found("no such conversation command", "action");
+                  }
+                  auto v = c.cc.conversation(id);
+                  return v ? json::value(svc.conversation_json(c, *v)) : json::value(nullptr);
+                });
+                return Response::json(json::object{{"conversation", v}});
+              },
+              false, "Channel gateway: the customer writes (messages) or leaves (leave)", "cti"});
+  router.add(
+      {"GET", "/api/v1/cti/conversations/{id}", "",
+       [&svc, &db](Context& ctx) {
+         const auto& p = ctx.who();
+         int64_t id = ctx.req.param_id("id");
+         // The live part, and who holds or was offered it (an agent may read it then).
+         std::set<int64_t> live_staff;
+         json::value live = svc.exec([&](Service::Ctx& c) -> json::value {
+           auto v = c.cc.conversation(id);
+           if (!v) return nullptr;
+           if (v->agent >= 0) live_staff.insert(c.cc.agent_defs()[size_t(v->agent)].staff_id);
+           for (AgentId a : v->offered) live_staff.insert(c.cc.agent_defs()[size_t(a)].staff_id);
+           return svc.conversation_json(c, *v);
+         });
+         json::object out;
+         db.read([&](store::Connection& c) {
+           auto row = c.exec(
+               "SELECT id, channel, ani AS customer, dnis AS queue, tier, started_at, ended_at, "
+               "disposition FROM cti_call WHERE id = ? AND channel <> 'voice'",
+               {id});
+           if (row.empty()) throw Error::not_found("no such conversation", "id");
+           bool allowed = p.has("cti:channel") || p.has("cti:supervise") ||
+                          live_staff.count(p.staff_id) ||
+                          !c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?",
+                                  {id, p.staff_id})
+                               .empty();
+           if (!allowed) throw Error::not_found("no such conversation", "id");
+           out = store::row_json(row, 0);
+           out["messages"] = store::rows_json(
+               c.exec("SELECT seq, sender, staff_id, body, at FROM cti_message WHERE call_id = ? "
+                      "ORDER BY seq",
+                      {id}));
+         });
+         out["live"] = live;
+         return Response::json(out);
+       },
+       false,
+       "A conversation (chat or e-mail): its record, its lines and, while it lasts, its live state",
+       "cti"});
+  router.add({"POST", "/api/v1/cti/agent/conversations/{id}/{action}", "cti:agent",
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                int64_t id = ctx.req.param_id("id");
+                std::string action = ctx.req.param("action");
+                auto body = body_of(ctx);
+                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+                  AgentId a = agent_of(c, p);
+                  auto& cc = c.cc;
+                  if (action == "accept")
+                    only_fields(body, {}), check(cc.accept(a, id, c.now));
+                  else if (action == "decline")
+                    only_fields(body, {}), check(cc.decline(a, id, c.now));
+                  else if (action == "messages") {
+                    only_fields(body, {"body"});
+                    check(cc.post_message(id, a, string_field(body, "body", true, 20000), c.now));
+                  } else if (action == "close")
+                    only_fields(body, {}), check(cc.close_conversation(a, id, c.now));
+                  else if (action == "wrap-up") {
+                    only_fields(body, {"call_type", "summary", "done"});
+                    check(cc.wrap_up_conversation(a, id, string_field(body, "call_type", false, 40),
+                                                  string_field(body, "summary", false, 2000),
+                                                  bool_field(body, "done", true), c.now));
+                  } else {
+                    throw Error::not_found("no such conversation command", "action");
+                  }
+                  return desk(svc, c, a);
+                });
+                return Response::json(v);
+              },
+              false, "Agent command on a chat or e-mail: accept, decline, messages, close, wrap-up",
               "cti"});
 
   // 菜单记录 statistics: how often each node of each flow was reached and how it ended (the

@@ -63,6 +63,15 @@ CREATE TABLE cti_ivr_path (
 CREATE UNIQUE INDEX ix_cti_ivr_path_call ON cti_ivr_path (call_id, seq);
 CREATE INDEX ix_cti_ivr_path_node ON cti_ivr_path (flow, node, at);
 )",
+           ""},
+          // 多渠道: a chat or an e-mail is a conversation with a CDR like a call's, and its lines.
+          {"cti/0004_conversations", R"(
+ALTER TABLE cti_call ADD COLUMN channel TEXT NOT NULL DEFAULT 'voice';
+CREATE TABLE cti_message (
+  id {{ID}}, call_id BIGINT NOT NULL, seq BIGINT NOT NULL, sender TEXT NOT NULL, staff_id BIGINT,
+  body TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE UNIQUE INDEX ix_cti_message_call ON cti_message (call_id, seq);
+)",
            ""}};
 }
 
@@ -71,7 +80,7 @@ namespace {
 // clang-format off
 constexpr const char* kLoadQueues =
     "SELECT code, name, strategy, skills, access_numbers, weight_s, widen_after_s, max_wait_s, max_length,"
-    " fallback, fallback_target, sl_threshold_s, sticky_wait_s, callback_digit"
+    " fallback, fallback_target, sl_threshold_s, sticky_wait_s, callback_digit, channel"
     " FROM cti_queue WHERE archived = 0 AND enabled <> 0 ORDER BY id";
 // Who last talked with each number over the last week, newest last (the core keeps the last).
 constexpr const char* kLoadLastAgents =
@@ -79,7 +88,8 @@ constexpr const char* kLoadLastAgents =
     " FROM cti_segment s JOIN cti_call c ON c.id = s.call_id"
     " WHERE s.kind = 'talk' AND s.staff_id IS NOT NULL AND s.started_at >= ? ORDER BY s.started_at";
 constexpr const char* kLoadAgents =
-    "SELECT s.id, s.username, s.name, s.extension, s.level, s.org_id, a.skills, a.chat_capacity, o.path, o.name"
+    "SELECT s.id, s.username, s.name, s.extension, s.level, s.org_id, a.skills, a.chat_capacity, o.path, o.name,"
+    " a.email_capacity, a.voice_with_media"
     " FROM cti_agent a JOIN staff s ON s.id = a.staff_id LEFT JOIN org_unit o ON o.id = s.org_id"
     " WHERE a.archived = 0 AND a.enabled <> 0 AND s.archived = 0 ORDER BY s.id";
 // clang-format on
@@ -245,6 +255,7 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     d.sticky_wait_ms = store::is_null(r[12]) ? -1 : store::as_int(r[12]) * 1000;
     if (d.sticky_wait_ms < 0) d.sticky_wait_ms = -1;
     d.callback_digit = store::as_text(r[13]);
+    if (!parse_channel(store::as_text(r[14]), d.spec.channel)) d.spec.channel = acd::Channel::voice;
     queues.push_back(std::move(d));
   }
   // Access sites by organisation path; an agent takes the site of his nearest organisation.
@@ -274,6 +285,9 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     d.spec.skills = skill_ids(store::as_text(r[6]));
     d.spec.capacity[size_t(acd::Channel::chat)] =
         int(store::is_null(r[7]) ? 0 : store::as_int(r[7]));
+    d.spec.capacity[size_t(acd::Channel::email)] =
+        int(store::is_null(r[10]) ? 0 : store::as_int(r[10]));
+    d.spec.voice_with_media = !store::is_null(r[11]) && store::as_int(r[11]) != 0;
     d.caller_id = site_of(store::as_text(r[8]));
     infos.push_back({d.staff_id, d.org_id, store::as_text(r[8]), store::as_text(r[9])});
     agents.push_back(std::move(d));
@@ -345,10 +359,40 @@ Service::Recovery Service::start() {
   Recovery rec;
   Millis now = m.clock.now_ms();
   // 1. What a crash left open is closed, as facts.
+  // E-mails nobody finished are not lost with the process: they go back to their queues.
+  struct Reopen {
+    CallId id;
+    CallCenter::ConversationRequest req;
+    Millis started;
+    int segments, messages;
+  };
+  std::vector<Reopen> reopen;
   m.db.write([&](store::Connection& c) {
-    auto open = c.exec("SELECT id FROM cti_call WHERE ended_at IS NULL", {});
+    auto open = c.exec(
+        "SELECT id, channel, ani, dnis, tier, started_at FROM cti_call WHERE ended_at IS NULL", {});
     for (auto& row : open.rows) {
       int64_t id = store::as_int(row[0]);
+      if (store::as_text(row[1]) == "email") {
+        Reopen r{id, {}, store::as_int(row[5]), 0, 0};
+        r.req.channel = acd::Channel::email;
+        r.req.customer = store::as_text(row[2]);
+        r.req.queue = store::as_text(row[3]);
+        r.req.tier = int(store::as_int(row[4]));
+        auto n = c.exec(
+            "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM cti_segment WHERE call_id = ?), "
+            "(SELECT COALESCE(MAX(seq), 0) FROM cti_message WHERE call_id = ?), "
+            "(SELECT MIN(detail) FROM cti_call_event WHERE call_id = ? AND type = 'offered')",
+            {id, id, id});
+        r.segments = int(store::as_int(n.rows[0][0]));
+        r.messages = int(store::as_int(n.rows[0][1]));
+        r.req.subject = store::as_text(n.rows[0][2]);
+        c.exec(
+            "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
+            "VALUES (?, 0, 'diverted', NULL, NULL, 'system_restart', ?)",
+            {id, now});
+        reopen.push_back(std::move(r));
+        continue;
+      }
       c.exec(
           "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) VALUES "
           "(?, 0, 'cleared', NULL, NULL, 'system_restart', ?)",
@@ -407,6 +451,12 @@ Service::Recovery Service::start() {
   m.cc->set_ivrs(std::move(ivrs));
   m.cc->set_holidays(std::move(holidays));
   m.refresh_views();
+  for (auto& r : reopen)
+    m.cc->reopen_conversation(r.id, r.req, r.started, r.segments, r.messages, now);
+  if (!reopen.empty()) {
+    m.persist(m.cc->take_facts());
+    spdlog::info("cti: {} e-mails from the last run are back in their queues", reopen.size());
+  }
   std::map<int64_t, AgentId> by_staff;
   for (size_t i = 0; i < m.cc->agent_defs().size(); ++i)
     by_staff[m.cc->agent_defs()[i].staff_id] = AgentId(i);
@@ -462,9 +512,9 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
     for (const Fact& f : facts) {
       if (auto* o = std::get_if<CallOpened>(&f)) {
         c.exec(
-            "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at) VALUES (?, ?, ?, ?, "
-            "?, ?)",
-            {o->call, o->direction, o->ani, o->dnis, int64_t(o->tier), o->at});
+            "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, channel) VALUES (?, "
+            "?, ?, ?, ?, ?, ?)",
+            {o->call, o->direction, o->ani, o->dnis, int64_t(o->tier), o->at, o->channel});
       } else if (auto* e = std::get_if<CallEvent>(&f)) {
         c.exec(
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
@@ -505,6 +555,12 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
             "INSERT INTO cti_ivr_path (call_id, seq, flow, node, input, result, at) VALUES (?, ?, "
             "?, ?, ?, ?, ?)",
             {st->call, int64_t(st->seq), st->flow, st->node, st->input, st->result, st->at});
+      } else if (auto* m = std::get_if<Message>(&f)) {
+        c.exec(
+            "INSERT INTO cti_message (call_id, seq, sender, staff_id, body, at) VALUES (?, ?, ?, "
+            "?, "
+            "?, ?)",
+            {m->call, int64_t(m->seq), m->sender, opt_staff(ad, m->agent), m->body, m->at});
       } else if (auto* al = std::get_if<Alert>(&f)) {
         c.exec(
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
@@ -540,6 +596,14 @@ void Service::Impl::publish_facts(const std::vector<Fact>& facts, const Publish&
                            {"detail", e->detail},
                            {"at", e->at}},
               staff(e->agent));
+    } else if (auto* m = std::get_if<Message>(&f)) {
+      // Who holds it hears of the line (not its text: the desk reads it with its rights).
+      auto v = cc->conversation(m->call);
+      AgentId holder = m->agent >= 0 ? m->agent : v ? v->agent : -1;
+      if (holder >= 0)
+        publish("cti.message",
+                json::object{{"call", m->call}, {"seq", m->seq}, {"sender", m->sender}},
+                staff(holder));
     } else if (auto* al = std::get_if<Alert>(&f)) {
       publish("cti.alert",
               json::object{{"call", al->call},
@@ -645,7 +709,8 @@ json::object Service::agent_json(const Ctx& c, AgentId a) const {
                       {"call", v.call},
                       {"held", v.held},
                       {"muted", v.muted},
-                      {"pending_not_ready", v.pending_not_ready}};
+                      {"pending_not_ready", v.pending_not_ready},
+                      {"conversations", int64_t(c.cc.conversations_of(a).size())}};
 }
 
 json::object Service::call_json(const Ctx& c, const CallCenter::CallView& v) const {
@@ -669,6 +734,28 @@ json::object Service::call_json(const Ctx& c, const CallCenter::CallView& v) con
       {"verified", v.verified},
       {"ivr", v.ivr.empty() ? json::value(nullptr) : json::value(v.ivr)},
       {"legs", legs}};
+}
+
+json::object Service::conversation_json(const Ctx& c, const CallCenter::ConversationView& v) const {
+  const auto& ad = c.cc.agent_defs();
+  json::array offered;
+  for (AgentId a : v.offered) offered.push_back(json::value(ad[size_t(a)].username));
+  return json::object{
+      {"id", v.id},
+      {"channel", v.channel},
+      {"customer", v.customer},
+      {"subject", v.subject},
+      {"state", v.state},
+      {"queue", c.cc.queue_defs()[size_t(v.queue)].code},
+      {"queue_name", c.cc.queue_defs()[size_t(v.queue)].name},
+      {"agent", v.agent >= 0 ? json::value(ad[size_t(v.agent)].username) : json::value(nullptr)},
+      {"offered_to", offered},
+      {"tier", v.tier},
+      {"started", v.started},
+      {"queued_at", v.queued_at},
+      {"accepted_at", v.accepted_at ? json::value(v.accepted_at) : json::value(nullptr)},
+      {"ended", v.ended},
+      {"messages", v.messages}};
 }
 
 namespace {

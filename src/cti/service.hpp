@@ -65,6 +65,7 @@ class Service {
   Millis now() const;  // the service's clock
   json::object agent_json(const Ctx& c, AgentId a) const;
   json::object call_json(const Ctx& c, const CallCenter::CallView& v) const;
+  json::object conversation_json(const Ctx& c, const CallCenter::ConversationView& v) const;
 
  private:
   struct Impl;

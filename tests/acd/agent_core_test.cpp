@@ -217,5 +217,230 @@ TEST(AgentCoreRandomized, NoSequenceOfEventsLeavesAnythingStuck) {
   }
 }
 
+// ---- media tasks (chat, e-mail) beside the voice state ----
+
+struct Blend {
+  Router router;
+  QueueId voice, chat, email;
+  std::vector<AgentId> agents;
+  AgentCore core;
+  explicit Blend(int n, bool blending, CoreConfig cfg = {})
+      : router(),
+        voice(router.add_queue(QueueSpec{Channel::voice, {1}, Strategy::longest_idle, 0, 0, 0})),
+        chat(router.add_queue(QueueSpec{Channel::chat, {1}, Strategy::longest_idle, 0, 0, 0})),
+        email(router.add_queue(QueueSpec{Channel::email, {1}, Strategy::round_robin, 0, 0, 0})),
+        agents(make(router, n, blending)),
+        core(router, cfg) {}
+  static std::vector<AgentId> make(Router& r, int n, bool blending) {
+    std::vector<AgentId> out;
+    for (int i = 0; i < n; ++i) {
+      AgentSpec s{5, {1}, {1, 0, 2, 1}};
+      s.voice_with_media = blending && i % 2 == 0;
+      out.push_back(r.add_agent(s));
+    }
+    return out;
+  }
+  MediaEvent::Kind last(TaskId t) {
+    for (auto& e : core.take_media_events()) events.push_back(e);
+    for (auto it = events.rbegin(); it != events.rend(); ++it)
+      if (it->task == t) return it->kind;
+    return MediaEvent::Kind::finished;
+  }
+  std::vector<MediaEvent> events;
+};
+
+TEST(AgentCoreMedia, ChatsRunBesideEachOtherUpToCapacityAndEndThroughWrapUp) {
+  Blend f(1, false);
+  AgentId a = f.agents[0];
+  f.core.sign_in(a, 0);
+  f.core.ready(a, 0);
+  for (TaskId t : {1, 2, 3}) ASSERT_EQ(f.core.arrive(t, f.chat, 0, 10), Status::ok);
+  EXPECT_EQ(f.core.media_of(a), (std::vector<TaskId>{1, 2}));  // capacity 2
+  EXPECT_EQ(f.core.state(a), AgentState::ready);               // his voice state is untouched
+  EXPECT_EQ(f.core.accept(a, 1, 20), Status::ok);
+  EXPECT_EQ(f.core.accept(a, 1, 21), Status::not_ringing);
+  EXPECT_EQ(f.core.accept(a, 3, 21), Status::not_ringing);  // still waiting in the queue
+  EXPECT_EQ(f.core.media_state(3), AgentCore::MediaState::waiting);
+  EXPECT_EQ(f.core.accept(a, 2, 22), Status::ok);
+  EXPECT_EQ(f.core.end_wrap_up(a, 1, 30), Status::not_in_wrap_up);
+  EXPECT_EQ(f.core.close(a, 1, 40), Status::ok);
+  EXPECT_EQ(f.core.media_state(1), AgentCore::MediaState::wrap_up);
+  EXPECT_EQ(f.core.end_wrap_up(a, 1, 50), Status::ok);
+  EXPECT_EQ(f.last(1), MediaEvent::Kind::finished);
+  EXPECT_EQ(f.core.media_of(a), (std::vector<TaskId>{2, 3}));  // the third comes when one ends
+  // Without blending a phone call waits while he holds chats; it comes when the last ends.
+  ASSERT_EQ(f.core.arrive(9, f.voice, 0, 60), Status::ok);
+  EXPECT_EQ(f.core.task_of(a), 0);
+  f.core.caller_hung_up(2, 70);  // the customer left: wrap-up, then its timer
+  EXPECT_EQ(f.core.media_state(2), AgentCore::MediaState::wrap_up);
+  f.core.caller_hung_up(3, 80);  // left while offered: withdrawn, nothing to wrap up
+  EXPECT_EQ(f.last(3), MediaEvent::Kind::withdrawn);
+  EXPECT_EQ(f.core.media_of(a), (std::vector<TaskId>{2}));
+  f.core.tick(70 + 30'000);
+  EXPECT_EQ(f.core.task_of(a), 9);
+  EXPECT_EQ(f.core.state(a), AgentState::reserved);
+  EXPECT_EQ(f.core.tasks(), 1u);
+}
+
+TEST(AgentCoreMedia, AnUnacceptedChatGoesBackAndTheAgentIsNotReady) {
+  Blend f(2, false);
+  f.core.sign_in(f.agents[0], 0);
+  f.core.ready(f.agents[0], 0);
+  f.core.arrive(5, f.chat, 0, 10);
+  EXPECT_EQ(f.core.media_of(f.agents[0]), (std::vector<TaskId>{5}));
+  f.core.sign_in(f.agents[1], 20);
+  f.core.ready(f.agents[1], 20);
+  f.core.tick(10 + 30'000);
+  EXPECT_EQ(f.core.state(f.agents[0]), AgentState::not_ready);
+  EXPECT_EQ(f.core.reason(f.agents[0]), "no_answer");
+  EXPECT_TRUE(f.core.media_of(f.agents[0]).empty());
+  EXPECT_EQ(f.core.media_of(f.agents[1]), (std::vector<TaskId>{5}));  // at once, to the other
+  EXPECT_EQ(f.core.decline(f.agents[1], 5, 30'020), Status::ok);
+  EXPECT_EQ(f.core.state(f.agents[1]), AgentState::not_ready);
+  EXPECT_EQ(f.core.media_state(5), AgentCore::MediaState::waiting);
+  EXPECT_EQ(f.router.waiting(), 1u);
+}
+
+TEST(AgentCoreMedia, SigningOutReturnsOffersAndWaitsForChatsInHand) {
+  Blend f(2, false);
+  AgentId a = f.agents[0], b = f.agents[1];
+  f.core.sign_in(a, 0);
+  f.core.ready(a, 0);
+  f.core.arrive(1, f.chat, 0, 1);
+  f.core.arrive(2, f.email, 0, 2);
+  f.core.accept(a, 1, 3);
+  f.core.sign_in(b, 4);
+  ASSERT_EQ(f.core.sign_out(a, 5), Status::ok);
+  EXPECT_EQ(f.core.state(a), AgentState::not_ready);
+  EXPECT_EQ(f.core.reason(a), "signing_out");
+  EXPECT_EQ(f.core.media_of(a), (std::vector<TaskId>{1}));  // the e-mail went back
+  EXPECT_EQ(f.core.media_state(2), AgentCore::MediaState::waiting);
+  f.core.ready(b, 6);
+  EXPECT_EQ(f.core.media_of(b), (std::vector<TaskId>{2}));
+  f.core.close(a, 1, 7);
+  f.core.end_wrap_up(a, 1, 8);
+  EXPECT_EQ(f.core.state(a), AgentState::signed_out);
+  EXPECT_EQ(f.router.load(a, Channel::chat), 0);
+}
+
+TEST(AgentCoreMedia, BlendingAgentsChatDuringACall) {
+  Blend f(1, true);
+  AgentId a = f.agents[0];
+  f.core.sign_in(a, 0);
+  f.core.ready(a, 0);
+  f.core.arrive(1, f.voice, 0, 1);
+  f.core.answer(a, 2);
+  f.core.arrive(2, f.chat, 0, 3);
+  EXPECT_EQ(f.core.media_of(a), (std::vector<TaskId>{2}));
+  // A chat missed during the call: not ready after it, as a not-ready request would be.
+  f.core.tick(3 + 30'000);
+  EXPECT_EQ(f.core.state(a), AgentState::busy);
+  EXPECT_TRUE(f.core.pending_not_ready(a));
+  EXPECT_FALSE(f.router.ready(a));
+  f.core.hang_up(a, 40'000);
+  f.core.end_wrap_up(a, 40'001);
+  EXPECT_EQ(f.core.state(a), AgentState::not_ready);
+  EXPECT_EQ(f.core.reason(a), "no_answer");
+}
+
+void check_media(Blend& f, const char* where) {
+  std::set<TaskId> holding;
+  for (AgentId a : f.agents) {
+    AgentState s = f.core.state(a);
+    bool call = s == AgentState::reserved || s == AgentState::busy || s == AgentState::wrap_up;
+    ASSERT_EQ(call, f.router.load(a, Channel::voice) == 1) << where << " agent " << a;
+    const auto& media = f.core.media_of(a);
+    ASSERT_EQ(int(media.size()), f.router.load(a, Channel::chat) + f.router.load(a, Channel::email))
+        << where << " agent " << a;
+    if (s == AgentState::signed_out) ASSERT_TRUE(media.empty()) << where << " agent " << a;
+    // Routing never mixes them without blending (the agent may still dial out himself).
+    if (!f.router.agent_spec(a).voice_with_media && f.core.task_of(a) < 1'000'000)
+      ASSERT_FALSE(call && !media.empty()) << where << " agent " << a;
+    bool routable = s == AgentState::ready || (call && !f.core.pending_not_ready(a));
+    ASSERT_EQ(f.router.ready(a), routable) << where << " agent " << a << " " << to_string(s);
+    if (call) holding.insert(f.core.task_of(a));
+    for (TaskId t : media) {
+      auto st = f.core.media_state(t);
+      ASSERT_TRUE(st == AgentCore::MediaState::offered || st == AgentCore::MediaState::active ||
+                  st == AgentCore::MediaState::wrap_up)
+          << where << " task " << t;
+      holding.insert(t);
+    }
+  }
+  ASSERT_EQ(f.core.tasks(), f.router.waiting() + holding.size()) << where;
+}
+
+TEST(AgentCoreMediaRandomized, NoSequenceOfEventsLeavesAChatOrAnAgentStuck) {
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    std::mt19937_64 rng(seed);
+    Blend f(5, seed % 2 == 0, CoreConfig{4'000, 6'000, 5'000});
+    std::uniform_int_distribution<int> ev(0, 99), who(0, 4);
+    std::vector<TaskId> customers;
+    TaskId next = 1;
+    Millis now = 0;
+    auto pick_media = [&](AgentId a) -> TaskId {
+      const auto& m = f.core.media_of(a);
+      return m.empty() ? next + 1000 : m[rng() % m.size()];
+    };
+    for (int step = 0; step < 3000; ++step) {
+      now += std::uniform_int_distribution<int>(0, 1200)(rng);
+      AgentId a = f.agents[size_t(who(rng))];
+      int e = ev(rng);
+      if (e < 18) {
+        QueueId q = e < 6 ? f.voice : e < 14 ? f.chat : f.email;
+        if (f.core.arrive(next, q, 0, now) == Status::ok) customers.push_back(next);
+        ++next;
+      } else if (e < 26 && !customers.empty()) {
+        size_t i = rng() % customers.size();
+        f.core.caller_hung_up(customers[i], now);
+        customers.erase(customers.begin() + long(i));
+      } else if (e < 31)
+        f.core.sign_in(a, now);
+      else if (e < 35)
+        f.core.sign_out(a, now);
+      else if (e < 45)
+        f.core.ready(a, now);
+      else if (e < 48)
+        f.core.not_ready(a, "rest", now);
+      else if (e < 54)
+        f.core.answer(a, now);
+      else if (e < 58)
+        f.core.hang_up(a, now);
+      else if (e < 60)
+        f.core.end_wrap_up(a, now);
+      else if (e < 70)
+        f.core.accept(a, pick_media(a), now);
+      else if (e < 73)
+        f.core.decline(a, pick_media(a), now);
+      else if (e < 80)
+        f.core.close(a, pick_media(a), now);
+      else if (e < 84)
+        f.core.end_wrap_up(a, pick_media(a), now);
+      else if (e < 86)
+        f.core.outbound(next++ + 1'000'000, a, now);
+      else
+        f.core.tick(now);
+      f.core.take_media_events();
+      check_media(f, ("seed " + std::to_string(seed) + " step " + std::to_string(step)).c_str());
+      if (HasFatalFailure()) return;
+    }
+    for (TaskId t : customers) f.core.caller_hung_up(t, now);
+    for (AgentId a : f.agents) f.core.hang_up(a, now);  // outbound calls have no customer here
+    now += 60'000;
+    f.core.tick(now);
+    check_media(f, "drained");
+    EXPECT_EQ(f.core.tasks(), 0u) << "seed " << seed;
+    EXPECT_EQ(f.router.waiting(), 0u) << "seed " << seed;
+    for (AgentId a : f.agents) {
+      AgentState s = f.core.state(a);
+      EXPECT_TRUE(s == AgentState::ready || s == AgentState::not_ready ||
+                  s == AgentState::signed_out)
+          << "seed " << seed << " agent " << a << " " << to_string(s);
+      EXPECT_TRUE(f.core.media_of(a).empty()) << "seed " << seed;
+      EXPECT_FALSE(f.core.pending_not_ready(a) && s != AgentState::not_ready) << "seed " << seed;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kefu::acd

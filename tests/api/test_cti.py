@@ -335,6 +335,78 @@ def test_outbound_calls_show_the_caller_id_of_the_agents_access_site(cti):
     cmd(liu, "sign-out")
 
 
+def conv_cmd(c, conv, action, body=None, status=200):
+    r = c.post(f"/api/v1/cti/agent/conversations/{conv}/{action}", body or {})
+    assert r.status == status, (action, r.status, r.body)
+    return r.json()
+
+
+def test_web_chats_and_emails_reach_agents_beside_their_phone_and_keep_a_record(cti):
+    lina, liu, chen = login(cti, "lina"), login(cti, "liuyang"), login(cti, "chenjing")
+    liu_ws = WsReader(cti.base, liu.token)
+    try:
+        cmd(liu, "sign-in")
+        cmd(liu, "ready")
+        # The gateway's refusals name the field; an agent may not open conversations.
+        r = lina.post("/api/v1/cti/conversations", {"channel": "voice", "queue": "webchat", "customer": "v"})
+        assert r.status == 422 and r.error["field"] == "channel"
+        r = lina.post("/api/v1/cti/conversations", {"channel": "chat", "queue": "mail", "customer": "v"})
+        assert r.status == 422 and r.error["field"] == "queue"
+        r = lina.post("/api/v1/cti/conversations", {"channel": "chat", "queue": "webchat"})
+        assert r.status == 422 and r.error["field"] == "customer"
+        assert liu.post("/api/v1/cti/conversations", {"channel": "chat", "queue": "webchat", "customer": "v"}).status == 403
+
+        r = lina.post("/api/v1/cti/conversations",
+                      {"channel": "chat", "queue": "webchat", "customer": "visitor-88", "subject": "开户咨询", "body": "你好"})
+        assert r.status == 201, r.body
+        chat = r.json()["id"]
+        offered = wait_until(lambda: [c for c in me(liu)["conversations"] if c["id"] == chat])
+        assert offered[0]["state"] == "offered" and offered[0]["channel"] == "chat"
+        assert me(liu)["agent"]["state"] == "ready"  # his phone state is untouched
+        assert conv_cmd(chen, chat, "accept", status=409)["error"]["code"] == "not_ringing"
+        desk = conv_cmd(liu, chat, "accept")
+        assert desk["conversations"][0]["state"] == "active" and desk["agent"]["conversations"] == 1
+        conv_cmd(liu, chat, "messages", {"body": "您好，请问有什么可以帮您？"})
+        r = lina.post(f"/api/v1/cti/conversations/{chat}/messages", {"body": "想开户"})
+        assert r.status == 200, r.body
+        assert any(e["type"] == "cti.message" and e["data"]["call"] == chat and e["data"]["sender"] == "customer"
+                   for e in liu_ws.events(0.5))
+        got = liu.get(f"/api/v1/cti/conversations/{chat}").json()
+        assert [(m["sender"], m["body"]) for m in got["messages"]] == [
+            ("customer", "你好"), ("agent", "您好，请问有什么可以帮您？"), ("customer", "想开户")]
+        assert got["live"]["state"] == "active" and got["live"]["agent"] == "liuyang"
+        assert chen.get(f"/api/v1/cti/conversations/{chat}").status == 404  # not his
+        assert lina.post(f"/api/v1/cti/conversations/{chat}/leave", {}).status == 200
+        r = lina.post(f"/api/v1/cti/conversations/{chat}/messages", {"body": "?"})
+        assert r.status == 409 and r.error["code"] == "conversation_ended"
+        assert conv_cmd(liu, chat, "wrap-up", {"call_type": "consult", "summary": "开户流程", "done": True})["conversations"] == []
+
+        # The record reads like a call's: segments, queue log, wrap-up, disposition.
+        cdr = liu.get(f"/api/v1/cti/calls/{chat}").json()
+        assert [s["kind"] for s in cdr["segments"]] == ["queue", "offer", "chat"]
+        assert [q["event"] for q in cdr["queue_log"]] == ["enter", "connect"]
+        assert cdr["disposition"] == "completed" and cdr["wrap_ups"][0]["summary"] == "开户流程"
+        assert liu.get(f"/api/v1/cti/conversations/{chat}").json()["live"] is None
+
+        # An e-mail: accepted, answered, closed by the agent.
+        r = lina.post("/api/v1/cti/conversations",
+                      {"channel": "email", "queue": "mail", "customer": "li@example.com", "subject": "对账单", "body": "请寄送对账单"})
+        mail = r.json()["id"]
+        wait_until(lambda: [c for c in me(liu)["conversations"] if c["id"] == mail])
+        conv_cmd(liu, mail, "accept")
+        conv_cmd(liu, mail, "messages", {"body": "已寄出"})
+        assert conv_cmd(liu, mail, "wrap-up", {"done": True}, status=409)["error"]["code"] == "not_in_wrap_up"
+        conv_cmd(liu, mail, "close")
+        conv_cmd(liu, mail, "wrap-up", {"call_type": "consult", "done": True})
+        assert query(cti.db, f"SELECT channel, disposition FROM cti_call WHERE id = {mail}") == [("email", "completed")]
+        # The queues' KPIs count them like calls.
+        q = {x["code"]: x for x in lina.get("/api/v1/cti/live").json()["queues"]}
+        assert q["webchat"]["windows"][0]["answered"] >= 1 and q["mail"]["windows"][0]["handled"] >= 1
+    finally:
+        liu_ws.close()
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
 def test_sigkill_under_load_loses_nothing_acknowledged(cti):
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_CRASH"), KEFU_CTI_RING_TIMEOUT_S="3", KEFU_CTI_WRAP_UP_S="1").start()
     users = ["liuyang", "chenjing", "yangli", "zhaolei", "huangmin", "lina"]
@@ -381,6 +453,11 @@ def test_sigkill_under_load_loses_nothing_acknowledged(cti):
             n += 1
             time.sleep(0.03)
 
+    # An e-mail nobody has finished when the process dies goes back to its queue afterwards.
+    r = clients["lina"].post("/api/v1/cti/conversations",
+                             {"channel": "email", "queue": "mail", "customer": "wu@example.com", "subject": "销户", "body": "请回电"})
+    assert r.status == 201, r.body
+    mail = r.json()["id"]
     threads = [threading.Thread(target=agent, args=(u, c)) for u, c in clients.items()] + [threading.Thread(target=caller)]
     for t in threads:
         t.start()
@@ -408,7 +485,10 @@ def test_sigkill_under_load_loses_nothing_acknowledged(cti):
         for u, action, call in answered:
             assert (u, str(call)) in busy, (u, call)
         # Nothing is left open: calls in flight closed as "system_restart", agents signed out with that reason.
-        assert query(k.db, "SELECT COUNT(*) FROM cti_call WHERE ended_at IS NULL") == [("0",)]
+        assert query(k.db, "SELECT COUNT(*) FROM cti_call WHERE ended_at IS NULL AND channel <> 'email'") == [("0",)]
+        back = login(k, "lina").get(f"/api/v1/cti/conversations/{mail}").json()
+        assert back["live"]["state"] == "waiting" and back["live"]["subject"] == "销户", back
+        assert [m["body"] for m in back["messages"]] == ["请回电"]
         restarted = query(k.db, "SELECT COUNT(*) FROM cti_call WHERE disposition = 'system_restart'")[0][0]
         last = query(k.db, "SELECT s.username, a.to_state, a.reason FROM cti_agent_state a JOIN staff s ON s.id = a.staff_id "
                            "WHERE a.id = (SELECT MAX(id) FROM cti_agent_state b WHERE b.staff_id = a.staff_id)")

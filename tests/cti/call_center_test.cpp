@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <random>
@@ -49,6 +50,12 @@ struct Center {
     vip.access_numbers = {"95501"};
     vip.spec.skills = {1};
     if (tune) tune(q);
+    QueueDef chat, mail;  // 多渠道: web chat and the mailbox, no skills needed
+    chat.code = "chat";
+    chat.spec.channel = acd::Channel::chat;
+    chat.spec.max_wait_ms = 60'000;
+    mail.code = "mail";
+    mail.spec.channel = acd::Channel::email;
     std::vector<AgentDef> defs;
     for (int i = 0; i < agents; ++i) {
       AgentDef d;
@@ -57,13 +64,16 @@ struct Center {
       d.extension = std::to_string(8001 + i);
       d.spec.level = 1 + i % 5;
       if (i == 0) d.spec.skills = {1};
+      d.spec.capacity = {1, 1, 2, 1};
+      d.spec.voice_with_media = i == 1;
       defs.push_back(d);
     }
     CenterConfig cfg;
     cfg.core.ring_timeout_ms = 10'000;
     cfg.core.wrap_up_ms = 5'000;
     cfg.callback_expiry_ms = 120'000;
-    cc = std::make_unique<CallCenter>(cfg, std::vector<QueueDef>{q, vip}, defs, sw, ids);
+    cc =
+        std::make_unique<CallCenter>(cfg, std::vector<QueueDef>{q, vip, chat, mail}, defs, sw, ids);
     cc->set_ivrs({IvrDef{"main",
                          "主菜单",
                          {"95588"},
@@ -823,9 +833,95 @@ TEST(CallCenter, QueuesAndAgentsChangeLiveWithoutDroppingAnything) {
   EXPECT_TRUE(c.hears(vip, c.cc->agent_leg(1)));
 }
 
+CallId open_chat(Center& c, const std::string& customer, acd::Channel ch = acd::Channel::chat) {
+  CallId id = 0;
+  CallCenter::ConversationRequest r;
+  r.channel = ch;
+  r.queue = ch == acd::Channel::chat ? "chat" : "mail";
+  r.customer = customer;
+  r.subject = "开户咨询";
+  r.body = "你好";
+  EXPECT_EQ(c.cc->open_conversation(r, c.now(), id), "");
+  c.collect();
+  return id;
+}
+
+TEST(CallCenter, AChatIsOfferedAcceptedWrittenAndWrappedUpWithACdrLikeACall) {
+  Center c(2);
+  c.ready(0);
+  CallId id = open_chat(c, "visitor-1");
+  auto v = c.cc->conversation(id);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->state, "offered");
+  EXPECT_EQ(v->offered, std::vector<AgentId>{0});
+  EXPECT_EQ(c.state(0), AgentState::ready);  // a chat is not a call: his phone state stays
+  EXPECT_EQ(c.cc->post_message(id, 0, "您好", c.now()), "not_talking");
+  EXPECT_EQ(c.cc->accept(1, id, c.now()), "not_ringing");
+  c.run(1'000);
+  EXPECT_EQ(c.cc->accept(0, id, c.now()), "");
+  EXPECT_EQ(c.cc->post_message(id, 0, "您好，请问有什么可以帮您？", c.now()), "");
+  EXPECT_EQ(c.cc->post_message(id, -1, "想开户", c.now()), "");
+  EXPECT_EQ(c.cc->wrap_up_conversation(0, id, "consult", "", true, c.now()), "not_in_wrap_up");
+  // A phone call does not reach him while he chats (his profile does not blend) …
+  c.sw.incoming("13900000001", "95500");
+  c.run(100);
+  EXPECT_EQ(c.state(0), AgentState::ready);
+  // … and reaches him once the chat is wrapped up.
+  EXPECT_EQ(c.cc->customer_leaves(id, c.now()), "");
+  EXPECT_EQ(c.cc->post_message(id, -1, "还在吗", c.now()), "conversation_ended");
+  EXPECT_EQ(c.cc->conversation(id)->state, "wrap_up");
+  EXPECT_EQ(c.cc->wrap_up_conversation(0, id, "consult", "开户流程", true, c.now()), "");
+  c.collect();
+  EXPECT_FALSE(c.cc->conversation(id));
+  c.run(100);
+  EXPECT_EQ(c.state(0), AgentState::reserved);
+  EXPECT_EQ(c.queue_log(id), (std::vector<std::string>{"enter", "connect"}));
+  EXPECT_EQ(c.segments(id),
+            (std::vector<std::string>{"queue:answered", "offer:answered", "chat:completed"}));
+  EXPECT_EQ(c.closed(id)->disposition, "completed");
+  int lines = 0;
+  for (auto& f : c.facts)
+    if (auto* m = std::get_if<Message>(&f); m && m->call == id) ++lines;
+  EXPECT_EQ(lines, 3);
+}
+
+TEST(CallCenter, UnacceptedChatsMoveOnAndEMailsWaitForTheNextShift) {
+  Center c(2);
+  c.ready(0);
+  CallId chat = open_chat(c, "visitor-2");
+  c.cc->sign_in(1, c.now());
+  c.run(31'000);  // not accepted in time: back to the queue, and the agent is not ready
+  EXPECT_EQ(c.state(0), AgentState::not_ready);
+  EXPECT_EQ(c.cc->agent(0).reason, "no_answer");
+  c.cc->ready(1, c.now());
+  c.collect();
+  EXPECT_EQ(c.cc->conversation(chat)->offered, std::vector<AgentId>{1});
+  EXPECT_EQ(c.cc->decline(1, chat, c.now()), "");
+  c.run(61'000);  // the queue's maximum wait
+  EXPECT_EQ(c.closed(chat)->disposition, "timeout");
+  EXPECT_EQ(c.queue_log(chat),
+            (std::vector<std::string>{"enter", "ring_noanswer", "ring_noanswer", "timeout"}));
+  // Nobody signed in: a chat is refused, an e-mail waits.
+  c.cc->sign_out(0, "signed_out", c.now());
+  c.cc->sign_out(1, "signed_out", c.now());
+  CallId refused = 0;
+  CallCenter::ConversationRequest r{acd::Channel::chat, "chat", "visitor-3", "", "", 0};
+  EXPECT_EQ(c.cc->open_conversation(r, c.now(), refused), "no_agents");
+  c.collect();
+  EXPECT_EQ(c.closed(refused)->disposition, "no_agents");
+  CallId mail = open_chat(c, "li@example.com", acd::Channel::email);
+  EXPECT_EQ(c.cc->conversation(mail)->state, "waiting");
+  r.queue = "mail";
+  EXPECT_EQ(c.cc->open_conversation(r, c.now(), refused), "wrong_channel");
+  c.ready(1);
+  c.collect();
+  EXPECT_EQ(c.cc->conversation(mail)->state, "offered");
+}
+
 TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
   // KEFU_STORM_SEEDS=2000 for a longer soak; 40 in every test run.
   uint64_t seeds = getenv("KEFU_STORM_SEEDS") ? std::stoull(getenv("KEFU_STORM_SEEDS")) : 40;
+  int handled_media = 0;  // the storms must reach the end of chats and e-mails, not only start them
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
     const char* fallbacks[] = {"voicemail", "hangup", "callback"};
     Center c(6, fallbacks[seed % 3], seed % 4 ? 20'000 : 0, [&](QueueDef& q) {
@@ -837,10 +933,46 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
     auto pick = [&](int n) { return int(rng() % uint64_t(n)); };
     Supervisor sup{900, "sup", "8100"};
     std::vector<LegId> customers;
+    std::vector<CallId> conversations;
     for (int step = 0; step < 600; ++step) {
       AgentId a = pick(6);
       auto now = c.now();
-      switch (pick(24)) {
+      auto any_conv = [&]() -> CallId {
+        std::vector<CallId> ids;
+        for (AgentId x = 0; x < 6; ++x)
+          for (auto& v : c.cc->conversations_of(x)) ids.push_back(v.id);
+        for (CallId id : conversations) ids.push_back(id);
+        return ids.empty() ? 0 : ids[size_t(pick(int(ids.size())))];
+      };
+      switch (pick(30)) {
+        case 24: {  // 多渠道: a visitor opens a chat or writes an e-mail
+          CallCenter::ConversationRequest r{pick(3) ? acd::Channel::chat : acd::Channel::email,
+                                            "",
+                                            "v" + std::to_string(pick(9)),
+                                            "s",
+                                            "b",
+                                            pick(5)};
+          r.queue = r.channel == acd::Channel::chat ? "chat" : "mail";
+          CallId id = 0;
+          if (c.cc->open_conversation(r, now, id).empty()) conversations.push_back(id);
+          break;
+        }
+        case 25:
+          c.cc->accept(a, any_conv(), now);
+          break;
+        case 26:
+          pick(3) ? c.cc->post_message(any_conv(), pick(2) ? a : -1, "x", now)
+                  : c.cc->decline(a, any_conv(), now);
+          break;
+        case 27:
+          c.cc->close_conversation(a, any_conv(), now);
+          break;
+        case 28:
+          c.cc->customer_leaves(any_conv(), now);
+          break;
+        case 29:
+          c.cc->wrap_up_conversation(a, any_conv(), "t", "s", pick(3) > 0, now);
+          break;
         case 0:
         case 1:  // a few callers who call again (sticky routing), some withholding their number
           customers.push_back(c.sw.incoming(pick(8) ? "1391000000" + std::to_string(pick(5)) : "",
@@ -960,6 +1092,12 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
             v.state == AgentState::signed_out) {
           ASSERT_EQ(c.cc->agent_leg(x), 0) << "seed " << seed << " step " << step;
         }
+        // His chats and e-mails are offered to him or in his hands; none when signed out.
+        auto mine = c.cc->conversations_of(x);
+        if (v.state == AgentState::signed_out) ASSERT_TRUE(mine.empty()) << "seed " << seed;
+        for (auto& cv : mine)
+          ASSERT_TRUE(cv.agent == x || std::count(cv.offered.begin(), cv.offered.end(), x))
+              << "seed " << seed << " step " << step;
       }
     }
     // Every customer and every party hangs up; time passes beyond every timer.
@@ -968,9 +1106,11 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
       for (auto& v : c.cc->calls())
         for (auto& [id, what] : v.legs) c.sw.far_end_hang_up(id);
       c.cc->stop_monitor(900, c.now());
+      for (CallId id : conversations) c.cc->customer_leaves(id, c.now());
       c.run(200);
     }
     c.run(130'000);
+    EXPECT_EQ(c.cc->live_conversations(), 0u) << "seed " << seed;
     EXPECT_EQ(c.cc->live_calls(), 0u) << "seed " << seed;
     EXPECT_EQ(c.cc->live_legs(), 0u) << "seed " << seed;
     EXPECT_EQ(c.sw.live_legs(), 0u) << "seed " << seed;
@@ -988,7 +1128,12 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
     }
     for (auto& [id, n] : opened) EXPECT_EQ(closed[id], 1) << "seed " << seed << " call " << id;
     EXPECT_EQ(opened.size(), closed.size()) << "seed " << seed;
+    for (auto& f : c.facts)
+      if (auto* g = std::get_if<SegmentClosed>(&f);
+          g && (g->seg.kind == "chat" || g->seg.kind == "email"))
+        ++handled_media;
   }
+  EXPECT_GT(handled_media, 0);
 }
 
 }  // namespace

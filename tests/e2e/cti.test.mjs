@@ -130,3 +130,48 @@ test('two agents and a supervisor take a call from offer to takeover', async () 
   await button(next, '挂机').click(); // declines: the offer goes to the other agent
   await stateIs(next, 'not_ready');
 });
+
+// 多渠道: a web chat reaches an agent beside his phone; he accepts, answers, reads the
+// customer's reply live, ends it and wraps it up.
+test('an agent accepts a web chat, answers it and wraps it up', async () => {
+  const yang = await open('yangli', '/desk');
+  const lina = await open('lina', '/wallboard');
+  const post = (path, body) => lina.evaluate(async ([p, b]) => {
+    const r = await fetch(p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+    return { status: r.status, body: await r.json() };
+  }, [path, body]);
+  // Only she may take it: the first test's agents leave and its last caller hangs up.
+  for (const agent of ['liuyang', 'chenjing']) await post('/api/v1/cti/supervisor/force-sign-out', { agent });
+  const legs = await lina.evaluate(async () => (await (await fetch('/api/v1/cti/live')).json()).calls
+    .flatMap((c) => c.legs.filter((l) => l.what.startsWith('customer:')).map((l) => l.leg)));
+  for (const leg of legs) await post(`/api/v1/cti/sim/legs/${leg}/hang-up`, {});
+  await button(yang, '签入').click();
+  await stateIs(yang, 'not_ready');
+  await button(yang, '就绪').click();
+  await stateIs(yang, 'ready');
+  const opened = await post('/api/v1/cti/conversations',
+    { channel: 'chat', queue: 'webchat', customer: 'visitor-7', subject: '开户咨询', body: '你好，想咨询开户' });
+  assert.equal(opened.status, 201);
+  const item = yang.getByTestId(`conversation-${opened.body.id}`);
+  await yang.locator(`[data-testid="conversation-${opened.body.id}"][data-state="offered"]`).waitFor();
+  await button(item, '接受').click();
+  await yang.locator(`[data-testid="conversation-${opened.body.id}"][data-state="active"]`).waitFor();
+  const lines = yang.getByTestId('conversation-lines');
+  await lines.getByText('你好，想咨询开户').waitFor();
+  await stateIs(yang, 'ready'); // her phone state is untouched
+  await yang.getByTestId('conversation-input').fill('您好，请携带身份证到营业部办理');
+  await button(yang, '发送').click();
+  await lines.getByText('您好，请携带身份证到营业部办理').waitFor();
+  // The customer answers through the gateway; the line appears without a reload.
+  assert.equal((await post(`/api/v1/cti/conversations/${opened.body.id}/messages`, { body: '好的，谢谢' })).status, 200);
+  await lines.getByText('好的，谢谢').waitFor();
+  await yang.screenshot({ path: join(SHOTS, 'cti-chat.png') });
+  await button(yang, '结束会话').click();
+  await yang.locator(`[data-testid="conversation-${opened.body.id}"][data-state="wrap_up"]`).waitFor();
+  const wrap = yang.getByTestId('conversation-wrap-up');
+  await wrap.getByPlaceholder('小结').fill('开户咨询，已告知所需材料');
+  await button(wrap, '提交小结').click();
+  await yang.getByText('暂无会话').waitFor();
+  await button(yang, '签出').click();
+  await stateIs(yang, 'signed_out');
+});

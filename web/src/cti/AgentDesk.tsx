@@ -7,6 +7,7 @@ import { useLiveEvent } from '../live';
 import { errorText } from '../entity/errors';
 import { useDict } from '../entity/refs';
 import { agentCommand, clock, STATE_COLORS, type Desk } from './api';
+import { ConversationsPanel } from './Conversations';
 
 const REASONS = ['rest', 'meal', 'meeting', 'training'];
 
@@ -85,6 +86,7 @@ export function AgentDesk() {
           </Tag>
           <Typography.Text data-testid="state-timer">{agent.since ? clock(now - agent.since) : "-"}</Typography.Text>
           {agent.pending_not_ready && <Tag>{t('cti.pending_not_ready')}</Tag>}
+          {agent.conversations > 0 && <Tag color="cyan" data-testid="conversation-count">{t('cti.in_conversations', { n: agent.conversations })}</Tag>}
           {!signedIn && <Button type="primary" onClick={() => run('sign-in')}>{t('cti.sign_in')}</Button>}
           {signedIn && <Button onClick={() => run('sign-out')}>{t('cti.sign_out')}</Button>}
           {signedIn && st !== 'ready' && <Button onClick={() => run('ready')}>{t('cti.ready')}</Button>}
@@ -116,6 +118,7 @@ export function AgentDesk() {
           <Button disabled={!talking} onClick={() => run('help', { note: '' }).then((ok) => ok && message.info(t('cti.help_sent')))}>{t('cti.help')}</Button>
         </Space>
       </Card>
+      <ConversationsPanel items={desk.conversations} now={now} onDesk={setDesk} />
       <Row gutter={16}>
         <Col xs={24} lg={12}>
           <Card size="small" title={t('cti.incoming')} data-testid="incoming">

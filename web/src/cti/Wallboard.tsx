@@ -84,6 +84,7 @@ export function Wallboard() {
                 { title: t('cti.name'), render: (_, a) => `${a.name} (${a.username})` },
                 { title: t('cti.state'), render: (_, a) => <Tag color={STATE_COLORS[a.state]} data-state={a.state}>{t(`cti.state.${a.state}` as MessageKey)}</Tag> },
                 { title: t('cti.state_time'), render: (_, a) => (a.since ? clock(now - a.since) : '-') },
+                { title: t('cti.conversations'), render: (_, a) => a.conversations || '' },
                 { title: t('cti.ani'), render: (_, a) => callOf(a)?.ani ?? '' },
                 { title: t('cti.actions'), render: (_, a) => (
                   <Space size={0} wrap data-testid={`actions-${a.username}`}>
@@ -144,6 +145,14 @@ function SimCall() {
         <Form.Item name="to" label={t('cti.to')}><Input style={{ width: 80 }} /></Form.Item>
         <Form.Item name="tier" label={t('cti.tier')}><InputNumber min={0} max={4} style={{ width: 56 }} /></Form.Item>
         <Button htmlType="submit" type="primary">{t('cti.place_call')}</Button>
+      </Form>
+      {/* A visitor starts a web chat (what the site's chat gateway does through the same API). */}
+      <Form layout="inline" style={{ marginTop: 8 }} initialValues={{ customer: 'visitor-1', body: '你好，想咨询开户' }} data-testid="sim-chat"
+        onFinish={(v) => api('/cti/conversations', { method: 'POST', body: { channel: 'chat', queue: 'webchat', subject: v.body, ...v } })
+          .catch((e) => message.error(errorText(e, t)))}>
+        <Form.Item name="customer" label={t('cti.visitor')}><Input style={{ width: 130 }} /></Form.Item>
+        <Form.Item name="body" label={t('cti.first_line')}><Input style={{ width: 200 }} /></Form.Item>
+        <Button htmlType="submit">{t('cti.start_chat')}</Button>
       </Form>
     </Card>
   );

@@ -16,6 +16,7 @@ export interface AgentLive {
   held: boolean;
   muted: boolean;
   pending_not_ready: boolean;
+  conversations: number;
 }
 export interface CallLive {
   id: number;
@@ -34,9 +35,27 @@ export interface CallLive {
   ivr: string | null;
   legs: { leg: number; what: string }[];
 }
+export interface ConversationLive {
+  id: number;
+  channel: 'chat' | 'email';
+  customer: string;
+  subject: string;
+  state: 'waiting' | 'offered' | 'active' | 'wrap_up';
+  queue: string;
+  queue_name: string;
+  agent: string | null;
+  offered_to: string[];
+  tier: number;
+  started: number;
+  queued_at: number;
+  accepted_at: number | null;
+  ended: boolean;
+  messages: number;
+}
 export interface Desk {
   agent: AgentLive;
   call: CallLive | null;
+  conversations: ConversationLive[];
   colleagues: { username: string; name: string; state: string }[];
   queues: { code: string; name: string }[];
   ivr_targets: { value: string; label: string }[];
