@@ -24,7 +24,9 @@ run: build
 	@echo "  Sign in as admin / $(KEFU_ADMIN_PASSWORD)   (demo staff, e.g. zhangwei, password Kefu@2026)"
 	@echo "  API description: http://127.0.0.1:8080/api/openapi.json"
 	@echo ""
-	@KEFU_DB=var/kefu.db $(BUILD)/src/kefud --demo
+	@echo "  SIP on 127.0.0.1:5060 (UDP/TCP): register a softphone as 8004 / Kefu@8004 (liuyang)"
+	@echo ""
+	@KEFU_DB=var/kefu.db KEFU_CTI_SIP_LISTEN=$${KEFU_CTI_SIP_LISTEN-127.0.0.1:5060} $(BUILD)/src/kefud --demo
 
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j2

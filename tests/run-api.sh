@@ -26,8 +26,10 @@ as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test
 # The real-time core's tests run their own kefud (short timers, a SIGKILL) on their own databases.
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_cti
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_crash
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_sip
 
 echo "== API tests on PostgreSQL 15 (port $PGPORT)"
 KEFU_TEST_DB="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test" \
   KEFU_TEST_DB_CTI="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cti" \
-  KEFU_TEST_DB_CRASH="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_crash" "$PY" -m pytest -q -p no:cacheprovider .
+  KEFU_TEST_DB_CRASH="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_crash" \
+  KEFU_TEST_DB_SIP="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_sip" "$PY" -m pytest -q -p no:cacheprovider .

@@ -57,6 +57,9 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.center.core.ring_timeout_ms = config_.cti_ring_timeout_s * 1000;
   cti_opt.center.core.wrap_up_ms = config_.cti_wrap_up_s * 1000;
   cti_opt.center.caller_id = config_.cti_caller_id;
+  cti_opt.sip_listen = config_.cti_sip_listen;
+  cti_opt.sip_realm = config_.cti_sip_realm;
+  cti_opt.media_address = config_.cti_media_address;
   cti_ = std::make_unique<cti::Service>(*db_, clock_, cti_opt);
   // Live events: an agent hears of himself, supervisors of everybody in their data scope.
   cti_->on_publish([this](const std::string& type, const json::object& data, int64_t staff_id) {

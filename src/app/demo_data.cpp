@@ -149,7 +149,8 @@ void Application::load_demo_data() {
         std::string skills = std::string(s.level) >= "L3" ? "vip" : "";
         if (n % 2) skills += skills.empty() ? "fund" : ",fund";
         create(c, "cti_agent", {{"staff_id", id}, {"skills", skills}, {"chat_capacity", 3},
-                                {"email_capacity", 5}, {"enabled", true}});
+                                {"email_capacity", 5}, {"sip_secret", "Kefu@" + std::to_string(8000 + n)},
+                                {"enabled", true}});
       }
     }
     // 技能队列: the hotline's access numbers lead to three queues.

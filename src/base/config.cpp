@@ -68,6 +68,9 @@ const std::map<std::string, Setter>& setters() {
       I(cti_ring_timeout_s),
       I(cti_wrap_up_s),
       S(cti_caller_id),
+      S(cti_sip_listen),
+      S(cti_sip_realm),
+      S(cti_media_address),
 #undef S
 #undef I
 #undef B

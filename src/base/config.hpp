@@ -39,6 +39,11 @@ struct Config {
   int cti_ring_timeout_s = 15;  // an offer not answered by then: back to the queue, agent not ready
   int cti_wrap_up_s = 30;       // after-call work ends by itself after this
   std::string cti_caller_id = "95500";  // shown on outbound calls
+  // The SIP softswitch: host:port for UDP and TCP ("" = off: the simulator switch only), the
+  // digest realm of the registrar, and the address put in SDP (the listen host when empty).
+  std::string cti_sip_listen;
+  std::string cti_sip_realm = "kefu";
+  std::string cti_media_address;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

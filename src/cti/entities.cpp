@@ -109,6 +109,9 @@ void register_entities(meta::Registry& reg) {
                   F("voice_with_media", FieldType::boolean, "通话中可同时处理会话",
                     "Chats and e-mails during a call")
                       .def(false),
+                  // The registrar's account of his phone: digest needs the secret itself.
+                  F("sip_secret", FieldType::string, "话机注册密码", "Phone (SIP) secret")
+                      .len(64),
                   F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
        .title_field = "staff_id",
        .menu = "cti"});

@@ -15,6 +15,8 @@
 #include "cti/kpi.hpp"
 #include "cti/sim_adapters.hpp"
 #include "cti/sim_switch.hpp"
+#include "cti/switch_pair.hpp"
+#include "sip/sip_switch.hpp"
 #include "store/database.hpp"
 
 namespace kefu::cti {
@@ -89,7 +91,7 @@ constexpr const char* kLoadLastAgents =
     " WHERE s.kind = 'talk' AND s.staff_id IS NOT NULL AND s.started_at >= ? ORDER BY s.started_at";
 constexpr const char* kLoadAgents =
     "SELECT s.id, s.username, s.name, s.extension, s.level, s.org_id, a.skills, a.chat_capacity, o.path, o.name,"
-    " a.email_capacity, a.voice_with_media"
+    " a.email_capacity, a.voice_with_media, a.sip_secret"
     " FROM cti_agent a JOIN staff s ON s.id = a.staff_id LEFT JOIN org_unit o ON o.id = s.org_id"
     " WHERE a.archived = 0 AND a.enabled <> 0 AND s.archived = 0 ORDER BY s.id";
 // clang-format on
@@ -134,6 +136,10 @@ struct Service::Impl {
   ServiceOptions opt;
   IdSource ids;
   std::unique_ptr<SimSwitch> sim;
+  std::unique_ptr<sip::SipSwitch> sip;              // when configured: real phones and callers
+  std::unique_ptr<SwitchPair> fabric;               // sim and SIP behind one interface
+  std::map<std::string, std::string> sip_accounts;  // extension → SIP secret of his phone
+  bool poked = false;                               // under mu: the SIP thread has events waiting
   std::unique_ptr<CallCenter> cc;
   std::unique_ptr<KpiBoard> kpi;
   std::vector<AgentInfo> agents;
@@ -272,6 +278,7 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     return id;
   };
   infos.clear();
+  std::map<std::string, std::string> accounts;
   auto a = c.exec(kLoadAgents, {});
   for (auto& r : a.rows) {
     AgentDef d;
@@ -288,10 +295,14 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     d.spec.capacity[size_t(acd::Channel::email)] =
         int(store::is_null(r[10]) ? 0 : store::as_int(r[10]));
     d.spec.voice_with_media = !store::is_null(r[11]) && store::as_int(r[11]) != 0;
+    if (auto secret = store::as_text(r[12]); !secret.empty() && !d.extension.empty())
+      accounts[d.extension] = secret;
     d.caller_id = site_of(store::as_text(r[8]));
     infos.push_back({d.staff_id, d.org_id, store::as_text(r[8]), store::as_text(r[9])});
     agents.push_back(std::move(d));
   }
+  sip_accounts = std::move(accounts);
+  if (sip) sip->set_accounts(sip_accounts);
 }
 
 void Service::Impl::refresh_views() {
@@ -446,8 +457,28 @@ Service::Recovery Service::start() {
   m.ids.reset(max_id + 1'000'000);
   m.kpi = std::make_unique<KpiBoard>(std::vector<Millis>{}, std::vector<int64_t>{});
   m.sim = std::make_unique<SimSwitch>(m.clock, m.ids);
-  m.cc = std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *m.sim,
-                                      m.ids);
+  Switch* sw = m.sim.get();
+  if (!m.opt.sip_listen.empty()) {
+    sip::SipOptions so;
+    so.listen = m.opt.sip_listen;
+    so.realm = m.opt.sip_realm;
+    so.media_address = m.opt.media_address;
+    m.sip = std::make_unique<sip::SipSwitch>(so, m.ids);
+    m.sip->set_accounts(m.sip_accounts);
+    m.sip->start();
+    m.sip->on_ready([this] {
+      std::lock_guard lk(impl_->mu);
+      impl_->poked = true;
+      impl_->cv.notify_one();
+    });
+    // A registered phone takes its extension's calls; everything else stays simulated.
+    auto* s = m.sip.get();
+    m.fabric = std::make_unique<SwitchPair>(
+        *m.sim, *m.sip, [s](const std::string& to) { return s->registered(to); });
+    sw = m.fabric.get();
+  }
+  m.cc =
+      std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *sw, m.ids);
   m.cc->set_ivrs(std::move(ivrs));
   m.cc->set_holidays(std::move(holidays));
   m.refresh_views();
@@ -463,8 +494,7 @@ Service::Recovery Service::start() {
   for (auto& r : last_agents)
     if (auto it = by_staff.find(store::as_int(r[1])); it != by_staff.end())
       m.cc->remember_agent(store::as_text(r[0]), it->second);
-  m.sim->set_sink(
-      [this](const SwitchEvent& ev) { impl_->cc->on_switch(ev, impl_->clock.now_ms()); });
+  sw->set_sink([this](const SwitchEvent& ev) { impl_->cc->on_switch(ev, impl_->clock.now_ms()); });
   spdlog::info("cti: {} queues, {} agents; recovered {} open calls and {} agents from the last run",
                m.cc->queue_defs().size(), m.cc->agent_defs().size(), rec.calls, rec.agents);
   m.thread = std::thread([this] { impl_->loop(publish_); });
@@ -479,6 +509,7 @@ void Service::stop() {
   }
   impl_->cv.notify_all();
   impl_->thread.join();
+  if (impl_->sip) impl_->sip->stop();  // calls in progress are hung up with a BYE
 }
 
 json::value Service::exec(const std::function<json::value(Ctx&)>& fn) {
@@ -625,8 +656,10 @@ void Service::Impl::loop(const Publish& publish) {
     {
       std::unique_lock lk(mu);
       Millis wait = std::max<Millis>(1, std::min(opt.tick_ms, sim->next_due() - clock.now_ms()));
-      cv.wait_for(lk, std::chrono::milliseconds(wait), [&] { return stopping || !jobs.empty(); });
+      cv.wait_for(lk, std::chrono::milliseconds(wait),
+                  [&] { return stopping || !jobs.empty() || poked; });
       if (stopping && jobs.empty()) break;
+      poked = false;
       batch.assign(jobs.begin(), jobs.end());
       for (auto& j : batch) j->taken = true;
       jobs.clear();
@@ -651,6 +684,7 @@ void Service::Impl::loop(const Publish& publish) {
       }
     }
     sim->advance();
+    if (sip) sip->advance();
     for (auto& r : adapters.due(clock.now_ms()))
       cc->on_adapter_result(r.call, r.ok, r.values, clock.now_ms());
     cc->tick(clock.now_ms());

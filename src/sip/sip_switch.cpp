@@ -1,0 +1,581 @@
+#include "sip/sip_switch.hpp"
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/url.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "media/sdp.hpp"
+#include "sip/digest.hpp"
+
+namespace kefu::sip {
+
+using cti::LegId;
+using cti::SwitchEvent;
+using K = SwitchEvent::Kind;
+
+namespace {
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string user_of(const url_t* u) {
+  return u && u->url_user ? u->url_user : "";
+}
+
+// The failure cause the core understands for a final SIP status.
+const char* cause_of(int status) {
+  switch (status) {
+    case 486:
+    case 600:
+      return "busy";
+    case 408:
+    case 480:
+      return "timeout";
+    case 487:
+      return "cancelled";
+    default:
+      return "unreachable";
+  }
+}
+
+// The SIP status for a core's hang-up cause on an inbound call not answered yet.
+int status_of(const std::string& cause) {
+  if (cause == "busy" || cause == "queue_full") return 486;
+  if (cause == "no_route") return 404;
+  return 480;
+}
+
+}  // namespace
+
+struct SipSwitch::Impl {
+  struct Leg {
+    LegId id;
+    nua_handle_t* nh = nullptr;
+    bool inbound = false;
+    bool up = false;
+    bool gone = false;
+    std::string remote_sdp;
+    uint16_t rtp_port = 0;
+  };
+
+  SipOptions opt;
+  cti::IdSource& ids;
+  std::string host;
+  int port = 5060;
+
+  // SIP thread state.
+  su_home_t* home = nullptr;
+  su_root_t* root = nullptr;
+  nua_t* nua = nullptr;
+  int wake_fd = -1;
+  su_wait_t wait[1];
+  std::thread thread;
+  std::unordered_map<LegId, Leg> legs;
+  std::unordered_map<nua_handle_t*, LegId> by_handle;
+  int next_port;
+  uint64_t session_id = 1;
+
+  // Shared.
+  mutable std::mutex mu;
+  std::deque<std::function<void()>> commands;  // run on the SIP thread
+  std::vector<SwitchEvent> events;             // for the core's thread
+  std::map<std::string, std::string> accounts;
+  struct Binding {
+    std::string contact;
+    int64_t expires_s;
+  };
+  std::map<std::string, Binding> bindings;
+  std::unordered_map<LegId, bool> owned;
+  Sink sink;
+  std::function<void()> wake;
+  std::atomic<bool> running{false};
+
+  Impl(SipOptions o, cti::IdSource& i) : opt(std::move(o)), ids(i) {
+    auto colon = opt.listen.rfind(':');
+    host = opt.listen.substr(0, colon);
+    if (colon != std::string::npos) port = std::stoi(opt.listen.substr(colon + 1));
+    if (opt.media_address.empty()) opt.media_address = host;
+    if (opt.nonce_key.empty()) opt.nonce_key = std::to_string(std::random_device{}());
+    next_port = opt.rtp_port_min;
+  }
+
+  void emit(SwitchEvent ev) {
+    std::function<void()> w;
+    {
+      std::lock_guard lk(mu);
+      events.push_back(std::move(ev));
+      w = wake;
+    }
+    if (w) w();
+  }
+
+  // From any thread: run f on the SIP thread.
+  void post(std::function<void()> f) {
+    {
+      std::lock_guard lk(mu);
+      commands.push_back(std::move(f));
+    }
+    uint64_t one = 1;
+    if (wake_fd >= 0) (void)!::write(wake_fd, &one, sizeof one);
+  }
+
+  static int on_wake(su_root_magic_t*, su_wait_t*, su_wakeup_arg_t* arg) {
+    auto* self = reinterpret_cast<Impl*>(arg);
+    uint64_t n;
+    (void)!::read(self->wake_fd, &n, sizeof n);
+    std::deque<std::function<void()>> todo;
+    {
+      std::lock_guard lk(self->mu);
+      todo.swap(self->commands);
+    }
+    for (auto& f : todo) f();
+    return 0;
+  }
+
+  uint16_t take_port() {
+    uint16_t p = uint16_t(next_port);
+    next_port += 2;
+    if (next_port > opt.rtp_port_max) next_port = opt.rtp_port_min;
+    return p;
+  }
+
+  Leg* leg_of(nua_handle_t* nh) {
+    auto it = by_handle.find(nh);
+    if (it == by_handle.end()) return nullptr;
+    auto l = legs.find(it->second);
+    return l == legs.end() ? nullptr : &l->second;
+  }
+
+  void forget(Leg& l) {
+    if (l.nh) {
+      by_handle.erase(l.nh);
+      nua_handle_destroy(l.nh);
+      l.nh = nullptr;
+    }
+    {
+      std::lock_guard lk(mu);
+      owned.erase(l.id);
+    }
+    legs.erase(l.id);
+  }
+
+  // ---- requests from the wire ----
+
+  void on_register(nua_handle_t* nh, const sip_t* sip) {
+    auto respond = [&](int status, const char* phrase) {
+      nua_respond(nh, status, phrase, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+    };
+    if (!sip || !sip->sip_to || !sip->sip_to->a_url->url_user) return respond(SIP_400_BAD_REQUEST);
+    std::string ext = sip->sip_to->a_url->url_user;
+    std::string secret;
+    {
+      std::lock_guard lk(mu);
+      auto it = accounts.find(ext);
+      if (it != accounts.end()) secret = it->second;
+    }
+    std::string realm = opt.realm;
+    auto challenge_again = [&](bool stale) {
+      std::string c = challenge(realm, make_nonce(opt.nonce_key, now_s()), stale);
+      nua_respond(nh, SIP_401_UNAUTHORIZED, NUTAG_WITH_THIS(nua),
+                  SIPTAG_WWW_AUTHENTICATE_STR(c.c_str()), TAG_END());
+      nua_handle_destroy(nh);
+    };
+    const msg_auth_t* au = sip->sip_authorization;
+    if (!au || !au->au_scheme) return challenge_again(false);
+    std::string text = std::string(au->au_scheme) + " ";
+    for (msg_param_t const* p = au->au_params; p && *p; ++p)
+      text += std::string(p == au->au_params ? "" : ", ") + *p;
+    auto cred = parse_digest(text);
+    if (secret.empty() || cred.empty() || cred["username"] != ext)
+      return respond(SIP_403_FORBIDDEN);
+    switch (check_digest(cred, "REGISTER", realm, secret, opt.nonce_key, now_s())) {
+      case DigestCheck::ok:
+        break;
+      case DigestCheck::stale_nonce:
+        return challenge_again(true);
+      default:
+        return respond(SIP_403_FORBIDDEN);
+    }
+    const sip_contact_t* m = sip->sip_contact;
+    int64_t expires = sip->sip_expires ? int64_t(sip->sip_expires->ex_delta) : 3600;
+    if (m && m->m_expires) expires = std::strtoll(m->m_expires, nullptr, 10);
+    expires = std::min<int64_t>(expires, opt.register_max_s);
+    {
+      std::lock_guard lk(mu);
+      if (!m || expires <= 0 || (m->m_url->url_type == url_any)) {
+        bindings.erase(ext);
+      } else {
+        char buf[512];
+        if (url_e(buf, sizeof buf, m->m_url) > 0) bindings[ext] = {buf, now_s() + expires};
+      }
+    }
+    spdlog::info("sip: {} {} ({} s)", ext, expires > 0 ? "registered" : "unregistered", expires);
+    std::string exp = std::to_string(std::max<int64_t>(expires, 0));
+    if (m && expires > 0)
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTACT(m),
+                  SIPTAG_EXPIRES_STR(exp.c_str()), TAG_END());
+    else
+      nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+  }
+
+  void on_invite(nua_handle_t* nh, const sip_t* sip) {
+    if (Leg* l = leg_of(nh)) {  // a re-INVITE (hold, resume, session refresh)
+      std::string offer = sip && sip->sip_payload && sip->sip_payload->pl_data
+                              ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+                              : l->remote_sdp;
+      try {
+        std::string sdp = our_sdp(*l, &offer);
+        l->remote_sdp = offer;
+        nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
+                    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+                    TAG_END());
+      } catch (const media::SdpError&) {
+        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
+      }
+      return;
+    }
+    if (!sip || !sip->sip_request || !sip->sip_from) {
+      nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
+    std::string offer = sip->sip_payload && sip->sip_payload->pl_data
+                            ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+                            : "";
+    if (offer.empty()) {  // a late offer (INVITE without SDP) is not supported yet
+      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua),
+                  SIPTAG_WARNING_STR("399 kefu \"an SDP offer is required\""), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
+    try {
+      media::negotiate(media::parse_sdp(offer));
+    } catch (const media::SdpError& e) {
+      std::string w = "399 kefu \"" + e.code + "\"";
+      nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), SIPTAG_WARNING_STR(w.c_str()),
+                  TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
+    LegId id = ids.take();
+    Leg& l = legs[id];
+    l.id = id;
+    l.nh = nh;
+    l.inbound = true;
+    l.remote_sdp = std::move(offer);
+    by_handle[nh] = id;
+    {
+      std::lock_guard lk(mu);
+      owned[id] = true;
+    }
+    nua_respond(nh, SIP_180_RINGING, NUTAG_WITH_THIS(nua), TAG_END());
+    SwitchEvent ev{K::incoming, id, user_of(sip->sip_from->a_url),
+                   user_of(sip->sip_request->rq_url)};
+    emit(std::move(ev));
+  }
+
+  void on_gone(nua_handle_t* nh, const char* cause) {
+    Leg* l = leg_of(nh);
+    if (!l) return;
+    if (!l->gone) emit({K::hung_up, l->id, "", "", cause});
+    l->gone = true;
+  }
+
+  void on_invite_response(nua_handle_t* nh, int status, const sip_t* sip) {
+    Leg* l = leg_of(nh);
+    if (!l || l->gone) return;
+    if (status == 180 || status == 183) {
+      emit({K::alerting, l->id});
+    } else if (status >= 200 && status < 300) {
+      if (!l->up) {
+        l->up = true;
+        if (sip && sip->sip_payload && sip->sip_payload->pl_data)
+          l->remote_sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+        emit({K::answered, l->id});
+      }
+    } else if (status >= 300) {
+      l->gone = true;
+      emit({K::failed, l->id, "", "", cause_of(status)});
+    }
+  }
+
+  void on_state(nua_handle_t* nh, const tagi_t* tags) {
+    int state = nua_callstate_init;
+    tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+    if (state != nua_callstate_terminated) return;
+    Leg* l = leg_of(nh);
+    if (!l) return;
+    if (!l->gone) emit({K::hung_up, l->id, "", "", "terminated"});
+    forget(*l);
+  }
+
+  static void callback(nua_event_t event, int status, char const* phrase, nua_t*,
+                       nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip,
+                       tagi_t tags[]) {
+    auto* self = reinterpret_cast<Impl*>(magic);
+    switch (event) {
+      case nua_i_register:
+        self->on_register(nh, sip);
+        break;
+      case nua_i_invite:
+        self->on_invite(nh, sip);
+        break;
+      case nua_r_invite:
+        self->on_invite_response(nh, status, sip);
+        break;
+      case nua_i_bye:
+        self->on_gone(nh, "bye");
+        break;
+      case nua_i_cancel:
+        self->on_gone(nh, "cancel");
+        break;
+      case nua_i_state:
+        self->on_state(nh, tags);
+        break;
+      case nua_r_shutdown:
+        if (status >= 200) su_root_break(self->root);
+        break;
+      case nua_i_error:
+        spdlog::warn("sip: {} {}", status, phrase ? phrase : "");
+        break;
+      default:
+        // Requests nobody here handles (MESSAGE, SUBSCRIBE, ...) come with a handle of their
+        // own; nua answered them already.
+        if (nh && nua_event_is_incoming_request(event) && !self->leg_of(nh)) nua_handle_destroy(nh);
+        break;
+    }
+  }
+
+  // ---- commands from the core (run on the SIP thread) ----
+
+  std::string our_sdp(Leg& l, const std::string* remote_offer) {
+    if (!l.rtp_port) l.rtp_port = take_port();
+    if (remote_offer) {
+      auto offer = media::parse_sdp(*remote_offer);
+      auto n = media::negotiate(offer);
+      return media::to_string(media::answer(offer, n, opt.media_address, l.rtp_port, session_id++));
+    }
+    return media::to_string(media::offer(opt.media_address, l.rtp_port, session_id++, 1));
+  }
+
+  void do_answer(LegId id) {
+    auto it = legs.find(id);
+    if (it == legs.end() || it->second.gone || it->second.up || !it->second.inbound) return;
+    Leg& l = it->second;
+    std::string sdp = our_sdp(l, &l.remote_sdp);
+    nua_respond(l.nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    l.up = true;
+    emit({K::answered, id});
+  }
+
+  void do_originate(LegId id, const std::string& to, const std::string& caller_id,
+                    bool auto_answer) {
+    std::string contact;
+    {
+      std::lock_guard lk(mu);
+      auto b = bindings.find(to);
+      if (b != bindings.end() && b->second.expires_s > now_s()) contact = b->second.contact;
+    }
+    if (contact.empty()) {  // no gateway for outside numbers yet: only registered phones
+      std::lock_guard lk(mu);
+      owned.erase(id);
+      events.push_back({K::failed, id, "", "", "unreachable"});
+      if (wake) wake();
+      return;
+    }
+    std::string local = host + ":" + std::to_string(port);
+    std::string from =
+        "<sip:" + (caller_id.empty() ? std::string("kefu") : caller_id) + "@" + local + ">";
+    std::string to_uri = "<sip:" + to + "@" + local + ">";
+    nua_handle_t* nh = nua_handle(nua, nullptr, SIPTAG_TO_STR(to_uri.c_str()),
+                                  SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    Leg& l = legs[id];
+    l.id = id;
+    l.nh = nh;
+    by_handle[nh] = id;
+    std::string sdp = our_sdp(l, nullptr);
+    // Auto-answer (supervisors' monitoring phones): the de-facto headers phones understand.
+    std::string extra = auto_answer ? "Call-Info: <sip:" + local + ">;answer-after=0" : "";
+    nua_invite(nh, NUTAG_URL(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp.c_str()),
+               TAG_IF(auto_answer, SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+  }
+
+  void do_hang_up(LegId id, const std::string& cause) {
+    auto it = legs.find(id);
+    if (it == legs.end()) return;
+    Leg& l = it->second;
+    if (l.gone) return;
+    l.gone = true;
+    if (l.up)
+      nua_bye(l.nh, TAG_END());
+    else if (l.inbound)
+      nua_respond(l.nh, status_of(cause), sip_status_phrase(status_of(cause)), TAG_END());
+    else
+      nua_cancel(l.nh, TAG_END());
+  }
+
+  void run(std::promise<void>& ready) {
+    su_init();
+    home = static_cast<su_home_t*>(su_home_new(sizeof(su_home_t)));
+    root = su_root_create(nullptr);
+    std::string url = "sip:" + opt.listen;
+    nua = root ? nua_create(root, &Impl::callback, reinterpret_cast<nua_magic_t*>(this),
+                            NUTAG_URL(url.c_str()), TAG_END())
+               : nullptr;
+    if (!nua) {
+      if (root) su_root_destroy(root);
+      su_home_unref(home);
+      su_deinit();
+      ready.set_exception(
+          std::make_exception_ptr(std::runtime_error("sip: cannot listen on " + opt.listen)));
+      return;
+    }
+    nua_set_params(nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                   NUTAG_APPL_METHOD("REGISTER"),
+                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"),
+                   SIPTAG_USER_AGENT_STR("Kefu"), TAG_END());
+    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    su_wait_create(wait, wake_fd, SU_WAIT_IN);
+    su_root_register(root, wait, &Impl::on_wake, reinterpret_cast<su_wakeup_arg_t*>(this), 0);
+    running = true;
+    ready.set_value();
+    su_root_run(root);
+    for (auto& [id, l] : legs)
+      if (l.nh) nua_handle_destroy(l.nh);
+    legs.clear();
+    by_handle.clear();
+    nua_destroy(nua);
+    nua = nullptr;
+    su_root_unregister(root, wait, &Impl::on_wake, reinterpret_cast<su_wakeup_arg_t*>(this));
+    su_root_destroy(root);
+    root = nullptr;
+    su_home_unref(home);
+    su_deinit();
+    ::close(wake_fd);
+    wake_fd = -1;
+  }
+};
+
+SipSwitch::SipSwitch(SipOptions opt, cti::IdSource& ids)
+    : impl_(std::make_unique<Impl>(std::move(opt), ids)) {}
+
+SipSwitch::~SipSwitch() {
+  stop();
+}
+
+void SipSwitch::start() {
+  std::promise<void> ready;
+  auto f = ready.get_future();
+  impl_->thread = std::thread([this, &ready] { impl_->run(ready); });
+  try {
+    f.get();
+  } catch (...) {
+    impl_->thread.join();
+    throw;
+  }
+  spdlog::info("sip: listening on {} (UDP and TCP), realm {}", impl_->opt.listen, impl_->opt.realm);
+}
+
+void SipSwitch::stop() {
+  if (!impl_->thread.joinable()) return;
+  auto* m = impl_.get();
+  m->post([m] {
+    for (auto& [id, l] : m->legs)  // calls in progress end with the process
+      if (!l.gone && l.up) nua_bye(l.nh, TAG_END());
+    nua_shutdown(m->nua);
+  });
+  m->thread.join();
+  m->running = false;
+}
+
+void SipSwitch::set_accounts(std::map<std::string, std::string> secrets) {
+  std::lock_guard lk(impl_->mu);
+  impl_->accounts = std::move(secrets);
+}
+
+bool SipSwitch::registered(const std::string& extension) const {
+  std::lock_guard lk(impl_->mu);
+  auto b = impl_->bindings.find(extension);
+  return b != impl_->bindings.end() && b->second.expires_s > now_s();
+}
+
+bool SipSwitch::owns(LegId leg) const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->owned.count(leg) > 0;
+}
+
+void SipSwitch::advance() {
+  std::vector<SwitchEvent> batch;
+  Sink sink;
+  {
+    std::lock_guard lk(impl_->mu);
+    batch.swap(impl_->events);
+    sink = impl_->sink;
+  }
+  if (sink)
+    for (auto& ev : batch) sink(ev);
+}
+
+void SipSwitch::on_ready(std::function<void()> wake) {
+  std::lock_guard lk(impl_->mu);
+  impl_->wake = std::move(wake);
+}
+
+void SipSwitch::set_sink(Sink sink) {
+  std::lock_guard lk(impl_->mu);
+  impl_->sink = std::move(sink);
+}
+
+void SipSwitch::originate(LegId leg, const std::string& to, const std::string& caller_id,
+                          bool auto_answer) {
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->owned[leg] = true;
+  }
+  auto* m = impl_.get();
+  m->post(
+      [m, leg, to, caller_id, auto_answer] { m->do_originate(leg, to, caller_id, auto_answer); });
+}
+
+void SipSwitch::answer(LegId leg) {
+  auto* m = impl_.get();
+  m->post([m, leg] { m->do_answer(leg); });
+}
+
+void SipSwitch::hang_up(LegId leg, const std::string& cause) {
+  auto* m = impl_.get();
+  m->post([m, leg, cause] { m->do_hang_up(leg, cause); });
+}
+
+// Media is not relayed yet (the RTP engine is the next part of issue 6): mixes, prompts, digit
+// collection and recording are accepted and do nothing on the wire.
+void SipSwitch::join(cti::CallId, LegId, cti::MixMode, LegId) {}
+void SipSwitch::leave(cti::CallId, LegId) {}
+void SipSwitch::play(LegId, const std::string&) {}
+void SipSwitch::collect(LegId, int, cti::Millis) {}
+void SipSwitch::record_start(cti::CallId, const std::string&) {}
+void SipSwitch::record_stop(cti::CallId) {}
+
+}  // namespace kefu::sip
