@@ -44,6 +44,7 @@ struct Config {
   std::string cti_sip_listen;
   std::string cti_sip_realm = "kefu";
   std::string cti_media_address;
+  std::string cti_recording_dir = "var/recordings";  // WAV files of calls and voicemail
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

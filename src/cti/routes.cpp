@@ -1,6 +1,8 @@
 #include "cti/routes.hpp"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 #include "base/error.hpp"
 #include "cti/service.hpp"
@@ -88,6 +90,14 @@ bool bool_field(const json::object& o, const char* key, bool fallback) {
   if (!v->is_bool())
     throw Error::validation({{key, "wrong_type", std::string(key) + " must be true or false"}});
   return v->as_bool();
+}
+
+// An agent sees the calls he took part in; supervisors see every call.
+void check_call_access(store::Connection& c, const Principal& p, int64_t id) {
+  if (!p.has("cti:supervise") &&
+      c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?", {id, p.staff_id})
+          .empty())
+    throw Error::not_found("no such call", "id");
 }
 
 json::object body_of(const Context& ctx) {
@@ -304,12 +314,7 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                "recording FROM cti_call WHERE id = ?",
                {id});
            if (call.empty()) throw Error::not_found("no such call", "id");
-           // An agent sees the calls he took part in; supervisors see every call.
-           if (!p.has("cti:supervise") &&
-               c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?",
-                      {id, p.staff_id})
-                   .empty())
-             throw Error::not_found("no such call", "id");
+           check_call_access(c, p, id);
            auto rows = [&](const char* sql) { return store::rows_json(c.exec(sql, {id})); };
            out = store::row_json(call, 0);
            out["segments"] = rows(
@@ -332,6 +337,29 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
        },
        false, "A stored call detail record with its segments, events, queue log and wrap-ups",
        "cti"});
+
+  // 录音调听: the call's stereo WAV (customer left, agent right) for whoever may read the call.
+  router.add({"GET", "/api/v1/cti/calls/{id}/recording", "cti:agent",
+              [&db, &svc](Context& ctx) {
+                const auto& p = ctx.who();
+                int64_t id = ctx.req.param_id("id");
+                std::string name;
+                db.read([&](store::Connection& c) {
+                  auto r = c.exec("SELECT recording FROM cti_call WHERE id = ?", {id});
+                  if (r.empty()) throw Error::not_found("no such call", "id");
+                  check_call_access(c, p, id);
+                  name = store::as_text(r.rows[0][0]);
+                });
+                if (name.empty() || name.find("..") != std::string::npos)
+                  throw Error::not_found("the call has no recording", "recording");
+                std::ifstream f(svc.recording_path(name), std::ios::binary);
+                if (!f)  // simulated calls have a name but no audio
+                  throw Error::not_found("the recording has no audio on this node", "recording");
+                std::ostringstream body;
+                body << f.rdbuf();
+                return Response::text(body.str(), "audio/wav");
+              },
+              false, "A call's recording (stereo WAV: customer left, agent right)", "cti"});
 
   router.add({"GET", "/api/v1/cti/history", "cti:agent",
               [&db](Context& ctx) {

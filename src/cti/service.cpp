@@ -463,6 +463,7 @@ Service::Recovery Service::start() {
     so.listen = m.opt.sip_listen;
     so.realm = m.opt.sip_realm;
     so.media_address = m.opt.media_address;
+    so.recording_dir = m.opt.recording_dir;
     m.sip = std::make_unique<sip::SipSwitch>(so, m.ids);
     m.sip->set_accounts(m.sip_accounts);
     m.sip->start();
@@ -810,6 +811,10 @@ json::array windows_json(const std::vector<WindowStats>& ws) {
   return out;
 }
 }  // namespace
+
+std::string Service::recording_path(const std::string& name) const {
+  return impl_->opt.recording_dir + "/" + name;
+}
 
 Millis Service::now() const {
   return impl_->clock.now_ms();

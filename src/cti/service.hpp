@@ -32,6 +32,7 @@ struct ServiceOptions {
   Millis reload_check_ms = 2'000;  // how often edits of queues and agents are looked for
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
   std::string sip_listen, sip_realm = "kefu", media_address;
+  std::string recording_dir = "var/recordings";
 };
 
 class Service {
@@ -67,6 +68,8 @@ class Service {
   Millis now() const;  // the service's clock
   json::object agent_json(const Ctx& c, AgentId a) const;
   json::object call_json(const Ctx& c, const CallCenter::CallView& v) const;
+  // Where a stored recording (the CDR's name) lives on disk.
+  std::string recording_path(const std::string& name) const;
   json::object conversation_json(const Ctx& c, const CallCenter::ConversationView& v) const;
 
  private:

@@ -21,6 +21,7 @@
 
 #include "media/sdp.hpp"
 #include "sip/digest.hpp"
+#include "sip/media_engine.hpp"
 
 namespace kefu::sip {
 
@@ -75,6 +76,7 @@ struct SipSwitch::Impl {
     std::string remote_sdp;
     uint16_t rtp_port = 0;
   };
+  std::unique_ptr<MediaEngine> media;
 
   SipOptions opt;
   cti::IdSource& ids;
@@ -90,7 +92,6 @@ struct SipSwitch::Impl {
   std::thread thread;
   std::unordered_map<LegId, Leg> legs;
   std::unordered_map<nua_handle_t*, LegId> by_handle;
-  int next_port;
   uint64_t session_id = 1;
 
   // Shared.
@@ -114,7 +115,12 @@ struct SipSwitch::Impl {
     if (colon != std::string::npos) port = std::stoi(opt.listen.substr(colon + 1));
     if (opt.media_address.empty()) opt.media_address = host;
     if (opt.nonce_key.empty()) opt.nonce_key = std::to_string(std::random_device{}());
-    next_port = opt.rtp_port_min;
+    media = std::make_unique<MediaEngine>(opt.media_address, opt.rtp_port_min, opt.rtp_port_max);
+    media->on_digit([this](LegId leg, char c) {
+      SwitchEvent ev{K::digits, leg};
+      ev.digits = std::string(1, c);
+      emit(std::move(ev));
+    });
   }
 
   void emit(SwitchEvent ev) {
@@ -150,13 +156,6 @@ struct SipSwitch::Impl {
     return 0;
   }
 
-  uint16_t take_port() {
-    uint16_t p = uint16_t(next_port);
-    next_port += 2;
-    if (next_port > opt.rtp_port_max) next_port = opt.rtp_port_min;
-    return p;
-  }
-
   Leg* leg_of(nua_handle_t* nh) {
     auto it = by_handle.find(nh);
     if (it == by_handle.end()) return nullptr;
@@ -165,6 +164,7 @@ struct SipSwitch::Impl {
   }
 
   void forget(Leg& l) {
+    media->close(l.id);
     if (l.nh) {
       by_handle.erase(l.nh);
       nua_handle_destroy(l.nh);
@@ -309,8 +309,18 @@ struct SipSwitch::Impl {
     } else if (status >= 200 && status < 300) {
       if (!l->up) {
         l->up = true;
-        if (sip && sip->sip_payload && sip->sip_payload->pl_data)
+        if (sip && sip->sip_payload && sip->sip_payload->pl_data) {
           l->remote_sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+          try {
+            use_remote(*l, media::negotiate(media::parse_sdp(l->remote_sdp)));
+          } catch (const media::SdpError& e) {  // no audio we can use: the call cannot go on
+            spdlog::warn("sip: leg {} answered with unusable SDP ({})", l->id, e.code);
+            nua_bye(nh, TAG_END());
+            l->gone = true;
+            emit({K::failed, l->id, "", "", "unreachable"});
+            return;
+          }
+        }
         emit({K::answered, l->id});
       }
     } else if (status >= 300) {
@@ -368,11 +378,19 @@ struct SipSwitch::Impl {
 
   // ---- commands from the core (run on the SIP thread) ----
 
+  // Where the far end's audio goes, from its SDP (an offer we answer, or the answer to ours).
+  void use_remote(Leg& l, const media::Negotiated& n) {
+    media->set_remote(l.id, n.remote_address, n.remote_port, n.payload_type, n.codec,
+                      n.dtmf_payload_type);
+  }
+
   std::string our_sdp(Leg& l, const std::string* remote_offer) {
-    if (!l.rtp_port) l.rtp_port = take_port();
+    if (!l.rtp_port) l.rtp_port = media->open(l.id, !l.inbound);  // calls out reach phones
+    if (!l.rtp_port) throw media::SdpError("no_port", 0, "no free RTP port");
     if (remote_offer) {
       auto offer = media::parse_sdp(*remote_offer);
       auto n = media::negotiate(offer);
+      use_remote(l, n);
       return media::to_string(media::answer(offer, n, opt.media_address, l.rtp_port, session_id++));
     }
     return media::to_string(media::offer(opt.media_address, l.rtp_port, session_id++, 1));
@@ -382,7 +400,15 @@ struct SipSwitch::Impl {
     auto it = legs.find(id);
     if (it == legs.end() || it->second.gone || it->second.up || !it->second.inbound) return;
     Leg& l = it->second;
-    std::string sdp = our_sdp(l, &l.remote_sdp);
+    std::string sdp;
+    try {
+      sdp = our_sdp(l, &l.remote_sdp);
+    } catch (const media::SdpError&) {  // no RTP port left
+      nua_respond(l.nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+      l.gone = true;
+      emit({K::hung_up, id, "", "", "no_media"});
+      return;
+    }
     nua_respond(l.nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     l.up = true;
@@ -414,7 +440,14 @@ struct SipSwitch::Impl {
     l.id = id;
     l.nh = nh;
     by_handle[nh] = id;
-    std::string sdp = our_sdp(l, nullptr);
+    std::string sdp;
+    try {
+      sdp = our_sdp(l, nullptr);
+    } catch (const media::SdpError&) {
+      l.gone = true;
+      emit({K::failed, id, "", "", "unreachable"});
+      return;
+    }
     // Auto-answer (supervisors' monitoring phones): the de-facto headers phones understand.
     std::string extra = auto_answer ? "Call-Info: <sip:" + local + ">;answer-after=0" : "";
     nua_invite(nh, NUTAG_URL(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -486,6 +519,7 @@ SipSwitch::~SipSwitch() {
 }
 
 void SipSwitch::start() {
+  impl_->media->start();
   std::promise<void> ready;
   auto f = ready.get_future();
   impl_->thread = std::thread([this, &ready] { impl_->run(ready); });
@@ -493,6 +527,7 @@ void SipSwitch::start() {
     f.get();
   } catch (...) {
     impl_->thread.join();
+    impl_->media->stop();
     throw;
   }
   spdlog::info("sip: listening on {} (UDP and TCP), realm {}", impl_->opt.listen, impl_->opt.realm);
@@ -508,6 +543,7 @@ void SipSwitch::stop() {
   });
   m->thread.join();
   m->running = false;
+  m->media->stop();
 }
 
 void SipSwitch::set_accounts(std::map<std::string, std::string> secrets) {
@@ -569,13 +605,22 @@ void SipSwitch::hang_up(LegId leg, const std::string& cause) {
   m->post([m, leg, cause] { m->do_hang_up(leg, cause); });
 }
 
-// Media is not relayed yet (the RTP engine is the next part of issue 6): mixes, prompts, digit
-// collection and recording are accepted and do nothing on the wire.
-void SipSwitch::join(cti::CallId, LegId, cti::MixMode, LegId) {}
-void SipSwitch::leave(cti::CallId, LegId) {}
+// The media engine relays two talking parties and records; prompts, music on hold and mixing of
+// three or more (conference, listen, whisper) are the next parts of issue 6 and do nothing on
+// the wire yet. Digits (RFC 4733) are always reported, so collect() has nothing to start.
+void SipSwitch::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId) {
+  impl_->media->join(mix, leg, mode);
+}
+void SipSwitch::leave(cti::CallId mix, LegId leg) {
+  impl_->media->leave(mix, leg);
+}
 void SipSwitch::play(LegId, const std::string&) {}
 void SipSwitch::collect(LegId, int, cti::Millis) {}
-void SipSwitch::record_start(cti::CallId, const std::string&) {}
-void SipSwitch::record_stop(cti::CallId) {}
+void SipSwitch::record_start(cti::CallId mix, const std::string& name) {
+  impl_->media->record_start(mix, impl_->opt.recording_dir + "/" + name);
+}
+void SipSwitch::record_stop(cti::CallId mix) {
+  impl_->media->record_stop(mix);
+}
 
 }  // namespace kefu::sip

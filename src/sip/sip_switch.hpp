@@ -25,6 +25,7 @@ struct SipOptions {
   int rtp_port_min = 20000, rtp_port_max = 29998;
   std::string nonce_key;  // shared by the nodes of a cluster; random when empty
   int register_max_s = 3600;
+  std::string recording_dir = "var/recordings";  // the core's recording names are below it
 };
 
 class SipSwitch : public cti::Switch {

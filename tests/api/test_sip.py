@@ -1,11 +1,18 @@
 """The SIP softswitch with real SIP: SIPp as the customer's phone and as an agent's phone that
 registers its extension with digest authentication; a call in through the queue to the agent and
 back out with a BYE, stored as a CDR; OPTIONS probes and bad SIP input get the right answers."""
+import warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # audioop: fine until Python 3.13
+import audioop  # noqa: E402
+import io
+import math
 import os
 import socket
 import subprocess
 import time
 import uuid
+import wave
 
 import pytest
 
@@ -26,7 +33,9 @@ def free_udp_port():
 def sip():
     port = free_udp_port()
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_SIP"), KEFU_CTI_SIP_LISTEN=f"127.0.0.1:{port}",
-              KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1").start()
+              KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1")
+    k.env["KEFU_CTI_RECORDING_DIR"] = os.path.join(k.tmp, "recordings")
+    k.start()
     k.sip_port = port
     yield k
     k.stop()
@@ -93,13 +102,178 @@ def test_a_call_in_through_the_queue_rings_the_agents_registered_phone_and_is_re
     liu.post("/api/v1/cti/agent/sign-out", {})
 
 
+class Uac:
+    """A customer's phone in Python: INVITE with an SDP offer, ACK, RTP both ways, RFC 4733
+    digits, BYE — enough to see the audio and the keys go through the switch."""
+
+    def __init__(self, port, to):
+        self.port, self.to = port, to
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sip.bind(("127.0.0.1", 0))
+        self.sip.settimeout(5)
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind(("127.0.0.1", 0))
+        self.rtp.setblocking(False)
+        self.local, self.rtp_port = self.sip.getsockname()[1], self.rtp.getsockname()[1]
+        self.call_id, self.tag, self.cseq = uuid.uuid4().hex, uuid.uuid4().hex[:8], 1
+        self.remote_tag = ""
+        self.seq, self.ts = 1000, 160000
+        self.got_bye = False
+
+    def _send(self, method, body="", extra=""):
+        to_tag = f";tag={self.remote_tag}" if self.remote_tag else ""
+        msg = (f"{method} sip:{self.to}@127.0.0.1:{self.port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:{self.local};branch=z9hG4bK{uuid.uuid4().hex[:10]}\r\n"
+               f"From: <sip:13700000001@127.0.0.1:{self.local}>;tag={self.tag}\r\n"
+               f"To: <sip:{self.to}@127.0.0.1:{self.port}>{to_tag}\r\nCall-ID: {self.call_id}\r\n"
+               f"CSeq: {self.cseq if method != 'ACK' else 1} {method}\r\n"
+               f"Contact: <sip:13700000001@127.0.0.1:{self.local}>\r\nMax-Forwards: 70\r\n{extra}"
+               f"Content-Length: {len(body)}\r\n\r\n{body}")
+        self.sip.sendto(msg.encode(), ("127.0.0.1", self.port))
+
+    def call(self):
+        sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+               f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n")
+        self._send("INVITE", sdp, "Content-Type: application/sdp\r\n")
+        while True:
+            data = self.sip.recv(65535).decode()
+            status = int(data.split(" ", 2)[1])
+            if status >= 200:
+                break
+        assert status == 200, data
+        head, body = data.split("\r\n\r\n", 1)
+        self.remote_tag = head.split("\r\nTo:", 1)[1].split("\r\n")[0].split("tag=")[1].strip()
+        self.media_port = int([l for l in body.split("\r\n") if l.startswith("m=audio")][0].split()[1])
+        self._send("ACK")
+
+    def audio(self, seconds, payload_type=0):
+        """Sends 20 ms packets for `seconds`; returns (sent, received back with our payloads)."""
+        sent = received = 0
+        end = time.time() + seconds
+        # A 440 Hz tone in PCMU, marked so that what comes back can be told from anything else.
+        tone = audioop.lin2ulaw(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000)).to_bytes(2, "little", signed=True)
+                                         for i in range(152)), 2)
+        while time.time() < end:
+            payload = b"KEFU" + sent.to_bytes(4, "big") + tone
+            self._rtp(payload_type, payload)
+            sent += 1
+            while True:
+                try:
+                    pkt = self.rtp.recv(2048)
+                except BlockingIOError:
+                    break
+                if len(pkt) >= 12 + 4 and pkt[12:16] == b"KEFU":
+                    received += 1
+            self._check_bye()
+            time.sleep(0.02)
+        return sent, received
+
+    def key(self, digit):
+        """One RFC 4733 event: three packets with one timestamp, the last two with the end bit."""
+        event = "0123456789*#".index(digit)
+        self.ts += 160
+        for end, duration in ((0, 400), (1, 800), (1, 800)):
+            self._rtp(101, bytes([event, (end << 7) | 10]) + duration.to_bytes(2, "big"), advance=False)
+            time.sleep(0.02)
+
+    def _rtp(self, pt, payload, advance=True):
+        self.seq = (self.seq + 1) & 0xFFFF
+        if advance:
+            self.ts += 160
+        header = bytes([0x80, pt]) + self.seq.to_bytes(2, "big") + (self.ts & 0xFFFFFFFF).to_bytes(4, "big") + (0x1234).to_bytes(4, "big")
+        self.rtp.sendto(header + payload, ("127.0.0.1", self.media_port))
+
+    def _check_bye(self):
+        self.sip.setblocking(False)
+        try:
+            data = self.sip.recv(65535).decode()
+            if data.startswith("BYE"):
+                self.got_bye = True
+                via = [l for l in data.split("\r\n") if l.lower().startswith(("via:", "from:", "to:", "call-id:", "cseq:"))]
+                self.sip.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(via) + "\r\nContent-Length: 0\r\n\r\n").encode(),
+                                ("127.0.0.1", self.port))
+        except BlockingIOError:
+            pass
+        finally:
+            self.sip.settimeout(5)
+
+    def wait_bye(self, seconds):
+        end = time.time() + seconds
+        while time.time() < end and not self.got_bye:
+            self._check_bye()
+            time.sleep(0.05)
+        return self.got_bye
+
+    def hang_up(self):
+        self.cseq += 1
+        self._send("BYE")
+
+
+def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    ext = liu.get("/api/v1/cti/me").json()["agent"]["extension"]
+    phone_port, echo_port = free_udp_port(), free_udp_port()
+    # The agent's phone echoes every RTP packet it receives back to where it came from.
+    phone = sipp(sip, "agent_phone.xml", "-p", str(phone_port), "-mp", str(echo_port), "-rtp_echo", wait=False)
+    sipp(sip, "register.xml", "-s", ext, "-au", ext, "-ap", f"Kefu@{ext}", "-key", "phone_port", str(phone_port),
+         f"127.0.0.1:{sip.sip_port}")
+    liu.post("/api/v1/cti/agent/sign-in", {})
+    liu.post("/api/v1/cti/agent/ready", {})
+    try:
+        uac = Uac(sip.sip_port, "95555")
+        uac.call()
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] == "busy", timeout=10)
+        sent, received = uac.audio(2.0)
+        # Customer → switch → phone → (echo) → switch → customer: most packets make the round trip.
+        print(f"RTP round trip: {received} of {sent} packets came back")
+        assert received >= sent * 0.8, (sent, received)
+        uac.hang_up()
+        out, _ = phone.communicate(timeout=30)
+        assert phone.returncode == 0, out[-3000:]
+        # 全程录音: a stereo WAV, the customer left and the agent (his echo) right, both heard,
+        # as long as the conversation.
+        call = wait_until(lambda: query(sip.db, "SELECT id FROM cti_call WHERE ani = '13700000001' AND "
+                                                "disposition = 'completed' ORDER BY id DESC LIMIT 1"))[0][0]
+        r = wait_until(lambda: (lambda x: x if x.status == 200 else None)(liu.get(f"/api/v1/cti/calls/{call}/recording")))
+        w = wave.open(io.BytesIO(r.body))
+        assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (2, 8000, 2)
+        seconds = w.getnframes() / 8000
+        frames = w.readframes(w.getnframes())
+        left, right = audioop.tomono(frames, 2, 1, 0), audioop.tomono(frames, 2, 0, 1)
+        print(f"recording: {seconds:.2f} s, rms left {audioop.rms(left, 2)}, right {audioop.rms(right, 2)}")
+        assert 1.5 <= seconds <= 4.0, seconds
+        assert audioop.rms(left, 2) > 1000 and audioop.rms(right, 2) > 1000
+    finally:
+        if phone.poll() is None:
+            phone.kill()
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    assert liu.post("/api/v1/cti/agent/sign-in", {}).status == 200  # signed in, not ready: he waits
+    try:
+        uac = Uac(sip.sip_port, "95555")
+        uac.call()
+        uac.audio(0.5)  # symmetric RTP: the switch learns where he is
+        uac.key("1")    # the queue's callback key
+        assert uac.wait_bye(5), "the switch did not end the call after the callback key"
+        rows = wait_until(lambda: query(sip.db, "SELECT disposition FROM cti_call WHERE ani = '13700000001' "
+                                                "AND ended_at IS NOT NULL AND disposition <> 'completed'"))
+        assert rows[0][0] == "callback", rows
+    finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
 def test_a_caller_over_tcp_who_hangs_up_in_the_queue_is_an_abandon(sip):
     liu = Client(sip.base).login("liuyang", DEMO_PW)
     assert liu.post("/api/v1/cti/agent/sign-in", {}).status == 200  # signed in, not ready
+    before = query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0]
     try:
         sipp(sip, "caller.xml", "-t", "t1", "-s", "95555", f"127.0.0.1:{sip.sip_port}")
-        rows = wait_until(lambda: query(sip.db, "SELECT id, disposition FROM cti_call WHERE ani = '13912345678' "
-                                                "AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 1"))
+        rows = wait_until(lambda: query(sip.db, f"SELECT id, disposition FROM cti_call WHERE ani = '13912345678' "
+                                                f"AND id > {before} AND ended_at IS NOT NULL"))
         assert rows[0][1] == "abandoned", rows
         events = [r[0] for r in query(sip.db, f"SELECT event FROM cti_queue_log WHERE call_id = {rows[0][0]} ORDER BY id")]
         assert events == ["enter", "abandon"], events

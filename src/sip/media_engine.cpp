@@ -1,0 +1,432 @@
+#include "sip/media_engine.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "media/g711.hpp"
+#include "media/rtp.hpp"
+
+namespace kefu::sip {
+
+using cti::LegId;
+
+struct MediaEngine::Impl {
+  struct Leg {
+    LegId id;
+    int fd = -1;
+    uint16_t port = 0;
+    sockaddr_in remote{};
+    bool has_remote = false;
+    int payload_type = 0, dtmf_pt = -1;
+    media::Codec codec = media::Codec::pcmu;
+    cti::CallId mix = 0;
+    cti::MixMode mode = cti::MixMode::talk;
+    media::DtmfReceiver dtmf;
+    // What this leg sends: its own SSRC and a continuous sequence and timestamp, whoever the
+    // packets come from.
+    uint32_t out_ssrc = 0;
+    uint16_t out_seq = 0;
+    uint32_t out_ts = 0;
+    LegId last_source = 0;
+    uint32_t source_ts0 = 0, out_ts0 = 0;
+    Counters counters;
+    bool agent_side = false;
+  };
+
+  // A recording in progress: the samples not yet handed to the writer, from `flushed` on.
+  struct Recorder {
+    std::string path;
+    std::chrono::steady_clock::time_point start;
+    int64_t flushed = 0;
+    std::vector<int16_t> left, right;
+    struct Track {
+      int64_t pos0;
+      uint32_t ts0;
+    };
+    std::unordered_map<LegId, Track> tracks;
+  };
+  std::map<cti::CallId, Recorder> recorders;
+
+  // The writer thread: chunks of interleaved stereo samples, appended to their files.
+  struct Chunk {
+    std::string path;
+    std::vector<int16_t> stereo;
+    bool close = false;
+  };
+  std::mutex wmu;
+  std::condition_variable wcv;
+  std::deque<Chunk> chunks;
+  bool wstop = false;
+  std::thread writer;
+  std::map<std::string, FILE*> files;
+
+  std::string address;
+  int port_min, port_max, next_port;
+  int epfd = -1, wake_fd = -1;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  mutable std::mutex mu;
+  std::unordered_map<LegId, Leg> legs;
+  std::unordered_map<int, LegId> by_fd;
+  std::map<cti::CallId, std::vector<LegId>> mixes;
+  std::function<void(LegId, char)> digit;
+  std::mt19937 rng{std::random_device{}()};
+
+  Impl(std::string a, int lo, int hi) : address(std::move(a)), port_min(lo), port_max(hi) {
+    next_port = port_min;
+  }
+
+  // The other talking leg of a two-party mix, if that is what the mix is.
+  Leg* peer(const Leg& l) {
+    if (!l.mix || l.mode != cti::MixMode::talk) return nullptr;
+    auto it = mixes.find(l.mix);
+    if (it == mixes.end() || it->second.size() != 2) return nullptr;
+    LegId other = it->second[0] == l.id ? it->second[1] : it->second[0];
+    auto o = legs.find(other);
+    if (o == legs.end() || o->second.mode != cti::MixMode::talk || !o->second.has_remote)
+      return nullptr;
+    return &o->second;
+  }
+
+  void on_packet(Leg& l, uint8_t* data, size_t n, const sockaddr_in& from) {
+    media::RtpHeader h;
+    if (!media::parse_rtp(data, n, h)) return;
+    ++l.counters.received;
+    if (!l.has_remote || l.remote.sin_port != from.sin_port ||
+        l.remote.sin_addr.s_addr != from.sin_addr.s_addr) {
+      l.remote = from;  // symmetric RTP: answer where the packets come from
+      l.has_remote = true;
+    }
+    if (l.dtmf_pt >= 0 && h.payload_type == l.dtmf_pt) {
+      media::TelephoneEvent e;
+      if (media::parse_telephone_event(data + h.payload_offset, h.payload_size, e))
+        if (auto c = l.dtmf.on_packet(h, e); c && digit) digit(l.id, *c);
+      return;  // digits are for the core, not for the other party
+    }
+    if (h.payload_type != l.payload_type) return;  // comfort noise and the like
+    if (l.mix && l.mode == cti::MixMode::talk)
+      if (auto r = recorders.find(l.mix); r != recorders.end())
+        record(r->second, l, h, data + h.payload_offset);
+    Leg* to = peer(l);
+    if (!to) return;
+    if (to->last_source != l.id) {  // a new talker for this far end: keep its timeline smooth
+      to->last_source = l.id;
+      to->source_ts0 = h.timestamp;
+      to->out_ts0 = to->out_ts + 160;
+    }
+    uint8_t out[1500];
+    media::RtpHeader oh;
+    oh.marker = h.marker;
+    oh.payload_type = uint8_t(to->payload_type);
+    oh.sequence = ++to->out_seq;
+    oh.timestamp = to->out_ts = to->out_ts0 + (h.timestamp - to->source_ts0);
+    oh.ssrc = to->out_ssrc;
+    const uint8_t* payload = data + h.payload_offset;
+    uint8_t converted[1500];
+    if (to->codec != l.codec && h.payload_size <= sizeof converted) {
+      int16_t pcm[1500];
+      media::decode(l.codec, payload, h.payload_size, pcm);
+      media::encode(to->codec, pcm, h.payload_size, converted);
+      payload = converted;
+    }
+    size_t m = media::write_rtp(oh, payload, h.payload_size, out, sizeof out);
+    if (m && ::sendto(to->fd, out, m, 0, reinterpret_cast<const sockaddr*>(&to->remote),
+                      sizeof to->remote) > 0)
+      ++to->counters.relayed;
+  }
+
+  void record(Recorder& r, const Leg& l, const media::RtpHeader& h, const uint8_t* payload) {
+    auto t = r.tracks.find(l.id);
+    if (t == r.tracks.end()) {
+      int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - r.start)
+                        .count() *
+                    8;
+      t = r.tracks.emplace(l.id, Recorder::Track{now, h.timestamp}).first;
+    }
+    int64_t pos = t->second.pos0 + int32_t(h.timestamp - t->second.ts0);
+    size_t n = std::min<size_t>(h.payload_size, 1024);
+    if (pos < r.flushed || pos - r.flushed > 8000 * 600) return;  // too late, or absurd
+    auto& ch = l.agent_side ? r.right : r.left;
+    size_t off = size_t(pos - r.flushed);
+    if (r.left.size() < off + n) r.left.resize(off + n, 0);
+    if (r.right.size() < off + n) r.right.resize(off + n, 0);
+    int16_t pcm[1024];
+    media::decode(l.codec, payload, n, pcm);
+    for (size_t i = 0; i < n; ++i)
+      ch[off + i] = int16_t(std::clamp(int32_t(ch[off + i]) + pcm[i], -32768, 32767));
+    // Everything older than a second is final: hand it to the writer.
+    if (r.left.size() > 16000) flush(r, r.left.size() - 8000, false);
+  }
+
+  void flush(Recorder& r, size_t count, bool close) {
+    Chunk c{r.path, {}, close};
+    c.stereo.resize(count * 2);
+    for (size_t i = 0; i < count; ++i)
+      c.stereo[2 * i] = r.left[i], c.stereo[2 * i + 1] = r.right[i];
+    r.left.erase(r.left.begin(), r.left.begin() + long(count));
+    r.right.erase(r.right.begin(), r.right.begin() + long(count));
+    r.flushed += int64_t(count);
+    {
+      std::lock_guard lk(wmu);
+      chunks.push_back(std::move(c));
+    }
+    wcv.notify_one();
+  }
+
+  static void wav_header(FILE* f, uint32_t data_bytes) {
+    auto u32 = [&](uint32_t v) { std::fwrite(&v, 4, 1, f); };
+    auto u16 = [&](uint16_t v) { std::fwrite(&v, 2, 1, f); };
+    std::fwrite("RIFF", 1, 4, f);
+    u32(36 + data_bytes);
+    std::fwrite("WAVEfmt ", 1, 8, f);
+    u32(16);
+    u16(1);         // PCM
+    u16(2);         // stereo: customer left, agent right
+    u32(8000);      // samples per second
+    u32(8000 * 4);  // bytes per second
+    u16(4);         // block align
+    u16(16);        // bits per sample
+    std::fwrite("data", 1, 4, f);
+    u32(data_bytes);
+  }
+
+  void write_loop() {
+    std::unique_lock lk(wmu);
+    while (true) {
+      wcv.wait(lk, [&] { return wstop || !chunks.empty(); });
+      if (chunks.empty() && wstop) break;
+      Chunk c = std::move(chunks.front());
+      chunks.pop_front();
+      lk.unlock();
+      FILE*& f = files[c.path];
+      if (!f) {
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(c.path).parent_path(), ec);
+        f = std::fopen(c.path.c_str(), "wb");
+        if (f)
+          wav_header(f, 0);
+        else
+          spdlog::error("media: cannot write recording {}", c.path);
+      }
+      if (f) std::fwrite(c.stereo.data(), sizeof(int16_t), c.stereo.size(), f);
+      if (c.close) {
+        if (f) {
+          long size = std::ftell(f);
+          std::fseek(f, 0, SEEK_SET);
+          wav_header(f, uint32_t(size - 44));
+          std::fclose(f);
+        }
+        files.erase(c.path);
+      }
+      lk.lock();
+    }
+  }
+
+  void run() {
+    epoll_event evs[64];
+    uint8_t buf[2048];
+    while (!stopping) {
+      int n = epoll_wait(epfd, evs, 64, 500);
+      for (int i = 0; i < n; ++i) {
+        int fd = evs[i].data.fd;
+        if (fd == wake_fd) {
+          uint64_t x;
+          (void)!::read(wake_fd, &x, sizeof x);
+          continue;
+        }
+        while (true) {
+          sockaddr_in from{};
+          socklen_t len = sizeof from;
+          ssize_t got = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
+                                   reinterpret_cast<sockaddr*>(&from), &len);
+          if (got <= 0) break;
+          std::lock_guard lk(mu);
+          auto it = by_fd.find(fd);
+          if (it == by_fd.end()) break;
+          on_packet(legs.at(it->second), buf, size_t(got), from);
+        }
+      }
+    }
+  }
+};
+
+MediaEngine::MediaEngine(std::string address, int port_min, int port_max)
+    : impl_(std::make_unique<Impl>(std::move(address), port_min, port_max)) {}
+
+MediaEngine::~MediaEngine() {
+  stop();
+  std::lock_guard lk(impl_->mu);
+  for (auto& [id, l] : impl_->legs) ::close(l.fd);
+}
+
+void MediaEngine::start() {
+  impl_->epfd = epoll_create1(EPOLL_CLOEXEC);
+  impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = impl_->wake_fd;
+  epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->wake_fd, &ev);
+  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->writer = std::thread([this] { impl_->write_loop(); });
+}
+
+void MediaEngine::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->stopping = true;
+  uint64_t one = 1;
+  (void)!::write(impl_->wake_fd, &one, sizeof one);
+  impl_->thread.join();
+  {
+    std::lock_guard lk(impl_->mu);  // recordings still open are finished, not lost
+    for (auto& [mix, r] : impl_->recorders) impl_->flush(r, r.left.size(), true);
+    impl_->recorders.clear();
+  }
+  {
+    std::lock_guard lk(impl_->wmu);
+    impl_->wstop = true;
+  }
+  impl_->wcv.notify_one();
+  impl_->writer.join();
+  ::close(impl_->epfd);
+  ::close(impl_->wake_fd);
+}
+
+void MediaEngine::record_start(cti::CallId mix, const std::string& path) {
+  std::lock_guard lk(impl_->mu);
+  if (impl_->recorders.count(mix)) return;
+  auto& r = impl_->recorders[mix];
+  r.path = path;
+  r.start = std::chrono::steady_clock::now();
+}
+
+void MediaEngine::record_stop(cti::CallId mix) {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->recorders.find(mix);
+  if (it == impl_->recorders.end()) return;
+  impl_->flush(it->second, it->second.left.size(), true);
+  impl_->recorders.erase(it);
+}
+
+uint16_t MediaEngine::open(LegId leg, bool agent_side) {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  if (auto it = m.legs.find(leg); it != m.legs.end()) return it->second.port;
+  const int span = (m.port_max - m.port_min) / 2 + 1;
+  for (int tries = 0; tries < span; ++tries) {
+    int port = m.next_port;
+    m.next_port = m.next_port + 2 > m.port_max ? m.port_min : m.next_port + 2;
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(uint16_t(port));
+    inet_pton(AF_INET, m.address.c_str(), &a.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd);
+      continue;  // in use: the next pair
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(m.epfd, EPOLL_CTL_ADD, fd, &ev);
+    Impl::Leg& l = m.legs[leg];
+    l.id = leg;
+    l.fd = fd;
+    l.port = uint16_t(port);
+    l.out_ssrc = m.rng();
+    l.out_seq = uint16_t(m.rng());
+    l.out_ts = m.rng();
+    l.agent_side = agent_side;
+    m.by_fd[fd] = leg;
+    return l.port;
+  }
+  spdlog::error("media: no free RTP port in {}-{}", m.port_min, m.port_max);
+  return 0;
+}
+
+void MediaEngine::set_remote(LegId leg, const std::string& address, uint16_t port, int payload_type,
+                             const std::string& codec, int dtmf_pt) {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->legs.find(leg);
+  if (it == impl_->legs.end()) return;
+  auto& l = it->second;
+  l.payload_type = payload_type;
+  l.codec = codec == "PCMA" ? media::Codec::pcma : media::Codec::pcmu;
+  l.dtmf_pt = dtmf_pt;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (port && inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
+    l.remote = a;
+    l.has_remote = true;
+  }
+}
+
+void MediaEngine::close(LegId leg) {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  auto it = m.legs.find(leg);
+  if (it == m.legs.end()) return;
+  if (it->second.mix) std::erase(m.mixes[it->second.mix], leg);
+  epoll_ctl(m.epfd, EPOLL_CTL_DEL, it->second.fd, nullptr);
+  ::close(it->second.fd);
+  m.by_fd.erase(it->second.fd);
+  m.legs.erase(it);
+}
+
+void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode) {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  auto it = m.legs.find(leg);
+  if (it == m.legs.end()) return;
+  auto& l = it->second;
+  if (l.mix && l.mix != mix) std::erase(m.mixes[l.mix], leg);
+  auto& members = m.mixes[mix];
+  if (std::find(members.begin(), members.end(), leg) == members.end()) members.push_back(leg);
+  l.mix = mix;
+  l.mode = mode;
+}
+
+void MediaEngine::leave(cti::CallId mix, LegId leg) {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  auto it = m.legs.find(leg);
+  if (it == m.legs.end() || it->second.mix != mix) return;
+  auto& members = m.mixes[mix];
+  std::erase(members, leg);
+  if (members.empty()) m.mixes.erase(mix);
+  it->second.mix = 0;
+}
+
+void MediaEngine::on_digit(std::function<void(LegId, char)> f) {
+  std::lock_guard lk(impl_->mu);
+  impl_->digit = std::move(f);
+}
+
+MediaEngine::Counters MediaEngine::counters(LegId leg) const {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->legs.find(leg);
+  return it == impl_->legs.end() ? Counters{} : it->second.counters;
+}
+
+}  // namespace kefu::sip

@@ -1,0 +1,59 @@
+#pragma once
+// RTP for the SIP legs (issue 6, first part of the media engine): one UDP socket per leg,
+// symmetric RTP (a leg's far end is where its packets come from, once they come), a two-party
+// bridge that relays packets between the two talking legs of a mix — rewriting SSRC, sequence
+// and timestamp so each far end sees one continuous stream, transcoding PCMU ↔ PCMA when the
+// two sides chose different codecs — and RFC 4733 digits reported to the switch.
+//
+// Full-call recording (全程录音) taps what each talking leg of a mix sends: the customer's side
+// (legs from outside) on the left channel, the agents' side (phones of extensions) on the right,
+// each packet placed by its RTP timestamp from the leg's first packet, so lost packets stay
+// silence and both channels stay aligned. A writer thread appends to the WAV file off the packet
+// path; the file is complete (sizes patched) when the recording stops.
+//
+// One media thread waits on every socket (epoll). Control calls come from the SIP thread and
+// take a short lock shared with the packet path.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cti/model.hpp"
+
+namespace kefu::sip {
+
+class MediaEngine {
+ public:
+  MediaEngine(std::string address, int port_min, int port_max);
+  ~MediaEngine();
+  void start();
+  void stop();
+
+  // Binds the leg's socket; returns its port, 0 when no port of the range is free. agent_side:
+  // the leg reaches an agent's or supervisor's phone (the right channel of recordings).
+  uint16_t open(cti::LegId leg, bool agent_side = false);
+  // What the far end's SDP said: where to send and in which payload types (PCMU 0 / PCMA 8 or
+  // the offer's dynamic numbers; dtmf_pt -1 when telephone-event was not negotiated).
+  void set_remote(cti::LegId leg, const std::string& address, uint16_t port, int payload_type,
+                  const std::string& codec, int dtmf_pt);
+  void close(cti::LegId leg);
+  void join(cti::CallId mix, cti::LegId leg, cti::MixMode mode);
+  void leave(cti::CallId mix, cti::LegId leg);
+  // Stereo 8 kHz 16-bit WAV at `path` (directories created); stop finishes the file.
+  void record_start(cti::CallId mix, const std::string& path);
+  void record_stop(cti::CallId mix);
+  // Called on the media thread for each digit a leg sends (RFC 4733).
+  void on_digit(std::function<void(cti::LegId, char)> f);
+
+  struct Counters {
+    uint64_t received = 0, relayed = 0;
+  };
+  Counters counters(cti::LegId leg) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kefu::sip

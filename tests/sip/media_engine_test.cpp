@@ -1,0 +1,118 @@
+// The media engine on real loopback sockets: two legs in a mix relay each other's packets with
+// their own SSRC and continuous sequence and timestamps, PCMU is transcoded to PCMA for a far
+// end that chose it, digits are reported and not relayed, and nothing is relayed out of a mix.
+#include "sip/media_engine.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "media/g711.hpp"
+#include "media/rtp.hpp"
+
+namespace kefu::sip {
+namespace {
+
+struct Peer {  // a far end: a UDP socket on loopback
+  int fd;
+  uint16_t port;
+  Peer() {
+    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    timeval tv{0, 300'000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~Peer() { ::close(fd); }
+  void send(uint16_t to, uint8_t pt, uint16_t seq, uint32_t ts, const std::vector<uint8_t>& p) {
+    media::RtpHeader h;
+    h.payload_type = pt;
+    h.sequence = seq;
+    h.timestamp = ts;
+    h.ssrc = 0xabcdef;
+    uint8_t buf[1500];
+    size_t n = media::write_rtp(h, p.data(), p.size(), buf, sizeof buf);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(to);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::sendto(fd, buf, n, 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  // The next packet, or false after 300 ms.
+  bool recv(media::RtpHeader& h, std::vector<uint8_t>& payload) {
+    uint8_t buf[1500];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0 || !media::parse_rtp(buf, size_t(n), h)) return false;
+    payload.assign(buf + h.payload_offset, buf + h.payload_offset + h.payload_size);
+    return true;
+  }
+};
+
+TEST(MediaEngine, BridgesTwoLegsRewritingHeadersAndTranscoding) {
+  MediaEngine m("127.0.0.1", 31000, 31100);
+  m.start();
+  std::atomic<char> digit{0};
+  m.on_digit([&](cti::LegId, char c) { digit = c; });
+  Peer a, b;
+  uint16_t pa = m.open(1), pb = m.open(2);
+  ASSERT_NE(pa, 0);
+  ASSERT_NE(pb, 0);
+  m.set_remote(1, "127.0.0.1", a.port, 0, "PCMU", 101);
+  m.set_remote(2, "127.0.0.1", b.port, 8, "PCMA", -1);
+  std::vector<uint8_t> voice(160, media::linear_to_ulaw(1000));
+  media::RtpHeader h;
+  std::vector<uint8_t> got;
+  a.send(pa, 0, 1, 1000, voice);  // not in a mix yet: nothing goes through
+  EXPECT_FALSE(b.recv(h, got));
+  m.join(7, 1, cti::MixMode::talk);
+  m.join(7, 2, cti::MixMode::talk);
+  uint32_t ssrc = 0;
+  uint16_t seq = 0;
+  uint32_t ts = 0;
+  for (int i = 0; i < 5; ++i) {
+    a.send(pa, 0, uint16_t(2 + i), 1160 + 160 * uint32_t(i), voice);
+    ASSERT_TRUE(b.recv(h, got)) << i;
+    EXPECT_EQ(h.payload_type, 8);
+    ASSERT_EQ(got.size(), 160u);
+    EXPECT_EQ(got[0], media::linear_to_alaw(media::ulaw_to_linear(voice[0])));
+    if (i > 0) {
+      EXPECT_EQ(h.ssrc, ssrc);
+      EXPECT_EQ(uint16_t(h.sequence - seq), 1);
+      EXPECT_EQ(h.timestamp - ts, 160u);
+    }
+    ssrc = h.ssrc, seq = h.sequence, ts = h.timestamp;
+  }
+  EXPECT_NE(ssrc, 0xabcdefu);  // the far end sees the leg's own stream, not the source's
+  // The other way, PCMA back to PCMU.
+  b.send(pb, 8, 9, 5000, std::vector<uint8_t>(160, media::linear_to_alaw(-500)));
+  ASSERT_TRUE(a.recv(h, got));
+  EXPECT_EQ(h.payload_type, 0);
+  // A digit is reported, not relayed.
+  a.send(pa, 101, 20, 9000, {5, 0x0a, 0x01, 0x90});
+  EXPECT_FALSE(b.recv(h, got));
+  EXPECT_EQ(digit.load(), '5');
+  // Out of the mix: nothing more.
+  m.leave(7, 2);
+  a.send(pa, 0, 21, 9160, voice);
+  EXPECT_FALSE(b.recv(h, got));
+  EXPECT_GE(m.counters(1).received, 7u);
+  EXPECT_EQ(m.counters(2).relayed, 5u);
+  m.close(1);
+  m.close(2);
+  m.stop();
+}
+
+}  // namespace
+}  // namespace kefu::sip
