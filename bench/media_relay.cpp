@@ -4,7 +4,10 @@
 // that receives and sends the bytes unchanged (no RTP parsing, no header rewrite, no lock), the
 // least any relay can do. Reports packets lost, one-way latency p50/p99 through the relay, and
 // process CPU over the run (the far ends' sending and receiving are the same in both runs).
-//   kefu_bench_media [calls] [seconds]
+// With `listen`, every call also has a supervisor listening: three legs per mix, so every call
+// goes through the paced mixer (decode, mix, encode every 20 ms) instead of the relay; the
+// mixer sends each leg a frame every 20 ms, so what arrives is compared with that.
+//   kefu_bench_media [calls] [seconds] [listen]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -63,7 +67,8 @@ struct Result {
 };
 
 // Far ends: ends[2i] and ends[2i+1] are the two parties of call i; to[k] is where end k sends.
-Result drive(const std::vector<int>& ends, const std::vector<sockaddr_in>& to, int seconds) {
+Result drive(const std::vector<int>& ends, const std::vector<sockaddr_in>& to, int seconds,
+             size_t senders) {
   std::atomic<bool> done{false};
   std::atomic<long> received{0};
   std::vector<int64_t> latencies;
@@ -104,7 +109,7 @@ Result drive(const std::vector<int>& ends, const std::vector<sockaddr_in>& to, i
   uint8_t pkt[200];
   while (next - start < std::chrono::seconds(seconds)) {
     std::this_thread::sleep_until(next);  // absolute deadlines: no drift
-    for (size_t k = 0; k < ends.size(); ++k) {
+    for (size_t k = 0; k < senders; ++k) {
       kefu::media::RtpHeader h;
       h.payload_type = 0;
       h.sequence = ++seq[k];
@@ -147,12 +152,44 @@ void print(const char* name, const Result& r) {
 int main(int argc, char** argv) {
   const int calls = argc > 1 ? std::atoi(argv[1]) : 500;
   const int seconds = argc > 2 ? std::atoi(argv[2]) : 10;
+  const bool listen = argc > 3 && std::string(argv[3]) == "listen";
   std::printf("%d concurrent calls, 2 × 50 packets/s each, %d s, on one media thread\n", calls,
               seconds);
   std::vector<int> ends(size_t(calls) * 2);
   std::vector<uint16_t> end_ports(ends.size());
   for (size_t k = 0; k < ends.size(); ++k) ends[k] = udp_socket(end_ports[k]);
 
+  if (listen) {  // three legs per call, the third listening: the mixer's path
+    std::vector<int> sups(static_cast<size_t>(calls));
+    std::vector<uint16_t> sup_ports(sups.size());
+    for (size_t k = 0; k < sups.size(); ++k) sups[k] = udp_socket(sup_ports[k]);
+    kefu::sip::MediaEngine engine("127.0.0.1", 20000, 29998);
+    engine.start();
+    std::vector<int> all = ends;
+    all.insert(all.end(), sups.begin(), sups.end());
+    std::vector<sockaddr_in> to(ends.size());
+    for (size_t k = 0; k < all.size(); ++k) {
+      auto leg = kefu::cti::LegId(k + 1);
+      uint16_t port = engine.open(leg, k % 2 == 1);
+      if (!port) return std::fprintf(stderr, "no RTP port\n"), 1;
+      bool sup = k >= ends.size();
+      engine.set_remote(leg, "127.0.0.1", sup ? sup_ports[k - ends.size()] : end_ports[k], 0,
+                        "PCMU", 101);
+      engine.join(kefu::cti::CallId(sup ? k - ends.size() + 1 : k / 2 + 1), leg,
+                  sup ? kefu::cti::MixMode::listen : kefu::cti::MixMode::talk);
+      if (!sup) to[k] = loopback(port);
+    }
+    Result r = drive(all, to, seconds, ends.size());
+    const long expected = long(all.size()) * 50 * seconds;
+    std::printf(
+        "mixer, 3 legs    sent %8ld  frames out %8ld of %8ld expected (%.2f%%)  "
+        "process CPU %5.1f%%\n",
+        r.sent, r.received, expected, 100.0 * double(r.received) / double(expected), r.cpu_pct);
+    engine.stop();
+    for (int fd : sups) ::close(fd);
+    for (int fd : ends) ::close(fd);
+    return 0;
+  }
   {  // Kefu's media engine: a leg per far end, the two legs of a call in one mix.
     kefu::sip::MediaEngine engine("127.0.0.1", 20000, 29998);  // below the ephemeral ports
     engine.start();
@@ -165,7 +202,7 @@ int main(int argc, char** argv) {
       engine.join(kefu::cti::CallId(k / 2 + 1), leg, kefu::cti::MixMode::talk);
       to[k] = loopback(port);
     }
-    print("media engine", drive(ends, to, seconds));
+    print("media engine", drive(ends, to, seconds, ends.size()));
     engine.stop();
   }
   {  // Baseline: bytes in, the same bytes out to the other party, nothing else.
@@ -200,7 +237,7 @@ int main(int argc, char** argv) {
       }
       ::close(ep);
     });
-    print("baseline relay", drive(ends, to, seconds));
+    print("baseline relay", drive(ends, to, seconds, ends.size()));
     stop = true;
     relay.join();
     for (int fd : legs) ::close(fd);

@@ -72,6 +72,7 @@ const std::map<std::string, Setter>& setters() {
       S(cti_sip_realm),
       S(cti_media_address),
       S(cti_recording_dir),
+      S(cti_prompt_dir),
 #undef S
 #undef I
 #undef B

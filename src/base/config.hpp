@@ -45,6 +45,7 @@ struct Config {
   std::string cti_sip_realm = "kefu";
   std::string cti_media_address;
   std::string cti_recording_dir = "var/recordings";  // WAV files of calls and voicemail
+  std::string cti_prompt_dir = "var/prompts";  // IVR prompts and music on hold: <name>.wav
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

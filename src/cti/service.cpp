@@ -464,6 +464,7 @@ Service::Recovery Service::start() {
     so.realm = m.opt.sip_realm;
     so.media_address = m.opt.media_address;
     so.recording_dir = m.opt.recording_dir;
+    so.prompt_dir = m.opt.prompt_dir;
     m.sip = std::make_unique<sip::SipSwitch>(so, m.ids);
     m.sip->set_accounts(m.sip_accounts);
     m.sip->start();

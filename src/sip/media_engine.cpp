@@ -6,16 +6,19 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -23,6 +26,7 @@
 #include <unordered_map>
 
 #include "media/g711.hpp"
+#include "media/mixer.hpp"
 #include "media/rtp.hpp"
 
 namespace kefu::sip {
@@ -50,6 +54,11 @@ struct MediaEngine::Impl {
     uint32_t source_ts0 = 0, out_ts0 = 0;
     Counters counters;
     bool agent_side = false;
+    cti::LegId whisper_to = 0;
+    std::deque<int16_t> in;  // decoded audio waiting for the mixer (mixed mixes only)
+    std::shared_ptr<const std::vector<int16_t>> prompt;  // what is played to it, outside a mix
+    size_t prompt_pos = 0;
+    bool prompt_loop = false;
   };
 
   // A recording in progress: the samples not yet handed to the writer, from `flushed` on.
@@ -81,7 +90,9 @@ struct MediaEngine::Impl {
 
   std::string address;
   int port_min, port_max, next_port;
-  int epfd = -1, wake_fd = -1;
+  std::string prompt_dir;
+  std::map<std::string, std::shared_ptr<const std::vector<int16_t>>> prompts;  // loaded once
+  int epfd = -1, wake_fd = -1, tick_fd = -1;
   std::thread thread;
   std::atomic<bool> stopping{false};
   mutable std::mutex mu;
@@ -91,8 +102,125 @@ struct MediaEngine::Impl {
   std::function<void(LegId, char)> digit;
   std::mt19937 rng{std::random_device{}()};
 
-  Impl(std::string a, int lo, int hi) : address(std::move(a)), port_min(lo), port_max(hi) {
+  Impl(std::string a, int lo, int hi, std::string dir)
+      : address(std::move(a)), port_min(lo), port_max(hi), prompt_dir(std::move(dir)) {
     next_port = port_min;
+  }
+
+  bool is_mixed(cti::CallId mix) const {
+    auto it = mixes.find(mix);
+    if (it == mixes.end() || it->second.size() < 2) return false;
+    if (it->second.size() > 2) return true;
+    for (LegId id : it->second)
+      if (auto l = legs.find(id); l != legs.end() && l->second.mode != cti::MixMode::talk)
+        return true;
+    return false;
+  }
+
+  // A prompt as 8 kHz samples: a mono 16-bit PCM WAV from the prompt directory (other rates
+  // resampled linearly), else — for music on hold — a soft chime made here, else nothing.
+  std::shared_ptr<const std::vector<int16_t>> load_prompt(const std::string& name) {
+    if (auto it = prompts.find(name); it != prompts.end()) return it->second;
+    auto out = std::make_shared<std::vector<int16_t>>();
+    if (!prompt_dir.empty() && name.find('/') == std::string::npos) {
+      std::ifstream f(prompt_dir + "/" + name + ".wav", std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(f)), {});
+      uint32_t rate = 0;
+      uint16_t channels = 0, bits = 0;
+      size_t p = 12;
+      while (bytes.size() >= 12 && bytes.compare(0, 4, "RIFF") == 0 && p + 8 <= bytes.size()) {
+        uint32_t len;
+        std::memcpy(&len, bytes.data() + p + 4, 4);
+        if (bytes.compare(p, 4, "fmt ") == 0 && len >= 16 && p + 24 <= bytes.size()) {
+          std::memcpy(&channels, bytes.data() + p + 10, 2);
+          std::memcpy(&rate, bytes.data() + p + 12, 4);
+          std::memcpy(&bits, bytes.data() + p + 22, 2);
+        } else if (bytes.compare(p, 4, "data") == 0 && bits == 16 && channels >= 1 &&
+                   rate >= 4000) {
+          size_t frames = std::min<size_t>(len, bytes.size() - p - 8) / (2 * channels);
+          const char* d = bytes.data() + p + 8;
+          for (size_t o = 0;; ++o) {  // nearest-sample rate conversion to 8 kHz, first channel
+            size_t i = size_t(double(o) * rate / 8000.0);
+            if (i >= frames) break;
+            int16_t v;
+            std::memcpy(&v, d + i * 2 * channels, 2);
+            out->push_back(v);
+          }
+          break;
+        }
+        p += 8 + len + (len & 1);
+      }
+      if (out->empty() && f) spdlog::warn("media: {}.wav is not 16-bit PCM", name);
+    }
+    if (out->empty() && (name == "music_on_hold" || name == "queue_music")) {
+      // Two soft notes and a rest, four seconds: callers hear they are still connected.
+      for (int i = 0; i < 32000; ++i) {
+        double t = i / 8000.0, env = std::sin(M_PI * std::fmod(t, 1.0));
+        double f = i < 8000 ? 523.25 : i < 16000 ? 659.25 : 0;
+        out->push_back(int16_t(f ? 2500 * env * std::sin(2 * M_PI * f * t) : 0));
+      }
+    }
+    return prompts[name] = out;
+  }
+
+  void send_frame(Leg& l, const int16_t* pcm) {
+    if (!l.has_remote) return;
+    uint8_t payload[160], out[200];
+    media::encode(l.codec, pcm, 160, payload);
+    media::RtpHeader h;
+    h.payload_type = uint8_t(l.payload_type);
+    h.sequence = ++l.out_seq;
+    l.out_ts += 160;
+    h.timestamp = l.out_ts;
+    h.ssrc = l.out_ssrc;
+    l.last_source = -1;  // the relay, if it takes over, restarts its timeline from here
+    size_t n = media::write_rtp(h, payload, sizeof payload, out, sizeof out);
+    if (n && ::sendto(l.fd, out, n, 0, reinterpret_cast<const sockaddr*>(&l.remote),
+                      sizeof l.remote) > 0)
+      ++l.counters.relayed;
+  }
+
+  // Every 20 ms: each mixed mix, and each leg that is played something.
+  void tick() {
+    static const int16_t silence[160] = {};
+    std::vector<media::Participant> parts;
+    std::vector<std::vector<int16_t>> frames, out;
+    for (auto& [mix, members] : mixes) {
+      if (!is_mixed(mix)) continue;
+      parts.assign(members.size(), {});
+      frames.assign(members.size(), std::vector<int16_t>(160, 0));
+      for (size_t i = 0; i < members.size(); ++i) {
+        Leg& l = legs.at(members[i]);
+        parts[i].id = uint32_t(i + 1);
+        parts[i].role = media::Role(l.mode);
+        for (size_t j = 0; j < members.size(); ++j)
+          if (members[j] == l.whisper_to) parts[i].whisper_to = uint32_t(j + 1);
+        if (l.in.empty()) continue;  // nothing arrived: silence from him this period
+        size_t n = std::min<size_t>(160, l.in.size());
+        std::copy(l.in.begin(), l.in.begin() + long(n), frames[i].begin());
+        l.in.erase(l.in.begin(), l.in.begin() + long(n));
+        parts[i].frame = frames[i].data();
+      }
+      media::mix(parts, 160, out);
+      for (size_t i = 0; i < members.size(); ++i) send_frame(legs.at(members[i]), out[i].data());
+    }
+    for (auto& [id, l] : legs) {
+      if (l.mix || !l.prompt) continue;
+      int16_t frame[160];
+      for (int k = 0; k < 160; ++k) {
+        if (l.prompt_pos >= l.prompt->size()) {
+          if (!l.prompt_loop || l.prompt->empty()) break;
+          l.prompt_pos = 0;
+        }
+        frame[k] = (*l.prompt)[l.prompt_pos++];
+      }
+      if (l.prompt_pos >= l.prompt->size() && !l.prompt_loop) {
+        l.prompt.reset();
+        send_frame(l, silence);
+        continue;
+      }
+      send_frame(l, frame);
+    }
   }
 
   // The other talking leg of a two-party mix, if that is what the mix is.
@@ -126,6 +254,14 @@ struct MediaEngine::Impl {
     if (l.mix && l.mode == cti::MixMode::talk)
       if (auto r = recorders.find(l.mix); r != recorders.end())
         record(r->second, l, h, data + h.payload_offset);
+    if (l.mix && is_mixed(l.mix)) {  // decoded for the mixer's next periods (at most 100 ms)
+      int16_t pcm[1024];
+      size_t n = std::min<size_t>(h.payload_size, 1024);
+      media::decode(l.codec, data + h.payload_offset, n, pcm);
+      l.in.insert(l.in.end(), pcm, pcm + n);
+      if (l.in.size() > 800) l.in.erase(l.in.begin(), l.in.end() - 800);
+      return;
+    }
     Leg* to = peer(l);
     if (!to) return;
     if (to->last_source != l.id) {  // a new talker for this far end: keep its timeline smooth
@@ -254,6 +390,15 @@ struct MediaEngine::Impl {
           (void)!::read(wake_fd, &x, sizeof x);
           continue;
         }
+        if (fd == tick_fd) {
+          uint64_t x = 0;
+          (void)!::read(tick_fd, &x, sizeof x);
+          std::lock_guard lk(mu);
+          // Periods missed while busy are made up (a little late), so every leg keeps its 50
+          // frames a second; beyond 100 ms behind, the rest are dropped.
+          for (uint64_t k = 0; k < std::min<uint64_t>(x, 5); ++k) tick();
+          continue;
+        }
         while (true) {
           sockaddr_in from{};
           socklen_t len = sizeof from;
@@ -270,8 +415,9 @@ struct MediaEngine::Impl {
   }
 };
 
-MediaEngine::MediaEngine(std::string address, int port_min, int port_max)
-    : impl_(std::make_unique<Impl>(std::move(address), port_min, port_max)) {}
+MediaEngine::MediaEngine(std::string address, int port_min, int port_max, std::string prompt_dir)
+    : impl_(std::make_unique<Impl>(std::move(address), port_min, port_max, std::move(prompt_dir))) {
+}
 
 MediaEngine::~MediaEngine() {
   stop();
@@ -286,6 +432,12 @@ void MediaEngine::start() {
   ev.events = EPOLLIN;
   ev.data.fd = impl_->wake_fd;
   epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->wake_fd, &ev);
+  // The mixer's and the players' 20 ms: a periodic timerfd keeps the pace without drift.
+  impl_->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  itimerspec period{{0, 20'000'000}, {0, 20'000'000}};
+  timerfd_settime(impl_->tick_fd, 0, &period, nullptr);
+  ev.data.fd = impl_->tick_fd;
+  epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->tick_fd, &ev);
   impl_->thread = std::thread([this] { impl_->run(); });
   impl_->writer = std::thread([this] { impl_->write_loop(); });
 }
@@ -309,6 +461,7 @@ void MediaEngine::stop() {
   impl_->writer.join();
   ::close(impl_->epfd);
   ::close(impl_->wake_fd);
+  ::close(impl_->tick_fd);
 }
 
 void MediaEngine::record_start(cti::CallId mix, const std::string& path) {
@@ -394,7 +547,7 @@ void MediaEngine::close(LegId leg) {
   m.legs.erase(it);
 }
 
-void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode) {
+void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whisper_to) {
   auto& m = *impl_;
   std::lock_guard lk(m.mu);
   auto it = m.legs.find(leg);
@@ -405,6 +558,19 @@ void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode) {
   if (std::find(members.begin(), members.end(), leg) == members.end()) members.push_back(leg);
   l.mix = mix;
   l.mode = mode;
+  l.whisper_to = whisper_to;
+  l.prompt.reset();
+  l.in.clear();
+}
+
+void MediaEngine::play(LegId leg, const std::string& prompt) {
+  auto& m = *impl_;
+  std::lock_guard lk(m.mu);
+  auto it = m.legs.find(leg);
+  if (it == m.legs.end()) return;
+  it->second.prompt = m.load_prompt(prompt);
+  it->second.prompt_pos = 0;
+  it->second.prompt_loop = prompt == "music_on_hold" || prompt == "queue_music";
 }
 
 void MediaEngine::leave(cti::CallId mix, LegId leg) {

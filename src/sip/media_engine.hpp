@@ -5,6 +5,12 @@
 // and timestamp so each far end sees one continuous stream, transcoding PCMU ↔ PCMA when the
 // two sides chose different codecs — and RFC 4733 digits reported to the switch.
 //
+// Anything else — three parties or more, a supervisor listening, whispering or barging in —
+// is mixed: each leg's audio is decoded into a short queue, and every 20 ms (a timerfd, so the
+// pace does not drift) the mixer (src/media/mixer.*) gives each leg what its mode lets it hear,
+// encoded in its codec. A leg outside any mix hears what is played to it: a WAV prompt from the
+// prompt directory, or music on hold (a WAV if there is one, else a soft generated chime).
+//
 // Full-call recording (全程录音) taps what each talking leg of a mix sends: the customer's side
 // (legs from outside) on the left channel, the agents' side (phones of extensions) on the right,
 // each packet placed by its RTP timestamp from the leg's first packet, so lost packets stay
@@ -24,7 +30,7 @@ namespace kefu::sip {
 
 class MediaEngine {
  public:
-  MediaEngine(std::string address, int port_min, int port_max);
+  MediaEngine(std::string address, int port_min, int port_max, std::string prompt_dir = "");
   ~MediaEngine();
   void start();
   void stop();
@@ -37,7 +43,10 @@ class MediaEngine {
   void set_remote(cti::LegId leg, const std::string& address, uint16_t port, int payload_type,
                   const std::string& codec, int dtmf_pt);
   void close(cti::LegId leg);
-  void join(cti::CallId mix, cti::LegId leg, cti::MixMode mode);
+  void join(cti::CallId mix, cti::LegId leg, cti::MixMode mode, cti::LegId whisper_to = 0);
+  // Plays `prompt` (prompt_dir/prompt.wav, 8 kHz or resampled) to a leg outside any mix, once;
+  // music_on_hold and queue_music loop. Joining a mix or another play ends it.
+  void play(cti::LegId leg, const std::string& prompt);
   void leave(cti::CallId mix, cti::LegId leg);
   // Stereo 8 kHz 16-bit WAV at `path` (directories created); stop finishes the file.
   void record_start(cti::CallId mix, const std::string& path);

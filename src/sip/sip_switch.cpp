@@ -115,7 +115,8 @@ struct SipSwitch::Impl {
     if (colon != std::string::npos) port = std::stoi(opt.listen.substr(colon + 1));
     if (opt.media_address.empty()) opt.media_address = host;
     if (opt.nonce_key.empty()) opt.nonce_key = std::to_string(std::random_device{}());
-    media = std::make_unique<MediaEngine>(opt.media_address, opt.rtp_port_min, opt.rtp_port_max);
+    media = std::make_unique<MediaEngine>(opt.media_address, opt.rtp_port_min, opt.rtp_port_max,
+                                          opt.prompt_dir);
     media->on_digit([this](LegId leg, char c) {
       SwitchEvent ev{K::digits, leg};
       ev.digits = std::string(1, c);
@@ -605,16 +606,18 @@ void SipSwitch::hang_up(LegId leg, const std::string& cause) {
   m->post([m, leg, cause] { m->do_hang_up(leg, cause); });
 }
 
-// The media engine relays two talking parties and records; prompts, music on hold and mixing of
-// three or more (conference, listen, whisper) are the next parts of issue 6 and do nothing on
-// the wire yet. Digits (RFC 4733) are always reported, so collect() has nothing to start.
-void SipSwitch::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId) {
-  impl_->media->join(mix, leg, mode);
+// The media engine relays two talking parties, mixes more (conference, listen, whisper,
+// barge), plays prompts and music on hold, and records. Digits (RFC 4733) are always reported,
+// so collect() has nothing to start.
+void SipSwitch::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whisper_to) {
+  impl_->media->join(mix, leg, mode, whisper_to);
 }
 void SipSwitch::leave(cti::CallId mix, LegId leg) {
   impl_->media->leave(mix, leg);
 }
-void SipSwitch::play(LegId, const std::string&) {}
+void SipSwitch::play(LegId leg, const std::string& prompt) {
+  impl_->media->play(leg, prompt);
+}
 void SipSwitch::collect(LegId, int, cti::Millis) {}
 void SipSwitch::record_start(cti::CallId mix, const std::string& name) {
   impl_->media->record_start(mix, impl_->opt.recording_dir + "/" + name);

@@ -26,6 +26,7 @@ struct SipOptions {
   std::string nonce_key;  // shared by the nodes of a cluster; random when empty
   int register_max_s = 3600;
   std::string recording_dir = "var/recordings";  // the core's recording names are below it
+  std::string prompt_dir = "var/prompts";        // <prompt>.wav, 16-bit PCM
 };
 
 class SipSwitch : public cti::Switch {

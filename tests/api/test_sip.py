@@ -10,6 +10,7 @@ import math
 import os
 import socket
 import subprocess
+import threading
 import time
 import uuid
 import wave
@@ -102,12 +103,11 @@ def test_a_call_in_through_the_queue_rings_the_agents_registered_phone_and_is_re
     liu.post("/api/v1/cti/agent/sign-out", {})
 
 
-class Uac:
-    """A customer's phone in Python: INVITE with an SDP offer, ACK, RTP both ways, RFC 4733
-    digits, BYE — enough to see the audio and the keys go through the switch."""
+class Phone:
+    """A SIP socket and an RTP socket on loopback, talking to the switch on `port`."""
 
-    def __init__(self, port, to):
-        self.port, self.to = port, to
+    def __init__(self, port):
+        self.port = port
         self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sip.bind(("127.0.0.1", 0))
         self.sip.settimeout(5)
@@ -115,6 +115,25 @@ class Uac:
         self.rtp.bind(("127.0.0.1", 0))
         self.rtp.setblocking(False)
         self.local, self.rtp_port = self.sip.getsockname()[1], self.rtp.getsockname()[1]
+
+    def heard(self, seconds):
+        """The loudness (RMS) of the PCMU the switch sends over `seconds`."""
+        pcm, end = b"", time.time() + seconds
+        while time.time() < end:
+            try:
+                pcm += audioop.ulaw2lin(self.rtp.recv(2048)[12:], 2)
+            except BlockingIOError:
+                time.sleep(0.005)
+        return audioop.rms(pcm, 2) if pcm else 0
+
+
+class Uac(Phone):
+    """A customer's phone in Python: INVITE with an SDP offer, ACK, RTP both ways, RFC 4733
+    digits, BYE — enough to see the audio and the keys go through the switch."""
+
+    def __init__(self, port, to):
+        super().__init__(port)
+        self.to = to
         self.call_id, self.tag, self.cseq = uuid.uuid4().hex, uuid.uuid4().hex[:8], 1
         self.remote_tag = ""
         self.seq, self.ts = 1000, 160000
@@ -210,16 +229,117 @@ class Uac:
         self._send("BYE")
 
 
-def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
-    liu = Client(sip.base).login("liuyang", DEMO_PW)
-    ext = liu.get("/api/v1/cti/me").json()["agent"]["extension"]
+def echoing_phone_ready(sip, agent):
+    """The agent's phone (SIPp echoing every RTP packet back to where it came from) registered,
+    and the agent signed in and ready."""
+    ext = agent.get("/api/v1/cti/me").json()["agent"]["extension"]
     phone_port, echo_port = free_udp_port(), free_udp_port()
-    # The agent's phone echoes every RTP packet it receives back to where it came from.
     phone = sipp(sip, "agent_phone.xml", "-p", str(phone_port), "-mp", str(echo_port), "-rtp_echo", wait=False)
     sipp(sip, "register.xml", "-s", ext, "-au", ext, "-ap", f"Kefu@{ext}", "-key", "phone_port", str(phone_port),
          f"127.0.0.1:{sip.sip_port}")
-    liu.post("/api/v1/cti/agent/sign-in", {})
-    liu.post("/api/v1/cti/agent/ready", {})
+    agent.post("/api/v1/cti/agent/sign-in", {})
+    agent.post("/api/v1/cti/agent/ready", {})
+    return phone
+
+
+class Uas(Phone):
+    """A supervisor's phone in Python: registers its extension (answering the digest challenge),
+    answers the INVITE the core sends it, and keeps what it hears."""
+
+    def __init__(self, port, ext, secret):
+        super().__init__(port)
+        self.ext, self.secret = ext, secret
+
+    def register(self):
+        import hashlib
+        md5 = lambda x: hashlib.md5(x.encode()).hexdigest()  # noqa: E731
+        call_id, uri = uuid.uuid4().hex, f"sip:127.0.0.1:{self.port}"
+        auth = ""
+        for cseq in (1, 2):
+            msg = (f"REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{self.local};branch=z9hG4bK{uuid.uuid4().hex[:10]}\r\n"
+                   f"From: <sip:{self.ext}@127.0.0.1>;tag=r{cseq}\r\nTo: <sip:{self.ext}@127.0.0.1>\r\n"
+                   f"Call-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:{self.ext}@127.0.0.1:{self.local}>\r\n"
+                   f"{auth}Expires: 300\r\nContent-Length: 0\r\n\r\n")
+            self.sip.sendto(msg.encode(), ("127.0.0.1", self.port))
+            data = self.sip.recv(65535).decode()
+            status = int(data.split(" ", 2)[1])
+            if status == 401:
+                challenge = [l for l in data.split("\r\n") if l.lower().startswith("www-authenticate:")][0]
+                params = dict(p.strip().split("=", 1) for p in challenge.split(" ", 2)[2].split(","))
+                realm, nonce = params["realm"].strip('"'), params["nonce"].strip('"')
+                ha1, ha2 = md5(f"{self.ext}:{realm}:{self.secret}"), md5(f"REGISTER:{uri}")
+                response = md5(f"{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}")
+                auth = (f'Authorization: Digest username="{self.ext}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+                        f'response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"\r\n')
+        assert status == 200, data
+
+    def _reply(self, request, status, body="", extra=""):
+        keep = [l for l in request.split("\r\n") if l.lower().startswith(("via:", "from:", "call-id:", "cseq:"))]
+        to = [l for l in request.split("\r\n") if l.lower().startswith("to:")][0]
+        if "tag=" not in to:
+            to += ";tag=sup1"
+        msg = (f"SIP/2.0 {status}\r\n" + "\r\n".join(keep) + f"\r\n{to}\r\nContact: <sip:{self.ext}@127.0.0.1:{self.local}>\r\n"
+               f"{extra}Content-Length: {len(body)}\r\n\r\n{body}")
+        self.sip.sendto(msg.encode(), ("127.0.0.1", self.port))
+
+    def answer(self, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            data = self.sip.recv(65535).decode()
+            if data.startswith("INVITE"):
+                sdp = (f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                       f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
+                self._reply(data, "200 OK", sdp, "Content-Type: application/sdp\r\n")
+                return True
+        return False
+
+    def heard(self, seconds):
+        loudness = super().heard(seconds)
+        # BYE and ACK may be waiting: answer a BYE politely.
+        self.sip.setblocking(False)
+        try:
+            while True:
+                data = self.sip.recv(65535).decode()
+                if data.startswith("BYE"):
+                    self._reply(data, "200 OK")
+        except BlockingIOError:
+            pass
+        finally:
+            self.sip.settimeout(5)
+        return loudness
+
+
+def test_a_supervisor_listens_on_his_own_phone_and_hears_the_customer(sip):
+    liu, lina = Client(sip.base).login("liuyang", DEMO_PW), Client(sip.base).login("lina", DEMO_PW)
+    sup_ext = lina.get("/api/v1/cti/me").json()["agent"]["extension"]
+    sup = Uas(sip.sip_port, sup_ext, f"Kefu@{sup_ext}")
+    sup.register()
+    phone = echoing_phone_ready(sip, liu)
+    try:
+        uac = Uac(sip.sip_port, "95555")
+        uac.call()
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] == "busy", timeout=10)
+        r = lina.post("/api/v1/cti/supervisor/monitor", {"agent": "liuyang", "mode": "listen"})
+        assert r.status == 200, r.body
+        assert sup.answer(), "the supervisor's phone was not called"
+        time.sleep(0.3)
+        threading.Thread(target=uac.audio, args=(1.5,), daemon=True).start()  # the customer talks
+        loudness = sup.heard(1.5)
+        print(f"supervisor hears: RMS {loudness}")
+        assert loudness > 1000, loudness
+        lina.post("/api/v1/cti/supervisor/stop", {})
+        uac.hang_up()
+        out, _ = phone.communicate(timeout=30)
+        assert phone.returncode == 0, out[-3000:]
+    finally:
+        if phone.poll() is None:
+            phone.kill()
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    phone = echoing_phone_ready(sip, liu)
     try:
         uac = Uac(sip.sip_port, "95555")
         uac.call()
@@ -256,8 +376,10 @@ def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
     try:
         uac = Uac(sip.sip_port, "95555")
         uac.call()
-        uac.audio(0.5)  # symmetric RTP: the switch learns where he is
-        uac.key("1")    # the queue's callback key
+        loudness = uac.heard(1.5)  # waiting in the queue: music on hold
+        print(f"music on hold: RMS {loudness}")
+        assert loudness > 300, loudness
+        uac.key("1")  # the queue's callback key
         assert uac.wait_bye(5), "the switch did not end the call after the callback key"
         rows = wait_until(lambda: query(sip.db, "SELECT disposition FROM cti_call WHERE ani = '13700000001' "
                                                 "AND ended_at IS NOT NULL AND disposition <> 'completed'"))

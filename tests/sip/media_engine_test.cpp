@@ -114,5 +114,50 @@ TEST(MediaEngine, BridgesTwoLegsRewritingHeadersAndTranscoding) {
   m.stop();
 }
 
+// The loudness of a received PCMU frame (0 for silence).
+int level(const std::vector<uint8_t>& p) {
+  int peak = 0;
+  for (uint8_t b : p) peak = std::max(peak, std::abs(int(media::ulaw_to_linear(b))));
+  return peak;
+}
+
+TEST(MediaEngine, MixesThreePartiesByTheirModesAndPlaysMusicOutsideAMix) {
+  MediaEngine m("127.0.0.1", 31200, 31300);
+  m.start();
+  Peer customer, agent, supervisor;
+  for (auto [leg, peer] : {std::pair{1, &customer}, {2, &agent}, {3, &supervisor}}) {
+    ASSERT_NE(m.open(leg), 0);
+    m.set_remote(leg, "127.0.0.1", peer->port, 0, "PCMU", 101);
+  }
+  uint16_t pc = m.open(1), ps = m.open(3);
+  // Outside a mix, the customer hears music on hold (no prompt directory: the generated chime).
+  m.play(1, "music_on_hold");
+  media::RtpHeader h;
+  std::vector<uint8_t> got;
+  int loud = 0;
+  for (int i = 0; i < 60 && customer.recv(h, got); ++i) loud = std::max(loud, level(got));
+  EXPECT_GT(loud, 500);
+  // A call with a listening supervisor: he hears the customer; the customer does not hear him.
+  m.join(9, 1, cti::MixMode::talk);
+  m.join(9, 2, cti::MixMode::talk);
+  m.join(9, 3, cti::MixMode::listen);
+  std::vector<uint8_t> voice(160, media::linear_to_ulaw(8000)),
+      quiet(160, media::linear_to_ulaw(0));
+  int sup_heard = 0, customer_heard = 0;
+  for (int i = 0; i < 25; ++i) {  // half a second of both talking
+    customer.send(pc, 0, uint16_t(100 + i), 160 * uint32_t(i), voice);
+    supervisor.send(ps, 0, uint16_t(200 + i), 160 * uint32_t(i), voice);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // What arrived so far (the mixer sends every 20 ms, silence included): a bounded drain.
+    for (int k = 0; k < 3 && supervisor.recv(h, got); ++k)
+      sup_heard = std::max(sup_heard, level(got));
+    for (int k = 0; k < 3 && customer.recv(h, got); ++k)
+      customer_heard = std::max(customer_heard, level(got));
+  }
+  EXPECT_GT(sup_heard, 4000);
+  EXPECT_LT(customer_heard, 100);  // the agent said nothing, the supervisor is not heard
+  m.stop();
+}
+
 }  // namespace
 }  // namespace kefu::sip
