@@ -60,6 +60,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.sip_listen = config_.cti_sip_listen;
   cti_opt.sip_realm = config_.cti_sip_realm;
   cti_opt.media_address = config_.cti_media_address;
+  cti_opt.sip_gateway = config_.cti_sip_gateway;
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
   cti_ = std::make_unique<cti::Service>(*db_, clock_, cti_opt);

@@ -71,6 +71,7 @@ const std::map<std::string, Setter>& setters() {
       S(cti_sip_listen),
       S(cti_sip_realm),
       S(cti_media_address),
+      S(cti_sip_gateway),
       S(cti_recording_dir),
       S(cti_prompt_dir),
 #undef S

@@ -44,6 +44,7 @@ struct Config {
   std::string cti_sip_listen;
   std::string cti_sip_realm = "kefu";
   std::string cti_media_address;
+  std::string cti_sip_gateway;  // host:port of the trunk for outside numbers ("" = none)
   std::string cti_recording_dir = "var/recordings";  // WAV files of calls and voicemail
   std::string cti_prompt_dir = "var/prompts";  // IVR prompts and music on hold: <name>.wav
 

@@ -295,8 +295,9 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     d.spec.capacity[size_t(acd::Channel::email)] =
         int(store::is_null(r[10]) ? 0 : store::as_int(r[10]));
     d.spec.voice_with_media = !store::is_null(r[11]) && store::as_int(r[11]) != 0;
-    if (auto secret = store::as_text(r[12]); !secret.empty() && !d.extension.empty())
-      accounts[d.extension] = secret;
+    // Every extension is known to the switch (a number that is not one may go to the gateway);
+    // only those with a secret may register.
+    if (!d.extension.empty()) accounts[d.extension] = store::as_text(r[12]);
     d.caller_id = site_of(store::as_text(r[8]));
     infos.push_back({d.staff_id, d.org_id, store::as_text(r[8]), store::as_text(r[9])});
     agents.push_back(std::move(d));
@@ -465,6 +466,7 @@ Service::Recovery Service::start() {
     so.media_address = m.opt.media_address;
     so.recording_dir = m.opt.recording_dir;
     so.prompt_dir = m.opt.prompt_dir;
+    so.gateway = m.opt.sip_gateway;
     m.sip = std::make_unique<sip::SipSwitch>(so, m.ids);
     m.sip->set_accounts(m.sip_accounts);
     m.sip->start();
@@ -473,10 +475,11 @@ Service::Recovery Service::start() {
       impl_->poked = true;
       impl_->cv.notify_one();
     });
-    // A registered phone takes its extension's calls; everything else stays simulated.
+    // A registered phone takes its extension's calls, the gateway (if any) outside numbers;
+    // everything else stays simulated.
     auto* s = m.sip.get();
     m.fabric = std::make_unique<SwitchPair>(
-        *m.sim, *m.sip, [s](const std::string& to) { return s->registered(to); });
+        *m.sim, *m.sip, [s](const std::string& to) { return s->reaches(to); });
     sw = m.fabric.get();
   }
   m.cc =

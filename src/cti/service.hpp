@@ -31,7 +31,7 @@ struct ServiceOptions {
   Millis stats_every_ms = 1'000;
   Millis reload_check_ms = 2'000;  // how often edits of queues and agents are looked for
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
-  std::string sip_listen, sip_realm = "kefu", media_address;
+  std::string sip_listen, sip_realm = "kefu", media_address, sip_gateway;
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
 };
 

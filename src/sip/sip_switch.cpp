@@ -75,6 +75,7 @@ struct SipSwitch::Impl {
     bool gone = false;
     std::string remote_sdp;
     uint16_t rtp_port = 0;
+    bool agent_side = false;  // a phone of an extension (the right channel of recordings)
   };
   std::unique_ptr<MediaEngine> media;
 
@@ -386,7 +387,7 @@ struct SipSwitch::Impl {
   }
 
   std::string our_sdp(Leg& l, const std::string* remote_offer) {
-    if (!l.rtp_port) l.rtp_port = media->open(l.id, !l.inbound);  // calls out reach phones
+    if (!l.rtp_port) l.rtp_port = media->open(l.id, l.agent_side);
     if (!l.rtp_port) throw media::SdpError("no_port", 0, "no free RTP port");
     if (remote_offer) {
       auto offer = media::parse_sdp(*remote_offer);
@@ -424,7 +425,12 @@ struct SipSwitch::Impl {
       auto b = bindings.find(to);
       if (b != bindings.end() && b->second.expires_s > now_s()) contact = b->second.contact;
     }
-    if (contact.empty()) {  // no gateway for outside numbers yet: only registered phones
+    const bool phone = !contact.empty();
+    if (!phone && !opt.gateway.empty()) {
+      std::lock_guard lk(mu);
+      if (!accounts.count(to)) contact = "sip:" + to + "@" + opt.gateway;  // out to the trunk
+    }
+    if (contact.empty()) {  // an extension without a live registration
       std::lock_guard lk(mu);
       owned.erase(id);
       events.push_back({K::failed, id, "", "", "unreachable"});
@@ -434,12 +440,13 @@ struct SipSwitch::Impl {
     std::string local = host + ":" + std::to_string(port);
     std::string from =
         "<sip:" + (caller_id.empty() ? std::string("kefu") : caller_id) + "@" + local + ">";
-    std::string to_uri = "<sip:" + to + "@" + local + ">";
+    std::string to_uri = "<sip:" + to + "@" + (phone ? local : opt.gateway) + ">";
     nua_handle_t* nh = nua_handle(nua, nullptr, SIPTAG_TO_STR(to_uri.c_str()),
                                   SIPTAG_FROM_STR(from.c_str()), TAG_END());
     Leg& l = legs[id];
     l.id = id;
     l.nh = nh;
+    l.agent_side = phone;
     by_handle[nh] = id;
     std::string sdp;
     try {
@@ -556,6 +563,12 @@ bool SipSwitch::registered(const std::string& extension) const {
   std::lock_guard lk(impl_->mu);
   auto b = impl_->bindings.find(extension);
   return b != impl_->bindings.end() && b->second.expires_s > now_s();
+}
+
+bool SipSwitch::reaches(const std::string& to) const {
+  if (registered(to)) return true;
+  std::lock_guard lk(impl_->mu);
+  return !impl_->opt.gateway.empty() && !impl_->accounts.count(to);
 }
 
 bool SipSwitch::owns(LegId leg) const {

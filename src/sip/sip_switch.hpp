@@ -25,6 +25,7 @@ struct SipOptions {
   int rtp_port_min = 20000, rtp_port_max = 29998;
   std::string nonce_key;  // shared by the nodes of a cluster; random when empty
   int register_max_s = 3600;
+  std::string gateway;  // host:port: calls to numbers that are not extensions go there
   std::string recording_dir = "var/recordings";  // the core's recording names are below it
   std::string prompt_dir = "var/prompts";        // <prompt>.wav, 16-bit PCM
 };
@@ -37,9 +38,12 @@ class SipSwitch : public cti::Switch {
   void start();
   void stop();
 
-  // Extension → SIP secret of the agents' phones (the registrar's accounts), replaced live.
+  // Every extension → the SIP secret of its phone ("" = it may not register), replaced live.
   void set_accounts(std::map<std::string, std::string> secrets);
   bool registered(const std::string& extension) const;
+  // Whether a new leg to `to` is this switch's: a registered extension, or an outside number
+  // when there is a gateway.
+  bool reaches(const std::string& to) const;
   // Delivers what the SIP thread saw since the last call, in order; `wake` is called (from the
   // SIP thread) whenever something is waiting, so the owner's loop need not poll.
   void advance();

@@ -32,9 +32,10 @@ def free_udp_port():
 
 @pytest.fixture(scope="module")
 def sip():
-    port = free_udp_port()
+    port, gateway = free_udp_port(), free_udp_port()
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_SIP"), KEFU_CTI_SIP_LISTEN=f"127.0.0.1:{port}",
-              KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1")
+              KEFU_CTI_SIP_GATEWAY=f"127.0.0.1:{gateway}", KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1")
+    k.gateway_port = gateway
     k.env["KEFU_CTI_RECORDING_DIR"] = os.path.join(k.tmp, "recordings")
     k.start()
     k.sip_port = port
@@ -78,6 +79,27 @@ def request(method, port, to="95555", body="", extra=""):
             f"To: <sip:{to}@127.0.0.1:{port}>\nCall-ID: {call_id}\nCSeq: 1 {method}\n"
             f"Contact: <sip:tester@127.0.0.1:{{local}}>\nMax-Forwards: 70\n{extra}"
             f"Content-Length: {len(body.encode())}\n\n{body}")
+
+
+def test_an_agent_dials_out_through_the_gateway(sip):
+    # The trunk (SIPp) answers whatever the switch sends it; the agent's own phone is simulated.
+    trunk = sipp(sip, "agent_phone.xml", "-p", str(sip.gateway_port), wait=False)
+    chen = Client(sip.base).login("chenjing", DEMO_PW)
+    try:
+        assert chen.post("/api/v1/cti/agent/sign-in", {}).status == 200
+        r = chen.post("/api/v1/cti/agent/dial", {"number": "13800001111"})
+        assert r.status == 200, r.body
+        wait_until(lambda: (chen.get("/api/v1/cti/me").json()["call"] or {}).get("phase") == "talking", timeout=10)
+        assert chen.post("/api/v1/cti/agent/hang-up", {}).status == 200
+        out, _ = trunk.communicate(timeout=30)  # it got the INVITE, answered, and got the BYE
+        assert trunk.returncode == 0, out[-3000:]
+        rows = wait_until(lambda: query(sip.db, "SELECT direction, disposition FROM cti_call WHERE dnis = '13800001111' "
+                                                "AND ended_at IS NOT NULL"))
+        assert rows == [("outbound", "completed")], rows
+    finally:
+        if trunk.poll() is None:
+            trunk.kill()
+        chen.post("/api/v1/cti/agent/sign-out", {})
 
 
 def test_a_call_in_through_the_queue_rings_the_agents_registered_phone_and_is_recorded(sip):
