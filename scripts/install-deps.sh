@@ -13,12 +13,13 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libssl-dev libxlsxwriter-dev libcsv-dev
   libsofia-sip-ua-dev                 # SIP signalling (nua) for the softswitch
+  espeak-ng                           # IVR prompts spoken from their text (Mandarin voice)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
   python3 python3-pytest python3-openpyxl
   wrk nginx-light curl procps openssl
-  sip-tester                          # SIPp: callers and agent phones in the SIP tests
+  sip-tester baresip-core              # SIPp and baresip: callers and agent phones in the SIP tests
   # web console: Node.js for the Vite build; Debian's Chromium for the Playwright tests,
   # with CJK fonts so screenshots show Chinese rather than boxes
   nodejs chromium fonts-noto-cjk

@@ -749,7 +749,9 @@ json::object Service::agent_json(const Ctx& c, AgentId a) const {
                       {"held", v.held},
                       {"muted", v.muted},
                       {"pending_not_ready", v.pending_not_ready},
-                      {"conversations", int64_t(c.cc.conversations_of(a).size())}};
+                      {"conversations", int64_t(c.cc.conversations_of(a).size())},
+                      // 话机: his extension has a live SIP registration (false on the simulator)
+                      {"phone_registered", impl_->sip && impl_->sip->registered(d.extension)}};
 }
 
 json::object Service::call_json(const Ctx& c, const CallCenter::CallView& v) const {

@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include "media/g711.hpp"
 #include "media/mixer.hpp"
 #include "media/rtp.hpp"
+#include "sip/digest.hpp"
 
 namespace kefu::sip {
 
@@ -56,7 +59,13 @@ struct MediaEngine::Impl {
     bool agent_side = false;
     cti::LegId whisper_to = 0;
     std::deque<int16_t> in;  // decoded audio waiting for the mixer (mixed mixes only)
-    std::shared_ptr<const std::vector<int16_t>> prompt;  // what is played to it, outside a mix
+    // What is played to it outside a mix, in order; an entry whose speech is still being
+    // rendered (TTS) holds the text and no samples yet, and the leg hears silence meanwhile.
+    struct Item {
+      std::string text;
+      std::shared_ptr<const std::vector<int16_t>> samples;
+    };
+    std::deque<Item> playlist;
     size_t prompt_pos = 0;
     bool prompt_loop = false;
   };
@@ -92,6 +101,12 @@ struct MediaEngine::Impl {
   int port_min, port_max, next_port;
   std::string prompt_dir;
   std::map<std::string, std::shared_ptr<const std::vector<int16_t>>> prompts;  // loaded once
+  // Speech (espeak-ng, Mandarin) rendered off the media thread into prompt_dir/tts/<md5>.wav.
+  std::map<std::string, std::shared_ptr<const std::vector<int16_t>>> speech;
+  std::deque<std::string> tts_jobs;
+  std::condition_variable tts_cv;
+  bool tts_stop = false;
+  std::thread tts;
   int epfd = -1, wake_fd = -1, tick_fd = -1;
   std::thread thread;
   std::atomic<bool> stopping{false};
@@ -117,41 +132,66 @@ struct MediaEngine::Impl {
     return false;
   }
 
-  // A prompt as 8 kHz samples: a mono 16-bit PCM WAV from the prompt directory (other rates
-  // resampled linearly), else — for music on hold — a soft chime made here, else nothing.
-  std::shared_ptr<const std::vector<int16_t>> load_prompt(const std::string& name) {
+  // A mono or stereo 16-bit PCM WAV file as 8 kHz samples of its first channel (other rates
+  // taken to 8 kHz by nearest sample); empty when it is missing or not that format.
+  static std::vector<int16_t> read_wav(const std::string& path) {
+    std::vector<int16_t> out;
+    std::ifstream f(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(f)), {});
+    uint32_t rate = 0;
+    uint16_t channels = 0, bits = 0;
+    size_t p = 12;
+    while (bytes.size() >= 12 && bytes.compare(0, 4, "RIFF") == 0 && p + 8 <= bytes.size()) {
+      uint32_t len;
+      std::memcpy(&len, bytes.data() + p + 4, 4);
+      if (bytes.compare(p, 4, "fmt ") == 0 && len >= 16 && p + 24 <= bytes.size()) {
+        std::memcpy(&channels, bytes.data() + p + 10, 2);
+        std::memcpy(&rate, bytes.data() + p + 12, 4);
+        std::memcpy(&bits, bytes.data() + p + 22, 2);
+      } else if (bytes.compare(p, 4, "data") == 0 && bits == 16 && channels >= 1 && rate >= 4000) {
+        size_t frames = std::min<size_t>(len, bytes.size() - p - 8) / (2 * channels);
+        const char* d = bytes.data() + p + 8;
+        for (size_t o = 0;; ++o) {
+          size_t i = size_t(double(o) * rate / 8000.0);
+          if (i >= frames) break;
+          int16_t v;
+          std::memcpy(&v, d + i * 2 * channels, 2);
+          out.push_back(v);
+        }
+        break;
+      }
+      p += 8 + len + (len & 1);
+    }
+    return out;
+  }
+
+  // What the core's own prompt names say when no recording of them is in the prompt directory.
+  static const char* default_text(const std::string& name) {
+    static const std::map<std::string, const char*> texts = {
+        {"sorry_no_agents", "对不起，现在没有座席可以接听，请稍后再拨"},
+        {"sorry_queue_full", "对不起，线路繁忙，请稍后再拨"},
+        {"sorry_timeout", "对不起，等待时间过长，请稍后再拨"},
+        {"sorry_no_route", "您拨打的号码不存在"},
+        {"callback_confirmed", "我们将尽快给您回电，再见"},
+        {"callback_unavailable", "对不起，无法为您预约回电"},
+        {"voicemail_greeting", "请在提示音后留言"},
+    };
+    auto it = texts.find(name);
+    return it == texts.end() ? nullptr : it->second;
+  }
+
+  // A prompt name (a recording's file name) rather than words to speak.
+  static bool is_name(const std::string& p) {
+    return !p.empty() && std::all_of(p.begin(), p.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+  }
+
+  // A recorded prompt (prompt_dir/<name>.wav), or the chime for music; null when none.
+  std::shared_ptr<const std::vector<int16_t>> recorded(const std::string& name) {
     if (auto it = prompts.find(name); it != prompts.end()) return it->second;
     auto out = std::make_shared<std::vector<int16_t>>();
-    if (!prompt_dir.empty() && name.find('/') == std::string::npos) {
-      std::ifstream f(prompt_dir + "/" + name + ".wav", std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(f)), {});
-      uint32_t rate = 0;
-      uint16_t channels = 0, bits = 0;
-      size_t p = 12;
-      while (bytes.size() >= 12 && bytes.compare(0, 4, "RIFF") == 0 && p + 8 <= bytes.size()) {
-        uint32_t len;
-        std::memcpy(&len, bytes.data() + p + 4, 4);
-        if (bytes.compare(p, 4, "fmt ") == 0 && len >= 16 && p + 24 <= bytes.size()) {
-          std::memcpy(&channels, bytes.data() + p + 10, 2);
-          std::memcpy(&rate, bytes.data() + p + 12, 4);
-          std::memcpy(&bits, bytes.data() + p + 22, 2);
-        } else if (bytes.compare(p, 4, "data") == 0 && bits == 16 && channels >= 1 &&
-                   rate >= 4000) {
-          size_t frames = std::min<size_t>(len, bytes.size() - p - 8) / (2 * channels);
-          const char* d = bytes.data() + p + 8;
-          for (size_t o = 0;; ++o) {  // nearest-sample rate conversion to 8 kHz, first channel
-            size_t i = size_t(double(o) * rate / 8000.0);
-            if (i >= frames) break;
-            int16_t v;
-            std::memcpy(&v, d + i * 2 * channels, 2);
-            out->push_back(v);
-          }
-          break;
-        }
-        p += 8 + len + (len & 1);
-      }
-      if (out->empty() && f) spdlog::warn("media: {}.wav is not 16-bit PCM", name);
-    }
+    if (!prompt_dir.empty()) *out = read_wav(prompt_dir + "/" + name + ".wav");
     if (out->empty() && (name == "music_on_hold" || name == "queue_music")) {
       // Two soft notes and a rest, four seconds: callers hear they are still connected.
       for (int i = 0; i < 32000; ++i) {
@@ -160,7 +200,66 @@ struct MediaEngine::Impl {
         out->push_back(int16_t(f ? 2500 * env * std::sin(2 * M_PI * f * t) : 0));
       }
     }
-    return prompts[name] = out;
+    return prompts[name] = out->empty() ? nullptr : out;
+  }
+
+  std::string tts_path(const std::string& text) const {
+    return prompt_dir + "/tts/" + md5_hex(text) + ".wav";
+  }
+
+  // Speech for a text if rendered already (memory, then the disk cache); else a render is
+  // queued and null returned.
+  std::shared_ptr<const std::vector<int16_t>> spoken(const std::string& text) {
+    if (auto it = speech.find(text); it != speech.end()) return it->second;
+    auto samples = read_wav(tts_path(text));
+    if (!samples.empty()) {
+      if (speech.size() > 2000) speech.clear();  // texts with figures in them are one-offs
+      return speech[text] = std::make_shared<const std::vector<int16_t>>(std::move(samples));
+    }
+    if (std::find(tts_jobs.begin(), tts_jobs.end(), text) == tts_jobs.end()) {
+      tts_jobs.push_back(text);
+      tts_cv.notify_one();
+    }
+    return nullptr;
+  }
+
+  // The TTS thread: espeak-ng's Mandarin voice, the text through a file (never an argument),
+  // the WAV renamed into the cache when complete; the legs waiting for it start speaking.
+  void tts_loop() {
+    std::unique_lock lk(mu);
+    while (true) {
+      tts_cv.wait(lk, [&] { return tts_stop || !tts_jobs.empty(); });
+      if (tts_stop) return;
+      std::string text = tts_jobs.front();
+      lk.unlock();
+      std::string final = tts_path(text), tmp = final + ".part", txt = final + ".txt";
+      std::error_code ec;
+      std::filesystem::create_directories(prompt_dir + "/tts", ec);
+      std::ofstream(txt) << text;
+      pid_t pid = 0;
+      const char* argv[] = {"espeak-ng", "-v",        "cmn", "-s",        "160",
+                            "-w",        tmp.c_str(), "-f",  txt.c_str(), nullptr};
+      int status = -1;
+      if (posix_spawnp(&pid, "espeak-ng", nullptr, nullptr, const_cast<char* const*>(argv),
+                       environ) == 0)
+        waitpid(pid, &status, 0);
+      std::vector<int16_t> samples;
+      if (status == 0 && std::filesystem::file_size(tmp, ec) > 44) {
+        std::filesystem::rename(tmp, final, ec);
+        samples = read_wav(final);
+      } else {
+        spdlog::warn("media: speaking \"{}\" failed (is espeak-ng installed?)", text);
+      }
+      std::filesystem::remove(txt, ec);
+      std::filesystem::remove(tmp, ec);
+      lk.lock();
+      std::erase(tts_jobs, text);
+      auto ready = std::make_shared<const std::vector<int16_t>>(std::move(samples));
+      speech[text] = ready;  // empty when it failed: the callers are not kept waiting
+      for (auto& [id, l] : legs)
+        for (auto& item : l.playlist)
+          if (!item.samples && item.text == text) item.samples = ready;
+    }
   }
 
   void send_frame(Leg& l, const int16_t* pcm) {
@@ -205,19 +304,18 @@ struct MediaEngine::Impl {
       for (size_t i = 0; i < members.size(); ++i) send_frame(legs.at(members[i]), out[i].data());
     }
     for (auto& [id, l] : legs) {
-      if (l.mix || !l.prompt) continue;
-      int16_t frame[160];
-      for (int k = 0; k < 160; ++k) {
-        if (l.prompt_pos >= l.prompt->size()) {
-          if (!l.prompt_loop || l.prompt->empty()) break;
+      if (l.mix || l.playlist.empty()) continue;
+      int16_t frame[160] = {};
+      for (int k = 0; k < 160 && !l.playlist.empty();) {
+        auto& item = l.playlist.front();
+        if (!item.samples) break;  // still being spoken into a file: silence meanwhile
+        if (l.prompt_pos >= item.samples->size()) {
           l.prompt_pos = 0;
+          if (l.prompt_loop && !item.samples->empty()) continue;  // music starts over
+          l.playlist.pop_front();
+          continue;
         }
-        frame[k] = (*l.prompt)[l.prompt_pos++];
-      }
-      if (l.prompt_pos >= l.prompt->size() && !l.prompt_loop) {
-        l.prompt.reset();
-        send_frame(l, silence);
-        continue;
+        frame[k++] = (*item.samples)[l.prompt_pos++];
       }
       send_frame(l, frame);
     }
@@ -247,7 +345,10 @@ struct MediaEngine::Impl {
     if (l.dtmf_pt >= 0 && h.payload_type == l.dtmf_pt) {
       media::TelephoneEvent e;
       if (media::parse_telephone_event(data + h.payload_offset, h.payload_size, e))
-        if (auto c = l.dtmf.on_packet(h, e); c && digit) digit(l.id, *c);
+        if (auto c = l.dtmf.on_packet(h, e)) {
+          if (!l.prompt_loop) l.playlist.clear(), l.prompt_pos = 0;  // a key cuts the menu short
+          if (digit) digit(l.id, *c);
+        }
       return;  // digits are for the core, not for the other party
     }
     if (h.payload_type != l.payload_type) return;  // comfort noise and the like
@@ -440,6 +541,7 @@ void MediaEngine::start() {
   epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->tick_fd, &ev);
   impl_->thread = std::thread([this] { impl_->run(); });
   impl_->writer = std::thread([this] { impl_->write_loop(); });
+  impl_->tts = std::thread([this] { impl_->tts_loop(); });
 }
 
 void MediaEngine::stop() {
@@ -448,6 +550,12 @@ void MediaEngine::stop() {
   uint64_t one = 1;
   (void)!::write(impl_->wake_fd, &one, sizeof one);
   impl_->thread.join();
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->tts_stop = true;
+  }
+  impl_->tts_cv.notify_one();
+  impl_->tts.join();
   {
     std::lock_guard lk(impl_->mu);  // recordings still open are finished, not lost
     for (auto& [mix, r] : impl_->recorders) impl_->flush(r, r.left.size(), true);
@@ -559,7 +667,8 @@ void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whis
   l.mix = mix;
   l.mode = mode;
   l.whisper_to = whisper_to;
-  l.prompt.reset();
+  l.playlist.clear();
+  l.prompt_pos = 0;
   l.in.clear();
 }
 
@@ -568,9 +677,20 @@ void MediaEngine::play(LegId leg, const std::string& prompt) {
   std::lock_guard lk(m.mu);
   auto it = m.legs.find(leg);
   if (it == m.legs.end()) return;
-  it->second.prompt = m.load_prompt(prompt);
-  it->second.prompt_pos = 0;
-  it->second.prompt_loop = prompt == "music_on_hold" || prompt == "queue_music";
+  auto& l = it->second;
+  const bool music = prompt == "music_on_hold" || prompt == "queue_music";
+  if (music || l.prompt_loop) {  // music replaces everything and is replaced by anything
+    l.playlist.clear();
+    l.prompt_pos = 0;
+  }
+  l.prompt_loop = music;
+  if (auto rec = Impl::is_name(prompt) ? m.recorded(prompt) : nullptr) {
+    l.playlist.push_back({prompt, rec});
+    return;
+  }
+  const char* text = Impl::is_name(prompt) ? Impl::default_text(prompt) : prompt.c_str();
+  if (!text || m.prompt_dir.empty()) return;  // a name with neither a recording nor words
+  l.playlist.push_back({text, m.spoken(text)});
 }
 
 void MediaEngine::leave(cti::CallId mix, LegId leg) {

@@ -37,6 +37,7 @@ def sip():
               KEFU_CTI_SIP_GATEWAY=f"127.0.0.1:{gateway}", KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1")
     k.gateway_port = gateway
     k.env["KEFU_CTI_RECORDING_DIR"] = os.path.join(k.tmp, "recordings")
+    k.env["KEFU_CTI_PROMPT_DIR"] = os.path.join(k.tmp, "prompts")
     k.start()
     k.sip_port = port
     yield k
@@ -407,6 +408,74 @@ def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
                                                 "AND ended_at IS NOT NULL AND disposition <> 'completed'"))
         assert rows[0][0] == "callback", rows
     finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_the_ivr_menu_speaks_and_a_key_takes_the_caller_on(sip):
+    # 95588 is the demo menu: its prompts are words, spoken by espeak-ng's Mandarin voice into
+    # the prompt cache; "0" (人工服务) sends the caller to the general queue.
+    uac = Uac(sip.sip_port, "95588")
+    uac.call()
+    loudness = uac.heard(2.5)
+    print(f"menu speech: RMS {loudness}")
+    assert loudness > 300, loudness
+    assert os.listdir(os.path.join(sip.tmp, "prompts", "tts")), "nothing was rendered"
+    uac.key("0")
+    call = wait_until(lambda: query(sip.db, "SELECT call_id FROM cti_ivr_path WHERE node = 'menu' AND input = '0'"))
+    uac.hang_up()
+    assert wait_until(lambda: query(sip.db, f"SELECT disposition FROM cti_call WHERE id = {call[-1][0]} AND ended_at IS NOT NULL"))
+
+
+def test_baresip_as_the_agents_softphone_answers_and_audio_flows_both_ways(sip):
+    """Debian's baresip registers the agent's extension (digest), answers by itself, says a
+    440 Hz tone (from a WAV) and dumps what it hears (sndfile): a real softphone at the other end."""
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    ext = liu.get("/api/v1/cti/me").json()["agent"]["extension"]
+    home = os.path.join(sip.tmp, "baresip")
+    os.makedirs(home, exist_ok=True)
+    tone = os.path.join(home, "tone.wav")  # what the softphone's microphone says: 440 Hz
+    with wave.open(tone, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000)).to_bytes(2, "little", signed=True)
+                               for i in range(8000 * 10)))
+    with open(os.path.join(home, "config"), "w") as f:
+        f.write(f"poll_method epoll\nsip_listen 127.0.0.1:{free_udp_port()}\nsip_trans_def udp\n"
+                f"audio_player aubridge,kefu\naudio_source aufile,{tone}\naudio_alert aubridge,kefu\n"
+                "module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\n"
+                f"module sndfile.so\nmodule account.so\nmodule menu.so\nsnd_path {home}\n")
+    with open(os.path.join(home, "accounts"), "w") as f:
+        f.write(f"<sip:{ext}@127.0.0.1:{sip.sip_port};transport=udp>;auth_pass=Kefu@{ext};"
+                "answermode=auto;regint=300;audio_codecs=PCMU\n")
+    log = open(os.path.join(home, "baresip.log"), "w")
+    phone = subprocess.Popen(["baresip", "-f", home], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    try:
+        # Registered by baresip itself (an earlier test's phone may have left a binding for it).
+        wait_until(lambda: "200 OK" in open(os.path.join(home, "baresip.log")).read(), timeout=10)
+        assert liu.get("/api/v1/cti/me").json()["agent"]["phone_registered"]
+        liu.post("/api/v1/cti/agent/sign-in", {})
+        liu.post("/api/v1/cti/agent/ready", {})
+        uac = Uac(sip.sip_port, "95555")
+        uac.call()
+        # His call with this customer (a callback left waiting by an earlier test may come first).
+        wait_until(lambda: (liu.get("/api/v1/cti/me").json()["call"] or {}).get("ani") == "13700000001"
+                   and liu.get("/api/v1/cti/me").json()["call"]["phase"] == "talking", timeout=20)
+        talk = threading.Thread(target=uac.audio, args=(2.0,), daemon=True)  # the customer talks
+        talk.start()
+        loudness = uac.heard(2.0)  # and hears the softphone's tone
+        talk.join()
+        uac.hang_up()
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] != "busy", timeout=10)
+        time.sleep(0.5)
+        dumps = sorted((os.path.getsize(os.path.join(home, n)), n) for n in os.listdir(home) if n.endswith("-dec.wav"))
+        assert dumps, os.listdir(home)
+        w = wave.open(os.path.join(home, dumps[-1][1]))  # this call's, the longest
+        heard = audioop.rms(w.readframes(w.getnframes()), w.getsampwidth())
+        print(f"customer hears the softphone: RMS {loudness}; the softphone heard: RMS {heard}")
+        assert loudness > 1000 and heard > 1000, (loudness, heard)
+    finally:
+        phone.terminate()
+        phone.wait(timeout=10)
+        log.close()
         liu.post("/api/v1/cti/agent/sign-out", {})
 
 

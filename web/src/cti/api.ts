@@ -17,6 +17,7 @@ export interface AgentLive {
   muted: boolean;
   pending_not_ready: boolean;
   conversations: number;
+  phone_registered: boolean;
 }
 export interface CallLive {
   id: number;
