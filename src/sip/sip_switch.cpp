@@ -90,6 +90,8 @@ struct SipSwitch::Impl {
   nua_t* nua = nullptr;
   int wake_fd = -1;
   su_wait_t wait[1];
+  su_timer_t* shutdown_timer = nullptr;
+  bool shutdown_done = false;
   std::thread thread;
   std::unordered_map<LegId, Leg> legs;
   std::unordered_map<nua_handle_t*, LegId> by_handle;
@@ -365,7 +367,10 @@ struct SipSwitch::Impl {
         self->on_state(nh, tags);
         break;
       case nua_r_shutdown:
-        if (status >= 200) su_root_break(self->root);
+        if (status >= 200) {
+          self->shutdown_done = true;
+          su_root_break(self->root);
+        }
         break;
       case nua_i_error:
         spdlog::warn("sip: {} {}", status, phrase ? phrase : "");
@@ -507,6 +512,13 @@ struct SipSwitch::Impl {
       if (l.nh) nua_handle_destroy(l.nh);
     legs.clear();
     by_handle.clear();
+    if (shutdown_timer) su_timer_destroy(shutdown_timer);
+    shutdown_timer = nullptr;
+    if (!shutdown_done) {  // transactions still pending: the process is ending, leave them be
+      ::close(wake_fd);
+      wake_fd = -1;
+      return;
+    }
     nua_destroy(nua);
     nua = nullptr;
     su_root_unregister(root, wait, &Impl::on_wake, reinterpret_cast<su_wakeup_arg_t*>(this));
@@ -548,6 +560,17 @@ void SipSwitch::stop() {
     for (auto& [id, l] : m->legs)  // calls in progress end with the process
       if (!l.gone && l.up) nua_bye(l.nh, TAG_END());
     nua_shutdown(m->nua);
+    // A phone that never answers the BYE would hold the shutdown for 32 s of retransmissions:
+    // three seconds is enough for those that do.
+    m->shutdown_timer = su_timer_create(su_root_task(m->root), 3000);
+    su_timer_set(
+        m->shutdown_timer,
+        [](su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+          auto* self = reinterpret_cast<Impl*>(arg);
+          spdlog::warn("sip: stopping without waiting any longer for answers to BYE");
+          su_root_break(self->root);
+        },
+        reinterpret_cast<su_timer_arg_t*>(m));
   });
   m->thread.join();
   m->running = false;

@@ -87,6 +87,7 @@ export function AgentDesk() {
           <Typography.Text data-testid="state-timer">{agent.since ? clock(now - agent.since) : "-"}</Typography.Text>
           {agent.pending_not_ready && <Tag>{t('cti.pending_not_ready')}</Tag>}
           {agent.conversations > 0 && <Tag color="cyan" data-testid="conversation-count">{t('cti.in_conversations', { n: agent.conversations })}</Tag>}
+          {agent.phone_registered && <Tag color="green" data-testid="phone-registered">{t('cti.phone_registered')}</Tag>}
           {!signedIn && <Button type="primary" onClick={() => run('sign-in')}>{t('cti.sign_in')}</Button>}
           {signedIn && <Button onClick={() => run('sign-out')}>{t('cti.sign_out')}</Button>}
           {signedIn && st !== 'ready' && <Button onClick={() => run('ready')}>{t('cti.ready')}</Button>}

@@ -285,6 +285,7 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'cti.visitor': "Visitor",
   'cti.first_line': "Message",
   'cti.start_chat': "Start a chat",
+  'cti.phone_registered': "Phone registered",
   'cti.verify': "Verify identity",
   'cti.verified': "Identity",
   'cti.verified.yes': "Verified",

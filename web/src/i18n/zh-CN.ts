@@ -284,6 +284,7 @@ const zhCN = {
   'cti.visitor': "访客",
   'cti.first_line': "留言",
   'cti.start_chat': "模拟在线交谈",
+  'cti.phone_registered': "话机已注册",
   'cti.verify': "身份验证",
   'cti.verified': "身份核验",
   'cti.verified.yes': "已验证",
