@@ -85,7 +85,6 @@ struct SipSwitch::Impl {
   int port = 5060;
 
   // SIP thread state.
-  su_home_t* home = nullptr;
   su_root_t* root = nullptr;
   nua_t* nua = nullptr;
   int wake_fd = -1;
@@ -484,7 +483,6 @@ struct SipSwitch::Impl {
 
   void run(std::promise<void>& ready) {
     su_init();
-    home = static_cast<su_home_t*>(su_home_new(sizeof(su_home_t)));
     root = su_root_create(nullptr);
     std::string url = "sip:" + opt.listen;
     nua = root ? nua_create(root, &Impl::callback, reinterpret_cast<nua_magic_t*>(this),
@@ -492,7 +490,6 @@ struct SipSwitch::Impl {
                : nullptr;
     if (!nua) {
       if (root) su_root_destroy(root);
-      su_home_unref(home);
       su_deinit();
       ready.set_exception(
           std::make_exception_ptr(std::runtime_error("sip: cannot listen on " + opt.listen)));
@@ -524,7 +521,6 @@ struct SipSwitch::Impl {
     su_root_unregister(root, wait, &Impl::on_wake, reinterpret_cast<su_wakeup_arg_t*>(this));
     su_root_destroy(root);
     root = nullptr;
-    su_home_unref(home);
     su_deinit();
     ::close(wake_fd);
     wake_fd = -1;
