@@ -150,12 +150,12 @@ struct SipSwitch::Impl {
     auto* self = reinterpret_cast<Impl*>(arg);
     uint64_t n;
     (void)!::read(self->wake_fd, &n, sizeof n);
-    std::deque<std::function<void()>> todo;
+    std::deque<std::function<void()>> queued;
     {
       std::lock_guard lk(self->mu);
-      todo.swap(self->commands);
+      queued.swap(self->commands);
     }
-    for (auto& f : todo) f();
+    for (auto& f : queued) f();
     return 0;
   }
 
