@@ -116,6 +116,8 @@ class CallCenter {
                            int messages, Millis now);
   std::optional<ConversationView> conversation(CallId id) const;
   std::vector<ConversationView> conversations_of(AgentId a) const;
+  // How many he holds or is offered (for every agent of every wallboard picture: no views built).
+  size_t conversation_count(AgentId a) const { return core_->media_of(a).size(); }
   size_t live_conversations() const { return convs_.size(); }
 
   // Supervisor commands (M3 班长监控): listen, whisper, barge (talk), take over.

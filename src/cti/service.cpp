@@ -749,7 +749,7 @@ json::object Service::agent_json(const Ctx& c, AgentId a) const {
                       {"held", v.held},
                       {"muted", v.muted},
                       {"pending_not_ready", v.pending_not_ready},
-                      {"conversations", int64_t(c.cc.conversations_of(a).size())},
+                      {"conversations", int64_t(c.cc.conversation_count(a))},
                       // 话机: his extension has a live SIP registration (false on the simulator)
                       {"phone_registered", impl_->sip && impl_->sip->registered(d.extension)}};
 }
