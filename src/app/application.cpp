@@ -6,6 +6,9 @@
 
 #include "auth/entities.hpp"
 #include "auth/routes.hpp"
+#include "crm/entities.hpp"
+#include "crm/routes.hpp"
+#include "crm/service.hpp"
 #include "cti/entities.hpp"
 #include "cti/routes.hpp"
 #include "cti/service.hpp"
@@ -20,6 +23,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   auth::register_entities(registry_);
   system::register_entities(registry_);
   cti::register_entities(registry_);
+  crm::register_entities(registry_);
   repo_ = std::make_unique<meta::Repository>(*db_, registry_, clock_, audit_);
   reviews_ = std::make_unique<meta::ReviewService>(*repo_);
   auth_ = std::make_unique<auth::AuthService>(*repo_, *reviews_, config_);
@@ -63,6 +67,21 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.sip_gateway = config_.cti_sip_gateway;
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
+  crm_ = std::make_unique<crm::CustomerService>(*db_, clock_, audit_);
+  // The switch asks the customer file who is calling (tier, red/black list), and every call of
+  // a known customer lands in his contact history.
+  cti_opt.screen_caller = [this](cti::SwitchEvent& ev) {
+    crm::CallerInfo info = crm_->caller(ev.from);
+    ev.customer = info.customer_id;
+    if (ev.tier < 0) ev.tier = info.tier;
+    ev.blocked = info.blocked;
+    ev.queue = info.queue;
+  };
+  cti_opt.record_contact = [](store::Connection& c, const cti::CallContact& k) {
+    crm::CustomerService::append_contact(
+        c, crm::Contact{k.customer_id, k.at, k.channel, k.direction, k.kind, "call", k.call,
+                        k.summary, k.staff_id, "cti"});
+  };
   cti_ = std::make_unique<cti::Service>(*db_, clock_, cti_opt);
   // Live events: an agent hears of himself, supervisors of everybody in their data scope.
   cti_->on_publish([this](const std::string& type, const json::object& data, int64_t staff_id) {
@@ -71,6 +90,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
     });
   });
   cti::add_routes(router_, *cti_, *db_, true);
+  crm::add_routes(router_, *crm_);
   meta::add_routes(router_, meta::MetaServices{registry_, *repo_, *reviews_});
 
   metrics_.add_collector([this] {
@@ -94,7 +114,8 @@ Application::~Application() = default;
 void Application::migrate() {
   std::vector<store::Migration> all;
   for (auto& list : {audit::AuditLog::migrations(), meta::ReviewService::migrations(),
-                     auth::AuthService::migrations(), cti::Service::migrations()})
+                     auth::AuthService::migrations(), cti::Service::migrations(),
+                     crm::CustomerService::migrations()})
     all.insert(all.end(), list.begin(), list.end());
   store::migrate(*db_, all);
   registry_.sync_schema(*db_);

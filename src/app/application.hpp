@@ -16,6 +16,9 @@
 namespace kefu::cti {
 class Service;
 }
+namespace kefu::crm {
+class CustomerService;
+}
 
 namespace kefu {
 
@@ -28,6 +31,7 @@ class Application {
   // Runs the server until SIGTERM or SIGINT; returns the exit code.
   int serve();
   void load_demo_data();
+  void load_demo_customers();
 
   const Config& config() const { return config_; }
   store::Database& db() { return *db_; }
@@ -35,6 +39,7 @@ class Application {
   const meta::Repository& repo() { return *repo_; }
   meta::ReviewService& reviews() { return *reviews_; }
   cti::Service& cti() { return *cti_; }
+  crm::CustomerService& crm() { return *crm_; }
   auth::AuthService& auth() { return *auth_; }
   const http::Pipeline& pipeline() { return *pipeline_; }
   const audit::AuditLog& audit() { return audit_; }
@@ -48,6 +53,7 @@ class Application {
   std::unique_ptr<meta::Repository> repo_;
   std::unique_ptr<meta::ReviewService> reviews_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<crm::CustomerService> crm_;
   std::unique_ptr<cti::Service> cti_;
   http::Router router_;
   http::Metrics metrics_;

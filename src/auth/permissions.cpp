@@ -21,6 +21,14 @@ std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry)
       {"cti:supervise", "班长监控", "Monitor queues and agents, listen, whisper, barge in, take over", "cti"},
       {"cti:simulate", "模拟来电", "Place simulated calls (simulator switch)", "cti"},
       {"cti:channel", "渠道接入", "Open web chats and e-mails for customers (channel gateways)", "cti"},
+      {"menu:crm", "菜单：客户管理", "Menu: customers", "menu"},
+      {"crm:read", "查询客户(数据范围内)", "Query customers within the data scope", "crm"},
+      {"crm:serve", "服务来电客户(弹屏、客户资料)", "Serve any customer who calls: screen pop and file, masked", "crm"},
+      {"crm:write", "维护客户资料", "Maintain customer records", "crm"},
+      {"crm:unmask", "查看客户敏感信息", "See customers' unmasked personal data (logged)", "crm"},
+      {"crm:import", "导入客户数据", "Import customers from the trading system and the CRM", "crm"},
+      {"crm:grade", "客户分级(试算、应用)", "Grade customers: trial calculation and runs", "crm"},
+      {"crm:sync", "读取客户变更流", "Read the customer change feed (external CRM)", "crm"},
   };
   static const std::pair<const char*, const char*> actions[] = {
       {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},

@@ -96,6 +96,7 @@ struct CallCenter::Call {
   bool inbound = true;
   std::string ani, dnis;
   int tier = 0;
+  int64_t customer_id = 0;  // in the customer file (0 unknown)
   LegId customer = 0;
   QueueId queue = -1;          // the queue the call came through last
   acd::TaskId queue_task = 0;  // waiting in a queue, or offered and ringing
@@ -332,6 +333,7 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
     c->dnis = ev.to;
     c->started = now;
     c->tier = std::clamp(ev.tier, 0, int(cfg_.router.min_level.size()) - 1);
+    c->customer_id = ev.customer;
     c->customer = ev.leg;
     auto l = std::make_unique<Leg>();
     l->id = ev.leg;
@@ -344,8 +346,21 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
     c->legs.push_back(ev.leg);
     Call& call = *c;
     calls_[c->id] = std::move(c);
-    facts_.push_back(CallOpened{call.id, "inbound", call.ani, call.dnis, call.tier, now});
+    facts_.push_back(CallOpened{call.id, "inbound", call.ani, call.dnis, call.tier, now, "voice",
+                                call.customer_id});
     emit_event(call, ev.leg, "offered", -1, call.dnis, now);
+    // 黑名单: refused before anything answers, or taken to the special-handling queue.
+    if (ev.blocked) {
+      emit_event(call, ev.leg, "failed", -1, "blocked", now);
+      clear(call, "blocked", now);
+      return drain(now);
+    }
+    if (auto sq = ev.queue.empty() ? queue_by_code_.end() : queue_by_code_.find(ev.queue);
+        sq != queue_by_code_.end()) {
+      call.queue = sq->second;
+      sw_.answer(ev.leg);
+      return drain(now);
+    }
     if (auto f = ivr_by_number_.find(ev.to); f != ivr_by_number_.end()) {
       call.ivr_code = ivrs_[f->second].code;
       sw_.answer(ev.leg);  // the flow starts when the leg is up
@@ -929,12 +944,14 @@ bool CallCenter::call_back(Call& c, QueueId q, Millis now) {
   cb->ani = valid_number(c.dnis) ? c.dnis : cfg_.caller_id;  // the number he called us on
   cb->dnis = c.ani;
   cb->tier = c.tier;
+  cb->customer_id = c.customer_id;
   cb->started = now;
   cb->first_queued = c.first_queued >= 0 ? c.first_queued : now;
   call_deadlines_.push({now + cfg_.callback_expiry_ms, cb->id});
   Call& call = *cb;
   calls_[cb->id] = std::move(cb);
-  facts_.push_back(CallOpened{call.id, "callback", call.ani, call.dnis, call.tier, now});
+  facts_.push_back(CallOpened{call.id, "callback", call.ani, call.dnis, call.tier, now, "voice",
+                              call.customer_id});
   emit_event(call, 0, "offered", -1, "callback_for:" + std::to_string(c.id), now);
   if (Leg* cl = leg(c.customer)) sw_.play(cl->id, "callback_confirmed");
   clear(c, "callback", now);

@@ -68,6 +68,7 @@ struct CallOpened {
   int tier;
   Millis at;
   std::string channel = "voice";  // voice | chat | email (a chat or e-mail is a conversation)
+  int64_t customer_id = 0;        // in the customer file, when the caller is known
 };
 struct CallEvent {  // offered, queued, alerting, established, held, retrieved, transferred,
   CallId call;      // conferenced, diverted, cleared, failed, monitored, muted, unmuted
@@ -129,6 +130,17 @@ struct Message {  // a line of a chat or an e-mail, from the customer or the age
   std::string body;
   Millis at;
 };
+// A finished call, or an agent's wrap-up of it, for the customer's contact history; handed to
+// whoever keeps that history inside the transaction that stores the fact.
+struct CallContact {
+  int64_t customer_id = 0;
+  CallId call = 0;
+  std::string channel, direction, kind;  // kind: call | wrap_up
+  std::string summary;
+  int64_t staff_id = 0;
+  Millis at = 0;
+};
+
 using Fact = std::variant<CallOpened, CallEvent, QueueLog, AgentChange, SegmentClosed, CallClosed,
                           WrapUp, Alert, IvrStep, Message>;
 

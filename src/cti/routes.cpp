@@ -549,15 +549,18 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                 only_fields(body, {"from", "to", "tier"});
                 auto from = string_field(body, "from", true, 20);
                 auto to = string_field(body, "to", true, 20);
-                int tier = int(get_int(body, "tier").value_or(0));
-                if (tier < 0 || tier > 4)
+                // No tier: the customer file decides, as for a real call.
+                int tier = int(get_int(body, "tier").value_or(-1));
+                if (body.contains("tier") && (tier < 0 || tier > 4))
                   throw Error::validation({{"tier", "out_of_range", "tier is 0 to 4"}});
                 auto v = svc.exec([&](Service::Ctx& c) -> json::value {
                   return json::object{{"leg", c.sim.incoming(from, to, tier)}};
                 });
                 return Response::json(v, 201);
               },
-              false, "Simulator: a customer calls `to` from `from` (tier 0 ordinary … 4 VIP)",
+              false,
+              "Simulator: a customer calls `to` from `from` (tier 0 ordinary … 4 VIP; none: the "
+              "customer file's)",
               "cti"});
   router.add({"POST", "/api/v1/cti/sim/legs/{id}/hang-up", "cti:simulate",
               [&svc](Context& ctx) {

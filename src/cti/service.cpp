@@ -74,6 +74,11 @@ CREATE TABLE cti_message (
   body TEXT NOT NULL, at BIGINT NOT NULL);
 CREATE UNIQUE INDEX ix_cti_message_call ON cti_message (call_id, seq);
 )",
+           ""},
+          // 客户接触历史: the caller's customer, when the customer file knew the number.
+          {"cti/0005_customer",
+           "ALTER TABLE cti_call ADD COLUMN customer_id BIGINT;\n"
+           "CREATE INDEX ix_cti_call_customer ON cti_call (customer_id, started_at);\n",
            ""}};
 }
 
@@ -181,6 +186,8 @@ struct Service::Impl {
   }
 
   void persist(const std::vector<Fact>& facts);
+  void record_contact(store::Connection& c, CallId call, const char* kind,
+                      const std::string& summary, int64_t staff, Millis at);
   void loop(const Publish& publish);
   void publish_facts(const std::vector<Fact>& facts, const Publish& publish);
 };
@@ -478,8 +485,8 @@ Service::Recovery Service::start() {
     // A registered phone takes its extension's calls, the gateway (if any) outside numbers;
     // everything else stays simulated.
     auto* s = m.sip.get();
-    m.fabric = std::make_unique<SwitchPair>(
-        *m.sim, *m.sip, [s](const std::string& to) { return s->reaches(to); });
+    m.fabric = std::make_unique<SwitchPair>(*m.sim, *m.sip,
+                                            [s](const std::string& to) { return s->reaches(to); });
     sw = m.fabric.get();
   }
   m.cc =
@@ -499,7 +506,14 @@ Service::Recovery Service::start() {
   for (auto& r : last_agents)
     if (auto it = by_staff.find(store::as_int(r[1])); it != by_staff.end())
       m.cc->remember_agent(store::as_text(r[0]), it->second);
-  sw->set_sink([this](const SwitchEvent& ev) { impl_->cc->on_switch(ev, impl_->clock.now_ms()); });
+  sw->set_sink([this](const SwitchEvent& ev) {
+    if (ev.kind == SwitchEvent::Kind::incoming && impl_->opt.screen_caller) {
+      SwitchEvent screened = ev;
+      impl_->opt.screen_caller(screened);
+      return impl_->cc->on_switch(screened, impl_->clock.now_ms());
+    }
+    impl_->cc->on_switch(ev, impl_->clock.now_ms());
+  });
   spdlog::info("cti: {} queues, {} agents; recovered {} open calls and {} agents from the last run",
                m.cc->queue_defs().size(), m.cc->agent_defs().size(), rec.calls, rec.agents);
   m.thread = std::thread([this] { impl_->loop(publish_); });
@@ -541,6 +555,37 @@ json::value Service::exec(const std::function<json::value(Ctx&)>& fn) {
   return fut.get();
 }
 
+// A call of a known customer goes into his contact history: the call when it ends (with who
+// talked last and how long), the agent's wrap-up when it is written.
+void Service::Impl::record_contact(store::Connection& c, CallId call, const char* kind,
+                                   const std::string& summary, int64_t staff, Millis at) {
+  if (!opt.record_contact) return;
+  auto r = c.exec(
+      "SELECT customer_id, channel, direction, started_at, dnis FROM cti_call WHERE id = ? AND "
+      "customer_id IS NOT NULL",
+      {call});
+  if (r.empty()) return;
+  CallContact k;
+  k.customer_id = store::as_int(r.rows[0][0]);
+  k.call = call;
+  k.channel = store::as_text(r.rows[0][1]);
+  k.direction = store::as_text(r.rows[0][2]) == "inbound" ? "inbound" : "outbound";
+  k.kind = kind;
+  k.at = at;
+  k.staff_id = staff;
+  k.summary = summary;
+  if (k.kind == "call") {
+    auto s = c.exec(
+        "SELECT staff_id FROM cti_segment WHERE call_id = ? AND kind = 'talk' AND staff_id IS NOT "
+        "NULL ORDER BY seq DESC LIMIT 1",
+        {call});
+    if (!s.empty()) k.staff_id = store::as_int(s.rows[0][0]);
+    k.summary = summary + " · " + store::as_text(r.rows[0][4]) + " · " +
+                std::to_string((at - store::as_int(r.rows[0][3])) / 1000) + "s";
+  }
+  opt.record_contact(c, k);
+}
+
 void Service::Impl::persist(const std::vector<Fact>& facts) {
   const auto& ad = cc->agent_defs();
   const auto& qd = cc->queue_defs();
@@ -548,9 +593,11 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
     for (const Fact& f : facts) {
       if (auto* o = std::get_if<CallOpened>(&f)) {
         c.exec(
-            "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, channel) VALUES (?, "
-            "?, ?, ?, ?, ?, ?)",
-            {o->call, o->direction, o->ani, o->dnis, int64_t(o->tier), o->at, o->channel});
+            "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, channel, "
+            "customer_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            {o->call, o->direction, o->ani, o->dnis, int64_t(o->tier), o->at, o->channel,
+             o->customer_id ? Value(o->customer_id) : Value()});
       } else if (auto* e = std::get_if<CallEvent>(&f)) {
         c.exec(
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
@@ -581,11 +628,16 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
         c.exec(
             "UPDATE cti_call SET ended_at = ?, disposition = ?, recording = ? WHERE id = ?",
             {k->at, k->disposition, k->recording.empty() ? Value() : Value(k->recording), k->call});
+        record_contact(c, k->call, "call", k->disposition, 0, k->at);
       } else if (auto* w = std::get_if<WrapUp>(&f)) {
         c.exec(
             "INSERT INTO cti_wrap_up (call_id, staff_id, call_type, summary, at) VALUES (?, ?, ?, "
             "?, ?)",
             {w->call, opt_staff(ad, w->agent), w->call_type, w->summary, w->at});
+        Value staff = opt_staff(ad, w->agent);
+        record_contact(c, w->call, "wrap_up",
+                       w->call_type + (w->summary.empty() ? "" : ": " + w->summary),
+                       store::is_null(staff) ? 0 : store::as_int(staff), w->at);
       } else if (auto* st = std::get_if<IvrStep>(&f)) {
         c.exec(
             "INSERT INTO cti_ivr_path (call_id, seq, flow, node, input, result, at) VALUES (?, ?, "

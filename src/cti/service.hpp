@@ -14,6 +14,7 @@
 
 namespace kefu::store {
 class Database;
+class Connection;
 }
 
 namespace kefu::cti {
@@ -33,6 +34,11 @@ struct ServiceOptions {
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
   std::string sip_listen, sip_realm = "kefu", media_address, sip_gateway;
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
+  // Asked of the customer file for every incoming call before the core routes it: fills the
+  // event's customer, tier and black-list outcome. Runs on the core thread; must not throw.
+  std::function<void(SwitchEvent&)> screen_caller;
+  // Adds a line to a customer's contact history, in the transaction that stores the fact.
+  std::function<void(store::Connection&, const CallContact&)> record_contact;
 };
 
 class Service {

@@ -28,6 +28,11 @@ struct SwitchEvent {
   LegId leg = 0;
   std::string from, to, cause, digits;
   int tier = -1;
+  // What the customer file says of an incoming caller (filled before the core sees the event):
+  // his customer id (0 unknown), a black-listed caller blocked, or sent to a special queue.
+  int64_t customer = 0;
+  bool blocked = false;
+  std::string queue;
 };
 const char* to_string(SwitchEvent::Kind k);
 

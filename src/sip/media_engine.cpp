@@ -281,7 +281,6 @@ struct MediaEngine::Impl {
 
   // Every 20 ms: each mixed mix, and each leg that is played something.
   void tick() {
-    static const int16_t silence[160] = {};
     std::vector<media::Participant> parts;
     std::vector<std::vector<int16_t>> frames, out;
     for (auto& [mix, members] : mixes) {

@@ -61,6 +61,7 @@ const char* cause_of(int status) {
 int status_of(const std::string& cause) {
   if (cause == "busy" || cause == "queue_full") return 486;
   if (cause == "no_route") return 404;
+  if (cause == "blocked") return 403;  // 黑名单
   return 480;
 }
 

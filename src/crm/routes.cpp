@@ -1,0 +1,184 @@
+#include "crm/routes.hpp"
+
+#include "base/crypto.hpp"
+#include "base/error.hpp"
+#include "crm/customer_record.hpp"
+#include "crm/grading.hpp"
+#include "crm/service.hpp"
+#include "meta/exchange.hpp"
+
+namespace kefu::crm {
+
+using http::Context;
+using http::Response;
+
+namespace {
+
+audit::Actor actor(const Context& ctx) {
+  return audit::Actor::of(ctx.who(), ctx.req.client_ip, ctx.req.request_id);
+}
+
+json::object body_of(const Context& ctx) {
+  return ctx.req.body.empty() ? json::object{} : parse_object(ctx.req.body);
+}
+
+// CSV columns by field name or by the label users see in the console and in exports.
+std::string csv_field(const std::string& header) {
+  static const std::map<std::string, std::string> extra = {
+      {"phones", "phones"},       {"电话", "phones"},     {"联系电话", "phones"},
+      {"tags", "tags"},           {"标签", "tags"},       {"org_code", "org_code"},
+      {"营业部代码", "org_code"}, {"manager", "manager"}, {"客户经理工号", "manager"}};
+  std::string h = header;
+  if (h.rfind("\xEF\xBB\xBF", 0) == 0) h = h.substr(3);  // a BOM, as spreadsheets save it
+  if (auto it = extra.find(h); it != extra.end()) return it->second;
+  for (auto& c : customer_columns())
+    if (h == c.name || h == c.label_zh) return c.name;
+  return h;  // unknown: reported on every row as unknown_field
+}
+
+json::array csv_rows(std::string_view text) {
+  auto table = meta::parse_csv(text);
+  if (table.empty()) throw Error::bad_request("empty_batch", "the file has no header row", "file");
+  std::vector<std::string> fields;
+  for (auto& h : table[0]) fields.push_back(csv_field(h));
+  json::array rows;
+  for (size_t i = 1; i < table.size(); ++i) {
+    if (table[i].size() == 1 && table[i][0].empty()) continue;  // a blank line
+    json::object o;
+    for (size_t k = 0; k < table[i].size() && k < fields.size(); ++k)
+      if (!table[i][k].empty())
+        o[fields[k]] = table[i][k];  // an empty cell leaves the field as it is
+    rows.push_back(std::move(o));
+  }
+  return rows;
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, CustomerService& svc) {
+  router.add(
+      {"GET", "/api/v1/crm/customers", "crm:read",
+       [&svc](Context& ctx) { return Response::json(svc.search(ctx.who(), ctx.req.query)); }, false,
+       "基本查询: customers by name, phone, fund account or ID number, and simple filters", "crm"});
+  router.add({"POST", "/api/v1/crm/customers/query", "crm:read",
+              [&svc](Context& ctx) { return Response::json(svc.query(ctx.who(), body_of(ctx))); },
+              false, "综合查询: any combination of conditions", "crm"});
+  router.add({"POST", "/api/v1/crm/customers", http::kSignedIn,
+              [&svc](Context& ctx) {
+                return Response::json(svc.create(ctx.who(), actor(ctx), body_of(ctx)), 201);
+              },
+              false, "A new customer (agents: a potential customer from a call)", "crm"});
+  router.add({"GET", "/api/v1/crm/customers/{id}", http::kSignedIn,
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                if (!p.has("crm:read") && !p.has("crm:serve"))
+                  throw Error::forbidden("you may not read customers");
+                bool unmask = ctx.req.q("unmask") == "true" || ctx.req.q("unmask") == "1";
+                return Response::json(svc.profile(p, actor(ctx), ctx.req.param_id("id"), unmask));
+              },
+              false, "The customer's 360° profile; unmask=true shows personal data (logged)",
+              "crm"});
+  router.add({"PUT", "/api/v1/crm/customers/{id}", "crm:write",
+              [&svc](Context& ctx) {
+                return Response::json(
+                    svc.update(ctx.who(), actor(ctx), ctx.req.param_id("id"), body_of(ctx)));
+              },
+              false, "Change a customer's record (send the version read)", "crm"});
+  router.add({"GET", "/api/v1/crm/customers/{id}/contacts", http::kSignedIn,
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                if (!p.has("crm:read") && !p.has("crm:serve"))
+                  throw Error::forbidden("you may not read customers");
+                return Response::json(svc.timeline(p, ctx.req.param_id("id"), ctx.req.query));
+              },
+              false, "客户接触历史: the customer's contact history, newest first", "crm"});
+  router.add(
+      {"GET", "/api/v1/crm/screen-pop", http::kSignedIn,
+       [&svc](Context& ctx) { return Response::json(svc.screen_pop(ctx.who(), ctx.req.query)); },
+       false, "客户信息同步: who is calling (phone, fund_account, id_no or name)", "crm"});
+  router.add({"GET", "/api/v1/crm/stats", "crm:read",
+              [&svc](Context& ctx) {
+                return Response::json(svc.stats(ctx.who(), ctx.req.q("by", "tier")));
+              },
+              false, "Customer counts and assets by org, tier, risk_level, status or kind", "crm"});
+  router.add(
+      {"POST", "/api/v1/crm/imports", "crm:import",
+       [&svc](Context& ctx) {
+         std::string digest = crypto::sha256_hex(ctx.req.body);
+         bool csv = ctx.req.header("content-type").rfind("text/csv", 0) == 0;
+         std::string key, mode;
+         json::array rows;
+         if (csv) {
+           key = ctx.req.q("batch_key");
+           mode = ctx.req.q("mode", "valid");
+           rows = csv_rows(ctx.req.body);
+         } else {
+           auto body = body_of(ctx);
+           only_fields(body, {"batch_key", "mode", "rows"});
+           key = string_field(body, "batch_key", true, 80);
+           mode = string_field(body, "mode", false, 20);
+           if (mode.empty()) mode = "valid";
+           auto* r = body.if_contains("rows");
+           if (!r || !r->is_array())
+             throw Error::bad_request("rows_required", "rows is a list of customers", "rows");
+           rows = r->as_array();
+         }
+         if (mode != "valid" && mode != "all")
+           throw Error::bad_request(
+               "bad_mode", "mode is valid (good rows written) or all (all or nothing)", "mode");
+         if (rows.size() > 100'000)
+           throw Error::bad_request("batch_too_large", "at most 100,000 rows per batch", "rows");
+         return Response::json(
+             svc.import_customers(ctx.who(), actor(ctx), key, rows, mode == "all", digest));
+       },
+       true, "Import customers (JSON rows or CSV), upsert by external_key, idempotent by batch_key",
+       "crm"});
+  router.add({"GET", "/api/v1/crm/changes", "crm:sync",
+              [&svc](Context& ctx) {
+                int64_t after = 0, limit = 500;
+                try {
+                  after = std::stoll(ctx.req.q("after", "0"));
+                  limit = std::stoll(ctx.req.q("limit", "500"));
+                } catch (...) {
+                  throw Error::bad_request("bad_cursor", "after and limit are numbers", "after");
+                }
+                if (after < 0 || limit < 1 || limit > 5000)
+                  throw Error::bad_request("bad_cursor", "after >= 0, limit 1..5000", "limit");
+                return Response::json(svc.changes(after, int(limit)));
+              },
+              false, "Change feed for an external CRM: customer changes after a cursor", "crm"});
+  router.add({"GET", "/api/v1/crm/grading/indicators", "crm:grade",
+              [](Context&) {
+                json::array out;
+                for (auto& i : indicator_catalogue())
+                  out.push_back(json::object{{"code", i.code},
+                                             {"label_zh", i.label_zh},
+                                             {"label_en", i.label_en},
+                                             {"unit", i.unit}});
+                return Response::json(json::object{{"items", std::move(out)}});
+              },
+              false, "What a grading model may weigh", "crm"});
+  router.add({"POST", "/api/v1/crm/grading/trial", "crm:grade",
+              [&svc](Context& ctx) {
+                auto body = body_of(ctx);
+                return Response::json(svc.trial(
+                    ctx.who(), body.contains("model") ? body.at("model") : json::value(body)));
+              },
+              true, "试算: the distribution a model gives; nothing changes", "crm"});
+  router.add({"POST", "/api/v1/crm/grading/runs", "crm:grade",
+              [&svc](Context& ctx) {
+                auto body = body_of(ctx);
+                only_fields(body, {"model", "note"});
+                if (!body.contains("model"))
+                  throw Error::bad_request("model_required", "send the model", "model");
+                return Response::json(svc.apply_grading(ctx.who(), actor(ctx), body.at("model"),
+                                                        string_field(body, "note", false, 400)),
+                                      201);
+              },
+              true, "Apply a model: every customer in scope gets its tier, with history", "crm"});
+  router.add({"GET", "/api/v1/crm/grading/runs", "crm:grade",
+              [&svc](Context& ctx) { return Response::json(svc.grading_runs(ctx.who())); }, false,
+              "Grading runs, newest first", "crm"});
+}
+
+}  // namespace kefu::crm

@@ -1,0 +1,82 @@
+#pragma once
+// 客户管理 (SPEC M8, M9, I1, I2): the customer information file and what reads it — basic and
+// comprehensive queries, the 360° profile, screen pop, contact history, statistics, bulk import
+// from the trading counter and the CRM, grading runs and the change feed.
+//
+// Data scope: headquarters (all) sees every customer, a branch (subtree/org) those of its
+// organisations, a customer manager (self) his own. Call-centre agents hold `crm:serve`: they
+// serve whoever calls, so they may open any customer's file, masked, but not list customers.
+// Personal data (ID numbers, phones, accounts, e-mail, address) is masked unless the caller holds
+// `crm:unmask` and asks; every unmasking writes the operation log.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.hpp"
+#include "base/clock.hpp"
+#include "base/json.hpp"
+#include "base/principal.hpp"
+#include "crm/model.hpp"
+#include "store/migrations.hpp"
+
+namespace kefu::crm {
+
+using Query = std::map<std::string, std::string>;
+
+class CustomerService {
+ public:
+  CustomerService(store::Database& db, const Clock& clock, const audit::AuditLog& audit);
+  static std::vector<store::Migration> migrations();
+
+  json::object create(const Principal& who, const audit::Actor& actor, const json::object& body);
+  // `version` in the body must be the one read (409 stale_version otherwise).
+  json::object update(const Principal& who, const audit::Actor& actor, int64_t id,
+                      const json::object& body);
+  // 360°: profile, phones, tier history, last contacts.
+  json::object profile(const Principal& who, const audit::Actor& actor, int64_t id, bool unmask);
+  // 基本查询: q (name prefix, phone, fund account, ID number) and simple filters, paged.
+  json::object search(const Principal& who, const Query& q);
+  // 综合查询: {"filters": [{"field", "op", "value"}], "sort", "page", "page_size"}.
+  json::object query(const Principal& who, const json::object& body);
+  // 客户信息同步: phone, fund_account, id_no or name → the customers it finds (several: the
+  // agent picks), each with tier, risk level and last contacts; and the number's list status.
+  json::object screen_pop(const Principal& who, const Query& q);
+  json::object timeline(const Principal& who, int64_t id, const Query& q);
+  // Counts and assets by org, tier, risk_level or status, inside the caller's scope.
+  json::object stats(const Principal& who, const std::string& by);
+
+  // Bulk import (I1, I2): upsert by external_key, every bad row reported with its field and code.
+  // A batch re-sent with the same key and content answers what it answered the first time and
+  // writes nothing; the same key with other content is refused (409 batch_key_reused).
+  json::object import_customers(const Principal& who, const audit::Actor& actor,
+                                const std::string& batch_key, const json::array& rows,
+                                bool all_or_nothing, const std::string& digest);
+
+  // 客户分级: the distribution a model gives (nothing changes), and applying it as a run.
+  json::object trial(const Principal& who, const json::value& model);
+  json::object apply_grading(const Principal& who, const audit::Actor& actor,
+                             const json::value& model, const std::string& note);
+  json::object grading_runs(const Principal& who);
+
+  // Change feed for an external CRM: changes after `after` (an id from a previous answer).
+  json::object changes(int64_t after, int limit);
+
+  // The one way every module adds a line to a customer's contact history (same transaction).
+  static void append_contact(store::Connection& c, const Contact& k);
+  // For the switch, before routing an inbound call. Never throws (an unknown caller is routed).
+  CallerInfo caller(const std::string& ani);
+
+ private:
+  void scope_sql(const Principal& who, std::string& where, std::vector<store::Value>& params) const;
+  json::object list_page(const std::string& where, const std::vector<store::Value>& params,
+                         const std::string& order, int64_t page, int64_t size) const;
+  void check_readable(store::Connection& c, const Principal& who, int64_t id) const;
+  int64_t write_customer(store::Connection& c, const Principal& who, const audit::Actor& actor,
+                         int64_t id, int64_t version, const json::object& body);
+
+  store::Database& db_;
+  const Clock& clock_;
+  const audit::AuditLog& audit_;
+};
+
+}  // namespace kefu::crm
