@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, STAFF_PASSWORD, launchBrowser, startKefud } from './harness.mjs';
+import { SHOTS, button, launchBrowser, openAs, startKefud } from './harness.mjs';
 
 let server;
 let browser;
@@ -19,21 +19,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function open(username, path) {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  await page.goto(server.base + path);
-  await page.waitForURL(/\/login/);
-  await page.getByLabel('登录名').fill(username);
-  await page.getByLabel('密码').fill(STAFF_PASSWORD);
-  await page.getByRole('button', { name: /^登 ?录$/ }).click();
-  await page.waitForURL((u) => u.pathname === path);
-  return page;
-}
+const open = (username, path) => openAs(browser, server.base, username, path);
 
-// antd puts a space between two Chinese characters on a button.
-const button = (page, name) => page.getByRole("button", { name: new RegExp(`(^| )${[...name].join(" ?")}$`) });
 
 async function stateIs(page, state) {
   await page.locator(`[data-testid="agent-state"][data-state="${state}"]`).waitFor();

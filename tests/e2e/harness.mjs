@@ -110,3 +110,20 @@ export function readXlsx(path) {
     'print(json.dumps([[c for c in r] for r in wb.active.iter_rows(values_only=True)],default=str,ensure_ascii=False))';
   return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }));
 }
+
+/** A new browser context signed in as `username`, on `path` (through the login page). */
+export async function openAs(browser, base, username, path) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  await page.goto(base + path);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel('登录名').fill(username);
+  await page.getByLabel('密码').fill(STAFF_PASSWORD);
+  await page.getByRole('button', { name: /^登 ?录$/ }).click();
+  await page.waitForURL((u) => u.pathname === path);
+  return page;
+}
+
+// antd puts a space between two Chinese characters on a button.
+export const button = (page, name) => page.getByRole('button', { name: new RegExp(`(^| )${[...name].join(' ?')}$`) });

@@ -15,6 +15,10 @@ const OrgTree = lazy(() => import('./admin/OrgTree').then((m) => ({ default: m.O
 const Reviews = lazy(() => import('./admin/Reviews').then((m) => ({ default: m.Reviews })));
 const AgentDesk = lazy(() => import('./cti/AgentDesk').then((m) => ({ default: m.AgentDesk })));
 const Wallboard = lazy(() => import('./cti/Wallboard').then((m) => ({ default: m.Wallboard })));
+const Customers = lazy(() => import('./crm/Customers').then((m) => ({ default: m.Customers })));
+const CustomerView = lazy(() => import('./crm/CustomerView').then((m) => ({ default: m.CustomerView })));
+const Grading = lazy(() => import('./crm/Grading').then((m) => ({ default: m.Grading })));
+const CustomerImport = lazy(() => import('./crm/Import').then((m) => ({ default: m.CustomerImport })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
 
 
@@ -45,6 +49,10 @@ export function AppRoutes() {
         <Route path="reviews" element={<Reviews />} />
         <Route path="desk" element={<Guard perm="cti:agent"><AgentDesk /></Guard>} />
         <Route path="wallboard" element={<Guard perm="cti:supervise"><Wallboard /></Guard>} />
+        <Route path="crm/customers" element={<Guard perm="crm:read"><Customers /></Guard>} />
+        <Route path="crm/customers/:id" element={<CustomerView />} />
+        <Route path="crm/grading" element={<Guard perm="crm:grade"><Grading /></Guard>} />
+        <Route path="crm/import" element={<Guard perm="crm:import"><CustomerImport /></Guard>} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
         <Route path="e/:entity" element={<EntityListPage />} />
         <Route path="e/:entity/new" element={<EntityCreatePage />} />

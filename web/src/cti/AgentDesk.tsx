@@ -8,6 +8,8 @@ import { errorText } from '../entity/errors';
 import { useDict } from '../entity/refs';
 import { agentCommand, clock, STATE_COLORS, type Desk } from './api';
 import { ConversationsPanel } from './Conversations';
+import { ScreenPop } from '../crm/ScreenPop';
+import { useSession } from '../session';
 
 const REASONS = ['rest', 'meal', 'meeting', 'training'];
 
@@ -15,12 +17,13 @@ interface HistoryItem { id: number; direction: string; started_at: number; dispo
 
 /**
  * 座席工作台: the softphone bar with every M2 button, the state and its timer, the caller's
- * details (the CRM issue fills in the customer record), the number's contact history and the
+ * details with the customer's record (screen pop), the number's contact history and the
  * wrap-up form. Everything refreshes on the agent's own live events.
  */
 export function AgentDesk() {
   const { t, pick } = useI18n();
   const { message } = AntApp.useApp();
+  const { has } = useSession();
   const [desk, setDesk] = useState<Desk | null>(null);
   const [notAgent, setNotAgent] = useState(false);
   const [now, setNow] = useState(Date.now());
@@ -131,7 +134,7 @@ export function AgentDesk() {
                 <Descriptions.Item label={t('cti.ani')}><span data-testid="call-ani">{call.ani}</span></Descriptions.Item>
                 <Descriptions.Item label={t('cti.dnis')}>{call.dnis}</Descriptions.Item>
                 <Descriptions.Item label={t('cti.queue')}>{call.queue_name ?? '-'}</Descriptions.Item>
-                <Descriptions.Item label={t('cti.tier')}>{call.tier}</Descriptions.Item>
+                <Descriptions.Item label={t('cti.tier')}>{t(`crm.tier.${call.tier}` as MessageKey)}</Descriptions.Item>
                 <Descriptions.Item label={t('cti.verified')}>
                   <span data-testid="call-verified">{call.verified ? t('cti.verified.yes') : t('cti.verified.no')}</span>
                 </Descriptions.Item>
@@ -139,12 +142,16 @@ export function AgentDesk() {
                   <span data-testid="call-phase" data-phase={call.phase}>{t(`cti.phase.${call.phase}` as MessageKey)}</span>
                 </Descriptions.Item>
                 <Descriptions.Item label={t('cti.duration')}>{clock(now - call.started)}</Descriptions.Item>
-                <Descriptions.Item label={t('cti.customer_record')} span={2}>-</Descriptions.Item>
               </Descriptions>
             ) : (
               <Typography.Text type="secondary">{t('cti.no_call')}</Typography.Text>
             )}
           </Card>
+          {ani && has('crm:serve') && (
+            <Card size="small" title={t('cti.customer_record')} style={{ marginTop: 16 }}>
+              <ScreenPop number={ani} />
+            </Card>
+          )}
           <Card size="small" title={t('cti.history')} style={{ marginTop: 16 }}>
             <Table<HistoryItem> size="small" rowKey="id" pagination={false} dataSource={ani ? history : []}
               columns={[

@@ -1,7 +1,7 @@
 import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { Badge, Dropdown, Spin } from 'antd';
-import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, PhoneOutlined, DashboardOutlined, CustomerServiceOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, TranslationOutlined } from '@ant-design/icons';
+import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, PhoneOutlined, DashboardOutlined, CustomerServiceOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, IdcardOutlined, TranslationOutlined } from '@ant-design/icons';
 import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
@@ -13,6 +13,7 @@ const GROUP_ICONS: Record<string, JSX.Element> = {
   org: <ClusterOutlined />,
   system: <SettingOutlined />,
   cti: <CustomerServiceOutlined />,
+  crm: <IdcardOutlined />,
 };
 
 /**
@@ -42,9 +43,16 @@ export function ConsoleLayout() {
       list.push({ path: `/e/${e.name}`, name: pick(e.label_zh, e.label_en) });
       groups.set(e.menu, list);
     }
+    // 客户管理: the module's own pages come before its plain records.
+    const crmPages: MenuDataItem[] = [];
+    if (has('crm:read')) crmPages.push({ path: '/crm/customers', name: t('crm.customers') });
+    if (has('crm:grade')) crmPages.push({ path: '/crm/grading', name: t('crm.grading') });
+    if (has('crm:import')) crmPages.push({ path: '/crm/import', name: t('crm.import') });
+    if (crmPages.length && !groups.has('crm')) groups.set('crm', []);
     for (const [g, list] of groups) {
       if (!has(`menu:${g}`)) continue;
-      const children = g === 'org' && entities.some((e) => e.name === 'org_unit') ? [{ path: '/org', name: t('nav.org_tree') }, ...list] : list;
+      const children = g === 'org' && entities.some((e) => e.name === 'org_unit') ? [{ path: '/org', name: t('nav.org_tree') }, ...list]
+        : g === 'crm' ? [...crmPages, ...list] : list;
       const key = `menu.${g}` as MessageKey;
       if (t(key) !== key) items.push({ path: `/group/${g}`, name: t(key), icon: GROUP_ICONS[g] ?? <AppstoreOutlined />, children });
       else items.push(...children.map((c) => ({ ...c, icon: <AppstoreOutlined /> })));

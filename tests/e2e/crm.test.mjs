@@ -1,0 +1,96 @@
+// The customer module in a real browser against a real kefud with the demo customers (issue 5):
+// search and the 360° view with unmasking, a grading trial calculation, an import with bad rows,
+// and the screen pop on the agent desk when a known customer calls.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SHOTS, button, launchBrowser, openAs, startKefud } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startKefud({ KEFU_CTI_RING_TIMEOUT_S: '30' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const open = (username, path) => openAs(browser, server.base, username, path);
+
+
+test('a manager finds a customer, opens the 360° view and unmasks it', async () => {
+  const page = await open('zhangwei', '/crm/customers');
+  await page.getByTestId('crm-q').fill('8800000007');
+  await page.getByTestId('crm-search').click();
+  const rows = page.getByTestId('crm-results').locator('tbody tr.ant-table-row');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().textContent(), /136\*\*\*\*0007/);
+  await rows.first().getByRole('link').click();
+  await page.waitForURL(/\/crm\/customers\/\d+$/);
+  await page.getByTestId('customer-profile').waitFor();
+  assert.match(await page.getByTestId('customer-id-no').textContent(), /^310\*+\d{3}[\dX]$/);
+  await page.getByTestId('unmask').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="customer-id-no"]').textContent.includes('*'));
+  assert.match(await page.getByTestId('customer-phones').textContent(), /13610000007/);
+  await page.getByTestId('tier-history').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'crm-customer.png'), fullPage: true });
+});
+
+test('a trial calculation shows the distribution and a bad model is explained', async () => {
+  const page = await open('zhangwei', '/crm/grading');
+  await page.getByTestId('weight-sum').filter({ hasText: '100%' }).waitFor();
+  await page.getByTestId('trial').click();
+  const counts = async () => (await page.getByTestId('per-tier').getAttribute('data-counts')).split(',').map(Number);
+  await page.getByTestId('per-tier').waitFor({ state: 'attached' });
+  const first = await counts();
+  assert.equal(first.reduce((a, b) => a + b, 0), 60);
+  // Raise the lowest score of 银卡 above everyone's: everybody falls to 普通.
+  for (let i = 3; i >= 0; --i) {
+    await page.getByTestId(`threshold-${i}`).fill(String(96 + i));
+  }
+  await page.getByTestId('trial').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="per-tier"]').getAttribute('data-counts').startsWith('60,'));
+  await page.screenshot({ path: join(SHOTS, 'crm-grading.png'), fullPage: true });
+  // Weights that do not add up: the server's reason, in Chinese, and nothing is applied.
+  await page.getByTestId('weight-0').fill('10');
+  await page.getByTestId('trial').click();
+  await page.getByTestId('grading-errors').filter({ hasText: '100%' }).waitFor();
+});
+
+test('an import with bad rows: all-or-nothing refuses the file, then the good rows go in', async () => {
+  const page = await open('zhangwei', '/crm/import');
+  const csv = '外部编号,客户名称,电话,营业部代码,风险测评等级\nW-1,网页导入一,13977770001,SH-YYB,C2\nW-2,网页导入二,12-34,SH-YYB,C9\n';
+  await page.getByTestId('import-text').fill(csv);
+  await page.getByTestId('mode-all').click();
+  await page.getByTestId('import-send').click();
+  await page.getByTestId('import-rejected').waitFor();
+  const errors = page.getByTestId('import-errors').locator('tbody tr.ant-table-row');
+  assert.equal(await errors.count(), 2);
+  assert.match(await errors.first().textContent(), /^2/);
+  await page.getByText('导入正确的行').click();
+  await page.getByTestId('import-send').click();
+  await page.getByTestId('import-summary').filter({ hasText: '新增 1' }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'crm-import.png'), fullPage: true });
+});
+
+test('the desk pops the caller\'s record when a known customer calls', async () => {
+  const page = await open('liuyang', '/desk');
+  await button(page, '签入').click();
+  await button(page, '就绪').click();
+  await page.locator('[data-testid="agent-state"][data-state="ready"]').waitFor();
+  const lina = await open('lina', '/wallboard');
+  const status = await lina.evaluate(async () => (await fetch('/api/v1/cti/sim/calls', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ from: '13610000007', to: '95555' }),
+  })).status);
+  assert.equal(status, 201);
+  await page.locator('[data-testid="agent-state"][data-state="reserved"]').waitFor();
+  await page.getByTestId('pop-name').waitFor();
+  assert.ok((await page.getByTestId('pop-tier').textContent()).length > 0);
+  await page.screenshot({ path: join(SHOTS, 'crm-screen-pop.png'), fullPage: true });
+  await button(page, '挂机').click();
+});

@@ -1,0 +1,105 @@
+import { useCallback, useEffect, useState } from 'react';
+import { useParams } from 'react-router-dom';
+import { App as AntApp, Button, Card, Col, Descriptions, Row, Select, Table, Tag, Timeline, Typography } from 'antd';
+import { EyeOutlined } from '@ant-design/icons';
+import { PageContainer } from '@ant-design/pro-components';
+import { api } from '../api/client';
+import { errorText } from '../entity/errors';
+import { useI18n, type MessageKey } from '../i18n';
+import { useSession } from '../session';
+import { TIER_COLORS, yuan, type ContactItem, type Customer } from './api';
+
+const CHANNELS = ['voice', 'chat', 'email', 'sms', 'ivr', 'ticket', 'campaign', 'survey', 'business', 'note'];
+
+/** The customer's 360° view: profile and accounts, tier history, and his contact history. */
+export function CustomerView() {
+  const { id } = useParams();
+  const { t } = useI18n();
+  const { has } = useSession();
+  const { message } = AntApp.useApp();
+  const [c, setC] = useState<Customer | null>(null);
+  const [unmask, setUnmask] = useState(false);
+  const [channel, setChannel] = useState<string | undefined>();
+  const [contacts, setContacts] = useState<{ items: ContactItem[]; total: number }>({ items: [], total: 0 });
+  const load = useCallback(() => {
+    api<Customer>(`/crm/customers/${id}`, { query: { unmask: unmask ? 'true' : undefined } }).then(setC, (e) => message.error(errorText(e, t)));
+  }, [id, unmask, message, t]);
+  useEffect(load, [load]);
+  useEffect(() => {
+    api<{ items: ContactItem[]; total: number }>(`/crm/customers/${id}/contacts`, { query: { channel, page_size: 100 } })
+      .then(setContacts, () => undefined);
+  }, [id, channel]);
+  if (!c) return null;
+  const label = (key: string, fallback: string) => (t(key as MessageKey) !== key ? t(key as MessageKey) : fallback);
+  const v = (x: unknown) => (x === null || x === undefined || x === '' ? '-' : String(x));
+  return (
+    <PageContainer title={<span data-testid="customer-name">{c.name}</span>}
+      tags={<Tag color={TIER_COLORS[c.tier]} data-testid="customer-tier">{c.tier_label}</Tag>}
+      extra={has('crm:unmask') && c.masked ? (
+        <Button icon={<EyeOutlined />} onClick={() => setUnmask(true)} data-testid="unmask">{t('crm.unmask')}</Button>
+      ) : undefined}>
+      <Row gutter={16}>
+        <Col xs={24} xl={14}>
+          <Card size="small" title={t('crm.profile')}>
+            <Descriptions column={2} size="small" data-testid="customer-profile">
+              <Descriptions.Item label={t('crm.kind')}>{t(`crm.kind.${c.kind}` as MessageKey)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.status')}>{t(`crm.status.${c.status}` as MessageKey)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.id_type')}>{c.id_type ? t(`crm.id_type.${c.id_type}` as MessageKey) : '-'}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.id_no')}><span data-testid="customer-id-no">{v(c.id_no)}</span></Descriptions.Item>
+              <Descriptions.Item label={t('crm.phones')} span={2}>
+                <span data-testid="customer-phones">{c.phones.map((p) => p.number + (p.extension ? `-${p.extension}` : '')).join(', ') || '-'}</span>
+              </Descriptions.Item>
+              <Descriptions.Item label={t('crm.fund_account')}>{v(c.fund_account)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.sh_account')}>{v(c.sh_account)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.sz_account')}>{v(c.sz_account)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.risk_level')}>{v(c.risk_level)} {c.risk_expires ? `(${c.risk_expires})` : ''}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.org')}>{v(c.org_name)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.manager')}>{v(c.manager_name)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.email')}>{v(c.email)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.address')}>{v(c.address)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.assets')}>{yuan(c.assets_fen)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.liabilities')}>{yuan(c.liabilities_fen)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.turnover')}>{yuan(c.turnover_fen)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.commission')}>{yuan(c.commission_fen)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.products')}>{v(c.products)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.opened_on')}>{v(c.opened_on)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.score')}>{c.score === null ? '-' : (c.score / 100).toFixed(2)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.tags')}>{c.tags.map((x) => <Tag key={x}>{x}</Tag>)}</Descriptions.Item>
+              {Object.entries(c.ext).map(([k, x]) => <Descriptions.Item key={k} label={k}>{v(x)}</Descriptions.Item>)}
+            </Descriptions>
+          </Card>
+          <Card size="small" title={t('crm.tier_history')} style={{ marginTop: 16 }}>
+            <Table size="small" rowKey="id" pagination={false} dataSource={c.tier_history ?? []} data-testid="tier-history"
+              columns={[
+                { title: t('crm.at'), dataIndex: 'at', render: (x: number) => new Date(x).toLocaleString() },
+                { title: t('crm.from_tier'), dataIndex: 'from_tier', render: (x: number) => t(`crm.tier.${x}` as MessageKey) },
+                { title: t('crm.to_tier'), dataIndex: 'to_tier', render: (x: number) => <Tag color={TIER_COLORS[x]}>{t(`crm.tier.${x}` as MessageKey)}</Tag> },
+                { title: t('crm.score'), dataIndex: 'score', render: (x: number | null) => (x === null ? '-' : (x / 100).toFixed(2)) },
+                { title: t('crm.run'), dataIndex: 'run_id' },
+              ]} />
+          </Card>
+          <Card size="small" title={t('crm.open_tickets')} style={{ marginTop: 16 }}>
+            <Typography.Text type="secondary">{t('crm.no_tickets')}</Typography.Text>
+          </Card>
+        </Col>
+        <Col xs={24} xl={10}>
+          <Card size="small" title={t('crm.timeline', { n: contacts.total })}
+            extra={<Select allowClear placeholder={t('crm.channel')} style={{ width: 120 }} value={channel} onChange={setChannel}
+              options={CHANNELS.map((x) => ({ value: x, label: t(`crm.channel.${x}` as MessageKey) }))} />}>
+            {contacts.items.length === 0 ? <Typography.Text type="secondary">{t('crm.no_contacts')}</Typography.Text> : (
+              <Timeline data-testid="timeline" items={contacts.items.map((k) => ({
+                color: k.direction === 'inbound' ? 'blue' : 'green',
+                children: (
+                  <div>
+                    <div>{new Date(k.at).toLocaleString()} · {label(`crm.channel.${k.channel}`, k.channel)} · {label(`crm.contact.${k.kind}`, k.kind)}</div>
+                    <Typography.Text type="secondary">{k.summary}</Typography.Text>
+                  </div>
+                ),
+              }))} />
+            )}
+          </Card>
+        </Col>
+      </Row>
+    </PageContainer>
+  );
+}
