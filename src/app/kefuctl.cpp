@@ -13,6 +13,7 @@
 #include "app/application.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
+#include "crm/service.hpp"
 #include "cti/simulation.hpp"
 #include "meta/exchange.hpp"
 
@@ -91,6 +92,17 @@ int main(int argc, char** argv) {
   import->add_option("entity", entity)->required();
   import->add_option("file", file)->required();
   import->add_option("--mode", mode, "all (all or nothing) or valid (write the good rows)");
+  auto* crm_import = cli.add_subcommand(
+      "crm-import",
+      "import customers from a CSV file (trading counter, CRM), upsert by external key");
+  std::string batch_key;
+  size_t batch_rows = 10'000;
+  crm_import->add_option("file", file, "CSV file")->required();
+  crm_import->add_option("--batch-key", batch_key, "idempotency key of the file (batches add :N)")
+      ->required();
+  crm_import->add_option("--mode", mode,
+                         "all (default: each batch all or nothing) or valid (good rows written)");
+  crm_import->add_option("--batch-rows", batch_rows, "rows per batch (transaction)");
   auto* export_ = cli.add_subcommand("export", "export an entity as CSV or XLSX");
   export_->add_option("entity", entity)->required();
   export_->add_option("--format", format, "csv or xlsx");
@@ -160,6 +172,37 @@ int main(int argc, char** argv) {
                                                     {"errors", res.errors}})
                 << "\n";
       return res.rejected ? 3 : 0;
+    } else if (*crm_import) {
+      // A re-run after a failure skips the batches already in (same key, same content).
+      std::string text = read_file(file);
+      int64_t batch = 0, inserted = 0, updated = 0, failed = 0, replayed = 0;
+      kefu::json::array errors;
+      auto t0 = std::chrono::steady_clock::now();
+      kefu::crm::for_each_csv_batch(text, batch_rows, [&](kefu::json::array rows, int64_t first) {
+        auto r = app.crm().import_customers(sys, actor, batch_key + ":" + std::to_string(++batch),
+                                            rows, mode == "all",
+                                            kefu::crypto::sha256_hex(kefu::to_json(rows)));
+        inserted += r.at("inserted").as_int64();
+        updated += r.at("updated").as_int64();
+        failed += r.at("failed").as_int64();
+        replayed += r.at("replayed").as_bool();
+        for (auto& e : r.at("errors").as_array())
+          if (errors.size() < 100) {
+            auto o = e.as_object();
+            o["row"] = o["row"].as_int64() + first - 1;
+            errors.push_back(std::move(o));
+          }
+      });
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::cout << kefu::to_json(kefu::json::object{{"batches", batch},
+                                                    {"inserted", inserted},
+                                                    {"updated", updated},
+                                                    {"failed", failed},
+                                                    {"replayed_batches", replayed},
+                                                    {"seconds", s},
+                                                    {"errors", errors}})
+                << "\n";
+      return failed ? 3 : 0;
     } else if (*export_) {
       const auto& e = app.registry().get(entity);
       auto rows = app.repo().list_all(e, sys, {}, 10'000'000);

@@ -2,10 +2,8 @@
 
 #include "base/crypto.hpp"
 #include "base/error.hpp"
-#include "crm/customer_record.hpp"
 #include "crm/grading.hpp"
 #include "crm/service.hpp"
-#include "meta/exchange.hpp"
 
 namespace kefu::crm {
 
@@ -20,37 +18,6 @@ audit::Actor actor(const Context& ctx) {
 
 json::object body_of(const Context& ctx) {
   return ctx.req.body.empty() ? json::object{} : parse_object(ctx.req.body);
-}
-
-// CSV columns by field name or by the label users see in the console and in exports.
-std::string csv_field(const std::string& header) {
-  static const std::map<std::string, std::string> extra = {
-      {"phones", "phones"},       {"电话", "phones"},     {"联系电话", "phones"},
-      {"tags", "tags"},           {"标签", "tags"},       {"org_code", "org_code"},
-      {"营业部代码", "org_code"}, {"manager", "manager"}, {"客户经理工号", "manager"}};
-  std::string h = header;
-  if (h.rfind("\xEF\xBB\xBF", 0) == 0) h = h.substr(3);  // a BOM, as spreadsheets save it
-  if (auto it = extra.find(h); it != extra.end()) return it->second;
-  for (auto& c : customer_columns())
-    if (h == c.name || h == c.label_zh) return c.name;
-  return h;  // unknown: reported on every row as unknown_field
-}
-
-json::array csv_rows(std::string_view text) {
-  auto table = meta::parse_csv(text);
-  if (table.empty()) throw Error::bad_request("empty_batch", "the file has no header row", "file");
-  std::vector<std::string> fields;
-  for (auto& h : table[0]) fields.push_back(csv_field(h));
-  json::array rows;
-  for (size_t i = 1; i < table.size(); ++i) {
-    if (table[i].size() == 1 && table[i][0].empty()) continue;  // a blank line
-    json::object o;
-    for (size_t k = 0; k < table[i].size() && k < fields.size(); ++k)
-      if (!table[i][k].empty())
-        o[fields[k]] = table[i][k];  // an empty cell leaves the field as it is
-    rows.push_back(std::move(o));
-  }
-  return rows;
 }
 
 }  // namespace
@@ -111,7 +78,7 @@ void add_routes(http::Router& router, CustomerService& svc) {
          if (csv) {
            key = ctx.req.q("batch_key");
            mode = ctx.req.q("mode", "valid");
-           rows = csv_rows(ctx.req.body);
+           rows = customer_rows_from_csv(ctx.req.body);
          } else {
            auto body = body_of(ctx);
            only_fields(body, {"batch_key", "mode", "rows"});

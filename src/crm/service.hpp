@@ -8,8 +8,10 @@
 // serve whoever calls, so they may open any customer's file, masked, but not list customers.
 // Personal data (ID numbers, phones, accounts, e-mail, address) is masked unless the caller holds
 // `crm:unmask` and asks; every unmasking writes the operation log.
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit_log.hpp"
@@ -22,6 +24,14 @@
 namespace kefu::crm {
 
 using Query = std::map<std::string, std::string>;
+
+// Rows of a customer CSV (first line: field names or the console's Chinese column titles; an
+// empty cell leaves that field as it is), for import_customers. 400 malformed_csv when broken.
+json::array customer_rows_from_csv(std::string_view text);
+// A large file in batches of `rows` lines, each with the header: fn(rows of the batch, number of
+// the batch's first row in the file). Customer files have no line breaks inside cells.
+void for_each_csv_batch(std::string_view text, size_t rows,
+                        const std::function<void(json::array, int64_t)>& fn);
 
 class CustomerService {
  public:

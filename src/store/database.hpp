@@ -23,9 +23,11 @@ enum class Dialect { sqlite, postgres };
 using Null = std::monostate;
 using Value = std::variant<Null, int64_t, double, std::string>;
 
-inline bool is_null(const Value& v) { return std::holds_alternative<Null>(v); }
-int64_t as_int(const Value& v);          // text digits are accepted too
-std::string as_text(const Value& v);     // numbers are formatted
+inline bool is_null(const Value& v) {
+  return std::holds_alternative<Null>(v);
+}
+int64_t as_int(const Value& v);       // text digits are accepted too
+std::string as_text(const Value& v);  // numbers are formatted
 
 struct Result {
   std::vector<std::string> columns;
@@ -55,6 +57,10 @@ class Connection {
   virtual Result exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   // Several statements, no parameters (migrations).
   virtual void exec_script(std::string_view sql) = 0;
+  // Many new rows at once (bulk imports): PostgreSQL streams them with COPY; the default is
+  // multi-row INSERTs. Either all rows go in or it throws (a unique index: DbError::unique).
+  virtual void insert_rows(std::string_view table, const std::vector<std::string>& columns,
+                           const std::vector<std::vector<Value>>& rows);
 };
 
 struct PoolStats {
@@ -92,7 +98,8 @@ class Database {
   }
 };
 
-std::unique_ptr<Database> open_sqlite(const std::string& path, int readers, const std::string& synchronous);
+std::unique_ptr<Database> open_sqlite(const std::string& path, int readers,
+                                      const std::string& synchronous);
 std::unique_ptr<Database> open_postgres(const std::string& url, int pool_size);
 std::unique_ptr<Database> open_database(const Config& config);
 

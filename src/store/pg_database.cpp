@@ -41,7 +41,8 @@ class PgConnection final : public Connection {
       PQfinish(conn_);
       throw DbError(DbError::Kind::connection, "cannot connect to PostgreSQL: " + msg);
     }
-    exec_script("SET client_encoding TO 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages TO WARNING");
+    exec_script(
+        "SET client_encoding TO 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages TO WARNING");
   }
   ~PgConnection() override { PQfinish(conn_); }
 
@@ -67,8 +68,12 @@ class PgConnection final : public Connection {
         ptrs[i] = text[i].c_str();
       }
     }
-    PGresult* res = PQexecPrepared(conn_, name.c_str(), int(params.size()), ptrs.data(), nullptr, nullptr, 0);
-    struct Clear { PGresult* r; ~Clear() { PQclear(r); } } clear{res};
+    PGresult* res =
+        PQexecPrepared(conn_, name.c_str(), int(params.size()), ptrs.data(), nullptr, nullptr, 0);
+    struct Clear {
+      PGresult* r;
+      ~Clear() { PQclear(r); }
+    } clear{res};
     auto status = PQresultStatus(res);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw pg_error(conn_, res, sql);
     Result r;
@@ -99,9 +104,14 @@ class PgConnection final : public Connection {
             break;
           }
           case kFloat4:
-          case kFloat8: row.emplace_back(strtod(v, nullptr)); break;
-          case kBool: row.emplace_back(int64_t(v[0] == 't')); break;
-          default: row.emplace_back(std::string(v, size_t(len)));
+          case kFloat8:
+            row.emplace_back(strtod(v, nullptr));
+            break;
+          case kBool:
+            row.emplace_back(int64_t(v[0] == 't'));
+            break;
+          default:
+            row.emplace_back(std::string(v, size_t(len)));
         }
       }
       r.rows.push_back(std::move(row));
@@ -114,9 +124,74 @@ class PgConnection final : public Connection {
   void exec_script(std::string_view sql) override {
     std::string s(sql);
     PGresult* res = PQexec(conn_, s.c_str());
-    struct Clear { PGresult* r; ~Clear() { PQclear(r); } } clear{res};
+    struct Clear {
+      PGresult* r;
+      ~Clear() { PQclear(r); }
+    } clear{res};
     auto st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw pg_error(conn_, res, sql);
+  }
+
+  // COPY … FROM STDIN in text format: tabs, newlines and backslashes escaped, NULL as \N.
+  void insert_rows(std::string_view table, const std::vector<std::string>& columns,
+                   const std::vector<std::vector<Value>>& rows) override {
+    if (rows.empty()) return;
+    std::string sql = "COPY " + std::string(table) + " (";
+    for (size_t c = 0; c < columns.size(); ++c) sql += (c ? ", " : "") + columns[c];
+    sql += ") FROM STDIN";
+    PGresult* res = PQexec(conn_, sql.c_str());
+    bool ok = PQresultStatus(res) == PGRES_COPY_IN;
+    if (!ok) {
+      DbError e = pg_error(conn_, res, sql);
+      PQclear(res);
+      throw e;
+    }
+    PQclear(res);
+    std::string buf;
+    auto flush = [&] {
+      if (!buf.empty() && PQputCopyData(conn_, buf.data(), int(buf.size())) != 1)
+        throw DbError(DbError::Kind::connection, PQerrorMessage(conn_));
+      buf.clear();
+    };
+    for (auto& row : rows) {
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (c) buf += '\t';
+        if (is_null(row[c])) {
+          buf += "\\N";
+          continue;
+        }
+        for (char ch : as_text(row[c])) {
+          switch (ch) {
+            case '\\':
+              buf += "\\\\";
+              break;
+            case '\t':
+              buf += "\\t";
+              break;
+            case '\n':
+              buf += "\\n";
+              break;
+            case '\r':
+              buf += "\\r";
+              break;
+            default:
+              buf += ch;
+          }
+        }
+      }
+      buf += '\n';
+      if (buf.size() > (1 << 16)) flush();
+    }
+    flush();
+    if (PQputCopyEnd(conn_, nullptr) != 1)
+      throw DbError(DbError::Kind::connection, PQerrorMessage(conn_));
+    PGresult* end = PQgetResult(conn_);
+    struct Clear {
+      PGresult* r;
+      ~Clear() { PQclear(r); }
+    } clear{end};
+    if (PQresultStatus(end) != PGRES_COMMAND_OK) throw pg_error(conn_, end, sql);
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
   }
 
  private:
@@ -130,7 +205,10 @@ class PgConnection final : public Connection {
     std::string name = "k" + std::to_string(++counter_);
     std::string pg = to_postgres_placeholders(sql);
     PGresult* res = PQprepare(conn_, name.c_str(), pg.c_str(), 0, nullptr);
-    struct Clear { PGresult* r; ~Clear() { PQclear(r); } } clear{res};
+    struct Clear {
+      PGresult* r;
+      ~Clear() { PQclear(r); }
+    } clear{res};
     if (PQresultStatus(res) != PGRES_COMMAND_OK) throw pg_error(conn_, res, sql);
     return prepared_.emplace(std::string(sql), name).first->second;
   }
@@ -159,7 +237,8 @@ class PgDatabase final : public Database {
     // Serialisation failures and deadlocks are retried: the callback is pure over the connection.
     for (int attempt = 0;; ++attempt) {
       auto c = pool_.acquire();
-      if (!c->ensure_alive()) throw DbError(DbError::Kind::connection, "PostgreSQL connection lost");
+      if (!c->ensure_alive())
+        throw DbError(DbError::Kind::connection, "PostgreSQL connection lost");
       c->exec_script("BEGIN");
       try {
         fn(*c);
