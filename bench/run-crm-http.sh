@@ -23,6 +23,9 @@ KPID=$!
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 TOKEN=$(curl -sf -XPOST "http://127.0.0.1:$PORT/api/v1/auth/login" -d '{"username":"admin","password":"Bench@2026x"}' |
         python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
+# A server that has been running has its database in the page cache: read the file once (SQLite),
+# and let one untimed run warm kefud itself.
+case "$DB" in postgres*) ;; *) cat "$DB" > /dev/null ;; esac
 cat > "$W/pop.lua" <<LUA
 math.randomseed(42)
 request = function()
@@ -30,8 +33,11 @@ request = function()
                     { ["Authorization"] = "Bearer $TOKEN" })
 end
 LUA
-echo "== screen pop by phone over HTTP, $N customers, $CONN connections, ${DUR}s"
-wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$W/pop.lua" "http://127.0.0.1:$PORT" | grep -E "Requests/sec|50%|90%|99%"
-echo "== /healthz (the HTTP stack alone), same load"
-wrk -t2 -c"$CONN" -d"${DUR}s" --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|50%|90%|99%"
+wrk -t2 -c"$CONN" -d"${DUR}s" -s "$W/pop.lua" "http://127.0.0.1:$PORT" >/dev/null
+for c in 2 "$CONN"; do
+  echo "== screen pop by phone over HTTP, $N customers, $c connections, ${DUR}s"
+  wrk -t2 -c"$c" -d"${DUR}s" --latency -s "$W/pop.lua" "http://127.0.0.1:$PORT" | grep -E "Requests/sec|50%|90%|99%"
+  echo "== /healthz (the HTTP stack alone), same load"
+  wrk -t2 -c"$c" -d"${DUR}s" --latency "http://127.0.0.1:$PORT/healthz" | grep -E "Requests/sec|50%|90%|99%"
+done
 case "$DB" in postgres*) ;; *) [ -n "${2:-}" ] || rm -f "$DB" "$DB-wal" "$DB-shm" ;; esac

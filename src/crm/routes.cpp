@@ -59,6 +59,13 @@ void add_routes(http::Router& router, CustomerService& svc) {
                 return Response::json(svc.timeline(p, ctx.req.param_id("id"), ctx.req.query));
               },
               false, "客户接触历史: the customer's contact history, newest first", "crm"});
+  router.add({"POST", "/api/v1/crm/customers/{id}/contacts", http::kSignedIn,
+              [&svc](Context& ctx) {
+                return Response::json(
+                    svc.add_contact(ctx.who(), actor(ctx), ctx.req.param_id("id"), body_of(ctx)),
+                    201);
+              },
+              false, "A note or a business operation (业务办理) in the customer's history", "crm"});
   router.add(
       {"GET", "/api/v1/crm/screen-pop", http::kSignedIn,
        [&svc](Context& ctx) { return Response::json(svc.screen_pop(ctx.who(), ctx.req.query)); },
@@ -78,7 +85,7 @@ void add_routes(http::Router& router, CustomerService& svc) {
          if (csv) {
            key = ctx.req.q("batch_key");
            mode = ctx.req.q("mode", "valid");
-           rows = customer_rows_from_csv(ctx.req.body);
+           rows = rows_from_csv(ctx.req.body);
          } else {
            auto body = body_of(ctx);
            only_fields(body, {"batch_key", "mode", "rows"});
@@ -100,6 +107,44 @@ void add_routes(http::Router& router, CustomerService& svc) {
        },
        true, "Import customers (JSON rows or CSV), upsert by external_key, idempotent by batch_key",
        "crm"});
+  router.add(
+      {"POST", "/api/v1/crm/trades/imports", "crm:import",
+       [&svc](Context& ctx) {
+         std::string digest = crypto::sha256_hex(ctx.req.body);
+         std::string key;
+         json::array rows;
+         if (ctx.req.header("content-type").rfind("text/csv", 0) == 0) {
+           key = ctx.req.q("batch_key");
+           rows = rows_from_csv(ctx.req.body);
+         } else {
+           auto body = body_of(ctx);
+           only_fields(body, {"batch_key", "rows"});
+           key = string_field(body, "batch_key", true, 80);
+           auto* r = body.if_contains("rows");
+           if (!r || !r->is_array())
+             throw Error::bad_request("rows_required", "rows is a list of trades", "rows");
+           rows = r->as_array();
+         }
+         if (rows.size() > 100'000)
+           throw Error::bad_request("batch_too_large", "at most 100,000 rows per batch", "rows");
+         return Response::json(svc.import_trades(ctx.who(), actor(ctx), key, rows, digest));
+       },
+       true, "Import the trading counter's trades (JSON rows or CSV), idempotent by batch_key",
+       "crm"});
+  router.add({"GET", "/api/v1/crm/customers/{id}/trades", http::kSignedIn,
+              [&svc](Context& ctx) {
+                const auto& p = ctx.who();
+                if (!p.has("crm:read") && !p.has("crm:serve"))
+                  throw Error::forbidden("you may not read customers");
+                return Response::json(svc.trade_analysis(p, ctx.req.param_id("id"), ctx.req.query));
+              },
+              false, "客户交易分析: a customer's trades by month, products and types", "crm"});
+  router.add({"GET", "/api/v1/crm/trades/analysis", "crm:read",
+              [&svc](Context& ctx) {
+                return Response::json(svc.trade_analysis(ctx.who(), 0, ctx.req.query));
+              },
+              false, "Trades of every customer in your data scope, by month, products and types",
+              "crm"});
   router.add({"GET", "/api/v1/crm/changes", "crm:sync",
               [&svc](Context& ctx) {
                 int64_t after = 0, limit = 500;

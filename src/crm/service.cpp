@@ -58,6 +58,17 @@ CREATE TABLE crm_change (
   id {{ID}}, customer_id BIGINT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL, at BIGINT NOT NULL,
   staff_id BIGINT NOT NULL);
 )",
+           ""},
+          // 客户交易分析: the counter's daily trades, one row per trade.
+          {"crm/0002_trades", R"(
+CREATE TABLE crm_trade (
+  id {{ID}}, external_key TEXT NOT NULL, customer_id BIGINT NOT NULL, trade_date TEXT NOT NULL,
+  product_code TEXT NOT NULL, product_name TEXT NOT NULL, product_type TEXT NOT NULL, side TEXT NOT NULL,
+  quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, commission_fen BIGINT NOT NULL);
+CREATE UNIQUE INDEX ux_crm_trade_key ON crm_trade (external_key);
+CREATE INDEX ix_crm_trade_customer ON crm_trade (customer_id, trade_date);
+CREATE INDEX ix_crm_trade_date ON crm_trade (trade_date);
+)",
            ""}};
 }
 
@@ -719,6 +730,33 @@ json::object CustomerService::timeline(const Principal& who, int64_t id, const Q
         {"items", store::rows_json(r)}, {"total", store::as_int(total.rows[0][0])}, {"page", page}};
   });
   return out;
+}
+
+json::object CustomerService::add_contact(const Principal& who, const audit::Actor& actor,
+                                          int64_t id, const json::object& body) {
+  if (!who.has("crm:serve") && !who.has("crm:write"))
+    throw Error::forbidden("you may not write to customers' files");
+  only_fields(body, {"channel", "kind", "summary"});
+  std::string channel = string_field(body, "channel", false, 20);
+  if (channel.empty()) channel = "note";
+  if (channel != "note" && channel != "business")
+    throw Error::validation({{"channel", "invalid_option", "channel is note or business"}});
+  std::string kind = string_field(body, "kind", false, 40);
+  if (kind.empty()) kind = channel;
+  std::string summary = string_field(body, "summary", true, 2000);
+  Contact k{id, clock_.now_ms(), channel, "internal", kind, "", 0, summary, who.staff_id, "agent"};
+  db_.write([&](store::Connection& c) {
+    check_readable(c, who, id);
+    append_contact(c, k);
+    audit_.append(c, actor,
+                  {"crm_customer", id, "contact." + channel,
+                   json::object{{"kind", kind}, {"summary", summary}}});
+  });
+  return json::object{{"customer_id", id},
+                      {"at", k.at},
+                      {"channel", channel},
+                      {"kind", kind},
+                      {"summary", summary}};
 }
 
 json::object CustomerService::stats(const Principal& who, const std::string& by) {

@@ -25,9 +25,11 @@ namespace kefu::crm {
 
 using Query = std::map<std::string, std::string>;
 
-// Rows of a customer CSV (first line: field names or the console's Chinese column titles; an
-// empty cell leaves that field as it is), for import_customers. 400 malformed_csv when broken.
-json::array customer_rows_from_csv(std::string_view text);
+// Rows of a CSV whose first line names the fields (customer columns also by the console's
+// Chinese titles); an empty cell leaves that field as it is. 400 malformed_csv when broken.
+json::array rows_from_csv(std::string_view text);
+// How many rows of a batch an import's error list names (a row may have several errors).
+int64_t failed_rows(const json::array& errors);
 // A large file in batches of `rows` lines, each with the header: fn(rows of the batch, number of
 // the batch's first row in the file). Customer files have no line breaks inside cells.
 void for_each_csv_batch(std::string_view text, size_t rows,
@@ -52,6 +54,10 @@ class CustomerService {
   // agent picks), each with tier, risk level and last contacts; and the number's list status.
   json::object screen_pop(const Principal& who, const Query& q);
   json::object timeline(const Principal& who, int64_t id, const Query& q);
+  // A line the agent writes himself: a note, or a business operation done for the customer
+  // (业务办理, M22: operation type and what was done), in the history and the operation log.
+  json::object add_contact(const Principal& who, const audit::Actor& actor, int64_t id,
+                           const json::object& body);
   // Counts and assets by org, tier, risk_level or status, inside the caller's scope.
   json::object stats(const Principal& who, const std::string& by);
 
@@ -67,6 +73,15 @@ class CustomerService {
   json::object apply_grading(const Principal& who, const audit::Actor& actor,
                              const json::value& model, const std::string& note);
   json::object grading_runs(const Principal& who);
+
+  // Trades from the trading counter (I2): idempotent by batch key, a trade loaded before is
+  // skipped by its external key; customers named by customer_key (external key) or fund_account.
+  json::object import_trades(const Principal& who, const audit::Actor& actor,
+                             const std::string& batch_key, const json::array& rows,
+                             const std::string& digest);
+  // 客户交易分析: by month (trades, amount, commission, active days), top products, product types;
+  // customer_id 0: every customer in the caller's scope.
+  json::object trade_analysis(const Principal& who, int64_t customer_id, const Query& q);
 
   // Change feed for an external CRM: changes after `after` (an id from a previous answer).
   json::object changes(int64_t after, int limit);

@@ -219,3 +219,55 @@ def test_lists_steer_real_routing_and_calls_land_in_the_contact_history(hq, serv
     tl = wait_until(lambda: hq.get(f"/api/v1/crm/customers/{cid}/contacts?channel=voice").json()["items"])
     assert tl[0]["kind"] == "call" and tl[0]["source"] == "cti" and "95555" in tl[0]["summary"]
     assert hq.get(f"/api/v1/crm/customers/{cid}").json()["contacts"][0]["ref_type"] == "call"
+
+
+def test_trades_load_once_and_feed_the_transaction_analysis(hq, sh, agent, server):
+    import datetime
+    month = datetime.date.today().strftime("%Y-%m")
+    rows = [
+        {"external_key": "TR-1", "customer_key": "C000003", "trade_date": f"{month}-01", "product_code": "600000",
+         "product_name": "浦发银行", "side": "buy", "quantity": 1000, "amount_fen": 1000000, "commission_fen": 250},
+        {"external_key": "TR-2", "fund_account": "8800000003", "trade_date": f"{month}-01", "product_code": "510300",
+         "product_name": "沪深300ETF", "product_type": "fund", "side": "sell", "quantity": 500, "amount_fen": 2000000,
+         "commission_fen": 500},
+        {"external_key": "TR-3", "customer_key": "NOBODY", "trade_date": f"{month}-01", "product_code": "600000",
+         "side": "buy", "quantity": 1, "amount_fen": 1, "commission_fen": 0},
+        {"external_key": "TR-4", "customer_key": "C000003", "trade_date": "2026-02-30", "product_code": "600000",
+         "side": "hold", "quantity": -1, "amount_fen": 1, "commission_fen": 0},
+    ]
+    r = hq.post("/api/v1/crm/trades/imports", {"batch_key": "trades-1", "rows": rows})
+    assert r.status == 200, r.body
+    res = r.json()
+    assert (res["inserted"], res["failed"]) == (2, 2)
+    errs = {(e["row"], e["field"]): e["code"] for e in res["errors"]}
+    assert errs[(3, "customer_key")] == "unknown_customer"
+    assert errs[(4, "trade_date")] == "invalid_date" and errs[(4, "side")] == "invalid_option"
+    assert errs[(4, "quantity")] == "out_of_range"
+    # The counter re-sends an overlapping day in a new batch: the trade is not counted twice.
+    again = hq.post("/api/v1/crm/trades/imports", {"batch_key": "trades-2", "rows": rows[:1]}).json()
+    assert again["inserted"] == 0 and again["already_loaded"] == 1
+    cid = hq.get("/api/v1/crm/customers?q=C000003").json()["items"][0]["id"]
+    a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()   # the agent serving him sees it too
+    assert a["totals"]["trades"] == 2 and a["totals"]["amount_fen"] == 3000000 and a["totals"]["commission_fen"] == 750
+    assert a["by_month"][-1]["month"] == month and a["products"][0]["product_code"] == "510300"
+    assert {t["product_type"] for t in a["by_type"]} == {"stock", "fund"}
+    assert agent.get(f"/api/v1/crm/customers/{cid}/trades?months=99").status == 400
+    # Scope-wide analysis: headquarters sees the trades, a branch that does not own C000003 does not.
+    assert hq.get("/api/v1/crm/trades/analysis").json()["totals"]["trades"] >= 2
+    owner_org = hq.get(f"/api/v1/crm/customers/{cid}").json()["org_id"]
+    sh_sees = sh.get("/api/v1/crm/trades/analysis").json()["totals"]["trades"]
+    sh_orgs = {c["org_id"] for c in sh.get("/api/v1/crm/customers?page_size=200").json()["items"]}
+    assert (sh_sees >= 2) == (owner_org in sh_orgs)
+
+
+def test_an_agent_records_a_business_operation_in_the_history(agent, hq, server):
+    cid = hq.get("/api/v1/crm/customers?q=C000004").json()["items"][0]["id"]
+    bad = agent.post(f"/api/v1/crm/customers/{cid}/contacts", {"channel": "sms", "summary": "x"})
+    assert bad.status == 422 and bad.error["field"] == "channel"
+    r = agent.post(f"/api/v1/crm/customers/{cid}/contacts",
+                   {"channel": "business", "kind": "密码重置", "summary": "客户来电申请重置交易密码，已指引至营业部办理"})
+    assert r.status == 201, r.body
+    tl = hq.get(f"/api/v1/crm/customers/{cid}/contacts?channel=business").json()["items"]
+    assert tl[0]["kind"] == "密码重置" and tl[0]["source"] == "agent"
+    rows = query(server["db"], f"SELECT action FROM audit_log WHERE entity = 'crm_customer' AND entity_id = {cid}")
+    assert ("contact.business",) in rows

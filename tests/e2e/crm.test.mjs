@@ -38,6 +38,12 @@ test('a manager finds a customer, opens the 360° view and unmasks it', async ()
   await page.waitForFunction(() => !document.querySelector('[data-testid="customer-id-no"]').textContent.includes('*'));
   assert.match(await page.getByTestId('customer-phones').textContent(), /13610000007/);
   await page.getByTestId('tier-history').waitFor();
+  // A business operation written from the file lands at the top of his contact history.
+  await page.getByTestId('add-note').click();
+  await page.getByText('业务办理', { exact: true }).last().click();
+  await page.getByTestId('note-summary').fill('协助客户修改联系地址');
+  await page.getByRole('dialog').getByRole('button', { name: /^(OK|确 ?定)$/ }).click();
+  await page.getByTestId('timeline').filter({ hasText: '协助客户修改联系地址' }).waitFor();
   await page.screenshot({ path: join(SHOTS, 'crm-customer.png'), fullPage: true });
 });
 

@@ -1,13 +1,14 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useParams } from 'react-router-dom';
-import { App as AntApp, Button, Card, Col, Descriptions, Row, Select, Table, Tag, Timeline, Typography } from 'antd';
+import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, Modal, Radio, Row, Select, Table, Tag, Timeline, Typography } from 'antd';
 import { EyeOutlined } from '@ant-design/icons';
 import { PageContainer } from '@ant-design/pro-components';
 import { api } from '../api/client';
 import { errorText } from '../entity/errors';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
-import { TIER_COLORS, yuan, type ContactItem, type Customer } from './api';
+import { Chart } from '../pages/Chart';
+import { TIER_COLORS, yuan, type ContactItem, type Customer, type TradeAnalysis } from './api';
 
 const CHANNELS = ['voice', 'chat', 'email', 'sms', 'ivr', 'ticket', 'campaign', 'survey', 'business', 'note'];
 
@@ -21,6 +22,10 @@ export function CustomerView() {
   const [unmask, setUnmask] = useState(false);
   const [channel, setChannel] = useState<string | undefined>();
   const [contacts, setContacts] = useState<{ items: ContactItem[]; total: number }>({ items: [], total: 0 });
+  const [trades, setTrades] = useState<TradeAnalysis | null>(null);
+  const [noting, setNoting] = useState(false);
+  const [reload, setReload] = useState(0);
+  const [noteForm] = Form.useForm();
   const load = useCallback(() => {
     api<Customer>(`/crm/customers/${id}`, { query: { unmask: unmask ? 'true' : undefined } }).then(setC, (e) => message.error(errorText(e, t)));
   }, [id, unmask, message, t]);
@@ -28,7 +33,20 @@ export function CustomerView() {
   useEffect(() => {
     api<{ items: ContactItem[]; total: number }>(`/crm/customers/${id}/contacts`, { query: { channel, page_size: 100 } })
       .then(setContacts, () => undefined);
-  }, [id, channel]);
+  }, [id, channel, reload]);
+  useEffect(() => {
+    api<TradeAnalysis>(`/crm/customers/${id}/trades`, { query: { months: 12 } }).then(setTrades, () => setTrades(null));
+  }, [id]);
+  const tradeChart = useMemo(() => trades && ({
+    tooltip: { trigger: 'axis' },
+    legend: { data: [t('crm.trades.amount'), t('crm.trades.commission')] },
+    xAxis: { type: 'category', data: trades.by_month.map((m) => m.month) },
+    yAxis: [{ type: 'value', name: t('crm.unit.fen') }, { type: 'value', name: t('crm.unit.fen') }],
+    series: [
+      { name: t('crm.trades.amount'), type: 'bar', data: trades.by_month.map((m) => m.amount_fen / 100) },
+      { name: t('crm.trades.commission'), type: 'line', yAxisIndex: 1, data: trades.by_month.map((m) => m.commission_fen / 100) },
+    ],
+  }), [trades, t]);
   if (!c) return null;
   const label = (key: string, fallback: string) => (t(key as MessageKey) !== key ? t(key as MessageKey) : fallback);
   const v = (x: unknown) => (x === null || x === undefined || x === '' ? '-' : String(x));
@@ -78,14 +96,34 @@ export function CustomerView() {
                 { title: t('crm.run'), dataIndex: 'run_id' },
               ]} />
           </Card>
+          <Card size="small" title={t('crm.trades')} style={{ marginTop: 16 }} data-testid="trades">
+            {!trades || trades.totals.trades === 0 ? <Typography.Text type="secondary">{t('crm.trades.none')}</Typography.Text> : (
+              <>
+                <Typography.Text data-testid="trades-totals">
+                  {t('crm.trades.totals', { trades: trades.totals.trades, amount: yuan(trades.totals.amount_fen),
+                    commission: yuan(trades.totals.commission_fen), per_month: trades.totals.trades_per_month.toFixed(1) })}
+                </Typography.Text>
+                {tradeChart && <Chart option={tradeChart} height={220} label={t('crm.trades')} />}
+                <Table size="small" rowKey="product_code" pagination={false} dataSource={trades.products}
+                  columns={[
+                    { title: t('crm.trades.product'), render: (_, p) => `${p.product_name} (${p.product_code})` },
+                    { title: t('crm.trades.count'), dataIndex: 'trades' },
+                    { title: t('crm.trades.amount'), dataIndex: 'amount_fen', align: 'right', render: (x: number) => yuan(x) },
+                  ]} />
+              </>
+            )}
+          </Card>
           <Card size="small" title={t('crm.open_tickets')} style={{ marginTop: 16 }}>
             <Typography.Text type="secondary">{t('crm.no_tickets')}</Typography.Text>
           </Card>
         </Col>
         <Col xs={24} xl={10}>
           <Card size="small" title={t('crm.timeline', { n: contacts.total })}
-            extra={<Select allowClear placeholder={t('crm.channel')} style={{ width: 120 }} value={channel} onChange={setChannel}
-              options={CHANNELS.map((x) => ({ value: x, label: t(`crm.channel.${x}` as MessageKey) }))} />}>
+            extra={<>
+              {(has('crm:serve') || has('crm:write')) && <Button size="small" onClick={() => setNoting(true)} style={{ marginRight: 8 }} data-testid="add-note">{t('crm.note.add')}</Button>}
+              <Select allowClear placeholder={t('crm.channel')} style={{ width: 120 }} value={channel} onChange={setChannel}
+                options={CHANNELS.map((x) => ({ value: x, label: t(`crm.channel.${x}` as MessageKey) }))} />
+            </>}>
             {contacts.items.length === 0 ? <Typography.Text type="secondary">{t('crm.no_contacts')}</Typography.Text> : (
               <Timeline data-testid="timeline" items={contacts.items.map((k) => ({
                 color: k.direction === 'inbound' ? 'blue' : 'green',
@@ -100,6 +138,27 @@ export function CustomerView() {
           </Card>
         </Col>
       </Row>
+      <Modal open={noting} title={t('crm.note.add')} onCancel={() => setNoting(false)} destroyOnClose
+        onOk={async () => {
+          const v = await noteForm.validateFields();
+          try {
+            await api(`/crm/customers/${id}/contacts`, { method: 'POST', body: { channel: v.channel, kind: v.kind ?? '', summary: v.summary } });
+            setNoting(false);
+            setReload((x) => x + 1);
+          } catch (e) {
+            message.error(errorText(e, t));
+          }
+        }}>
+        <Form form={noteForm} layout="vertical" initialValues={{ channel: 'note' }}>
+          <Form.Item name="channel">
+            <Radio.Group options={[{ value: 'note', label: t('crm.channel.note') }, { value: 'business', label: t('crm.channel.business') }]} />
+          </Form.Item>
+          <Form.Item name="kind" label={t('crm.note.kind')}><Input maxLength={40} /></Form.Item>
+          <Form.Item name="summary" label={t('crm.note.summary')} rules={[{ required: true, max: 2000 }]}>
+            <Input.TextArea rows={4} data-testid="note-summary" />
+          </Form.Item>
+        </Form>
+      </Modal>
     </PageContainer>
   );
 }

@@ -31,6 +31,14 @@ export interface ImportResult {
   errors: { row: number; field: string; code: string; message: string }[];
 }
 
+export interface TradeAnalysis {
+  from: string; months: number;
+  by_month: { month: string; trades: number; amount_fen: number; commission_fen: number; active_days: number; customers: number }[];
+  products: { product_code: string; product_name: string; product_type: string; trades: number; amount_fen: number; commission_fen: number }[];
+  by_type: { product_type: string; trades: number; amount_fen: number }[];
+  totals: { trades: number; amount_fen: number; commission_fen: number; active_days: number; trades_per_month: number };
+}
+
 export const TIER_COLORS = ['default', 'geekblue', 'gold', 'purple', 'magenta'];
 
 /** Yuan from integer fen, grouped: 1234567 → "12,345.67". */

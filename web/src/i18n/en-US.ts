@@ -493,6 +493,17 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'error.batch_key_reused': "This batch key was used for other content",
   'error.weights_sum': "The weights must add up to 100%",
   'error.not_ascending': "Each tier needs a higher score than the one below",
+  'crm.trades': "Trades (12 months)",
+  'crm.trades.none': "No trades",
+  'crm.trades.amount': "Amount",
+  'crm.trades.commission': "Commission",
+  'crm.trades.product': "Product",
+  'crm.trades.count': "Trades",
+  'crm.trades.totals': "{trades} trades, {amount} yuan, commission {commission} yuan, {per_month} a month",
+  'crm.note.add': "Add a note or business operation",
+  'crm.note.kind': "Operation type",
+  'crm.note.summary': "Details",
+  'crm.contact.business': "Business",
 };
 
 export default enUS;

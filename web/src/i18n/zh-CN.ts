@@ -492,6 +492,17 @@ const zhCN = {
   'error.batch_key_reused': "批次号已用于其他内容",
   'error.weights_sum': "各指标权重合计须为100%",
   'error.not_ascending': "级别越高，最低得分须越高",
+  'crm.trades': "交易分析（近12个月）",
+  'crm.trades.none': "暂无交易记录",
+  'crm.trades.amount': "成交金额",
+  'crm.trades.commission': "佣金",
+  'crm.trades.product': "产品",
+  'crm.trades.count': "笔数",
+  'crm.trades.totals': "共 {trades} 笔，成交 {amount} 元，佣金 {commission} 元，月均 {per_month} 笔",
+  'crm.note.add': "记录备注/业务办理",
+  'crm.note.kind': "业务类型",
+  'crm.note.summary': "内容",
+  'crm.contact.business': "业务办理",
 };
 
 export default zhCN;
