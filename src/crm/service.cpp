@@ -240,12 +240,13 @@ void CustomerService::scope_sql(const Principal& who, std::string& where,
   }
 }
 
-// A customer outside what the caller may read answers 404, like a missing one. Agents who
-// serve the hotline (crm:serve) may open anyone.
-void CustomerService::check_readable(store::Connection& c, const Principal& who, int64_t id) const {
+// A customer outside the caller's data scope answers 404, like a missing one. Reading, an agent
+// who serves the hotline (crm:serve) may open anyone; changing a record always takes the scope.
+void CustomerService::check_readable(store::Connection& c, const Principal& who, int64_t id,
+                                     bool serving) const {
   std::string where = "c.id = ?";
   std::vector<Value> params{id};
-  if (!who.has("crm:serve")) scope_sql(who, where, params);
+  if (!(serving && who.has("crm:serve"))) scope_sql(who, where, params);
   if (c.exec("SELECT 1 FROM crm_customer c WHERE " + where, params).empty())
     throw Error::not_found("no such customer", "id");
 }
@@ -270,16 +271,14 @@ int64_t CustomerService::write_customer(store::Connection& c, const Principal& w
   std::vector<FieldError> errs;
   parse_customer(in, id != 0, ci, errs);
   if (!errs.empty()) throw Error::validation(std::move(errs));
-  // Who writes: crm:write within scope; an agent (crm:serve) may only add a potential customer.
-  if (!who.has("crm:write")) {
-    bool potential =
-        !id && ci.values.count("status") && store::as_text(ci.values["status"]) == "potential";
-    if (!(who.has("crm:serve") && potential))
-      throw Error::forbidden("you may not change customer records", "forbidden");
-  }
-  if (id && !who.has("crm:serve")) check_readable(c, who, id);
-  if (id && who.has("crm:serve") && !who.has("crm:write"))
-    throw Error::forbidden("you may not change customers");
+  // Who writes: crm:write, inside his data scope (the record, and the branch it goes to). An
+  // agent who serves the hotline without crm:write may only add a potential customer.
+  const bool agent_adding = !id && !who.has("crm:write") && who.has("crm:serve") &&
+                            ci.values.count("status") &&
+                            store::as_text(ci.values["status"]) == "potential";
+  if (!who.has("crm:write") && !agent_adding)
+    throw Error::forbidden("you may not change customer records", "forbidden");
+  if (id) check_readable(c, who, id, false);
   if (auto o = ci.values.find("org_id"); o != ci.values.end() && !store::is_null(o->second)) {
     auto r = c.exec("SELECT path FROM org_unit WHERE id = ? AND archived = 0", {o->second});
     if (r.empty())
@@ -288,7 +287,7 @@ int64_t CustomerService::write_customer(store::Connection& c, const Principal& w
                     (who.scope == DataScope::subtree &&
                      store::as_text(r.rows[0][0]).rfind(who.org_path, 0) == 0) ||
                     (who.scope != DataScope::subtree && store::as_int(o->second) == who.org_id);
-    if (!in_scope && !who.has("crm:serve"))
+    if (!in_scope && !agent_adding)
       throw Error(403, "out_of_scope", "that branch is outside your data scope", "org_id");
   } else if (!id && who.scope != DataScope::all && !ci.values.count("org_id")) {
     ci.values["org_id"] = who.org_id;  // a branch's new customer is its own
@@ -400,10 +399,7 @@ json::object CustomerService::update(const Principal& who, const audit::Actor& a
                                      const json::object& body) {
   auto v = get_int(body, "version");
   if (!v) throw Error::bad_request("version_required", "send the version you read", "version");
-  db_.write([&](store::Connection& c) {
-    check_readable(c, who, id);
-    write_customer(c, who, actor, id, *v, body);
-  });
+  db_.write([&](store::Connection& c) { write_customer(c, who, actor, id, *v, body); });
   return profile(who, actor, id, false);
 }
 
@@ -417,9 +413,11 @@ json::object CustomerService::profile(const Principal& who, const audit::Actor& 
     auto r = c.exec("SELECT " + select_columns() + " FROM crm_customer c WHERE c.id = ?", {id});
     out = customer_json(r, 0, unmask);
     out["phones"] = phones_of(c, {id}, unmask)[id];
-    out["org_name"] = org_name(c, r.rows[0][13]);
-    if (!store::is_null(r.rows[0][14])) {
-      auto m = c.exec("SELECT name FROM staff WHERE id = ?", {r.rows[0][14]});
+    const Value& org = r.rows[0][size_t(r.column("org_id"))];
+    const Value& manager = r.rows[0][size_t(r.column("manager_id"))];
+    out["org_name"] = org_name(c, org);
+    if (!store::is_null(manager)) {
+      auto m = c.exec("SELECT name FROM staff WHERE id = ?", {manager});
       out["manager_name"] = m.empty() ? "" : store::as_text(m.rows[0][0]);
     }
     out["tier_history"] =
@@ -676,7 +674,7 @@ json::object CustomerService::screen_pop(const Principal& who, const Query& q) {
     for (size_t i = 0; i < r.size(); ++i) {
       json::object o = customer_json(r, i, false);
       o["phones"] = phones[ids[i]];
-      o["org_name"] = org_name(c, r.rows[i][13]);
+      o["org_name"] = org_name(c, r.rows[i][size_t(r.column("org_id"))]);
       std::string expires =
           o["risk_expires"].is_string() ? std::string(o["risk_expires"].as_string()) : "";
       o["risk_expired"] = !expires.empty() && expires < iso_utc(clock_.now_ms()).substr(0, 10);

@@ -95,7 +95,8 @@ class CustomerService {
   void scope_sql(const Principal& who, std::string& where, std::vector<store::Value>& params) const;
   json::object list_page(const std::string& where, const std::vector<store::Value>& params,
                          const std::string& order, int64_t page, int64_t size) const;
-  void check_readable(store::Connection& c, const Principal& who, int64_t id) const;
+  void check_readable(store::Connection& c, const Principal& who, int64_t id,
+                      bool serving = true) const;
   int64_t write_customer(store::Connection& c, const Principal& who, const audit::Actor& actor,
                          int64_t id, int64_t version, const json::object& body);
 

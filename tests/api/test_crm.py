@@ -101,6 +101,12 @@ def test_a_branch_sees_only_its_own_customers(hq, sh):
     # file opens for him, masked.
     assert hq.get("/api/v1/crm/customers?q=8800000007").json()["total"] == 1  # 北京营业部
     assert sh.get("/api/v1/crm/customers?q=8800000007").json()["total"] == 0
+    bj = hq.get("/api/v1/crm/customers?q=8800000007").json()["items"][0]
+    assert sh.get(f"/api/v1/crm/customers/{bj['id']}").status == 200          # serving a caller: masked file
+    change = sh.put(f"/api/v1/crm/customers/{bj['id']}", {"version": bj["version"], "status": "dormant"})
+    assert change.status == 404                                                 # changing it: his scope only
+    moved = sh.post("/api/v1/crm/customers", {"name": "外地客户", "org_id": bj["org_id"]})
+    assert moved.status == 403 and moved.error["code"] == "out_of_scope"
     by_org = sh.get("/api/v1/crm/stats?by=org").json()["rows"]
     assert sum(r["customers"] for r in by_org) == mine["total"]
     q = sh.post("/api/v1/crm/customers/query", {"filters": [{"field": "assets_fen", "op": "gte", "value": 100000000},
