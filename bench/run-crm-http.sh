@@ -16,7 +16,8 @@ PORT=18310; KPID=""
 cleanup() { kill "$KPID" 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 
-"$BUILD/bench/kefu_bench_crm" "$N" "$DB" --keep
+# KEFU_BENCH_REUSE=1: the database already holds the N customers of an earlier run (only HTTP).
+[ "${KEFU_BENCH_REUSE:-}" = 1 ] || "$BUILD/bench/kefu_bench_crm" "$N" "$DB" --keep
 export KEFU_DB="$DB" KEFU_ADMIN_PASSWORD='Bench@2026x' KEFU_ACCESS_LOG=false KEFU_LISTEN="127.0.0.1:$PORT"
 "$BUILD/src/kefud" >"$W/kefud.log" 2>&1 &
 KPID=$!

@@ -664,7 +664,11 @@ json::object CustomerService::screen_pop(const Principal& who, const Query& q) {
   json::object out;
   db_.read([&](store::Connection& c) {
     auto r = c.exec(
-        "SELECT " + select_columns() + " FROM crm_customer c WHERE " + where +
+        "SELECT " + select_columns() +
+            ", (SELECT o.name FROM org_unit o WHERE o.id = c.org_id) AS org_name FROM crm_customer "
+            "c "
+            "WHERE " +
+            where +
             " ORDER BY CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END, c.tier DESC, c.id LIMIT 10",
         params);
     json::array items;
@@ -674,7 +678,7 @@ json::object CustomerService::screen_pop(const Principal& who, const Query& q) {
     for (size_t i = 0; i < r.size(); ++i) {
       json::object o = customer_json(r, i, false);
       o["phones"] = phones[ids[i]];
-      o["org_name"] = org_name(c, r.rows[i][size_t(r.column("org_id"))]);
+      o["org_name"] = store::as_text(r.rows[i][size_t(r.column("org_name"))]);  // "" when none
       std::string expires =
           o["risk_expires"].is_string() ? std::string(o["risk_expires"].as_string()) : "";
       o["risk_expired"] = !expires.empty() && expires < iso_utc(clock_.now_ms()).substr(0, 10);

@@ -78,8 +78,14 @@ struct Center {
                          "主菜单",
                          {"95588"},
                          std::make_shared<const ivr::Flow>(ivr::parse_flow(kMainFlow))}});
-    sw.set_sink([this](const SwitchEvent& ev) { cc->on_switch(ev, clock.now_ms()); });
+    sw.set_sink([this](const SwitchEvent& ev) {
+      SwitchEvent e = ev;
+      if (e.kind == SwitchEvent::Kind::incoming && screen) screen(e);
+      cc->on_switch(e, clock.now_ms());
+    });
   }
+  // What the customer file says of a caller (kefud's screen_caller hook), when a test sets it.
+  std::function<void(SwitchEvent&)> screen;
   acd::Millis now() const { return clock.now_ms(); }
   // Time passes in 50 ms steps: the switch delivers, the core ticks.
   void run(acd::Millis ms) {
@@ -221,6 +227,36 @@ TEST(CallCenter, InboundCallIsQueuedOfferedAnsweredAndClosedWithItsRecord) {
     if (auto* w = std::get_if<WrapUp>(&f))
       wrapped = w->call == call && w->summary == "问了基金申购";
   EXPECT_TRUE(wrapped);
+}
+
+// 红黑名单 as the customer file reports them: a black-listed caller is refused before anything
+// answers, another is taken to the special-handling queue; the CDR names the customer.
+TEST(CallCenter, BlackListedCallersAreRefusedOrTakenToTheSpecialQueue) {
+  Center c;
+  c.screen = [](SwitchEvent& ev) {
+    ev.customer = 77;
+    if (ev.from == "13900000001") ev.blocked = true;
+    if (ev.from == "13900000002") ev.queue = "vip";
+  };
+  c.ready(1);
+  c.sw.incoming("13900000001", "95500");
+  c.run(100);
+  CallId refused = c.last_call();
+  ASSERT_NE(c.closed(refused), nullptr);
+  EXPECT_EQ(c.closed(refused)->disposition, "blocked");
+  EXPECT_TRUE(c.queue_log(refused).empty());
+  EXPECT_EQ(c.state(1), AgentState::ready);
+  EXPECT_EQ(c.sw.live_legs(), 0u);
+  c.ready(0);  // the only agent with the VIP skill
+  c.sw.incoming("13900000002", "95500");
+  c.run(100);
+  EXPECT_EQ(c.state(0), AgentState::reserved);
+  EXPECT_EQ(c.state(1), AgentState::ready);
+  for (auto& f : c.facts) {
+    if (auto* o = std::get_if<CallOpened>(&f)) {
+      EXPECT_EQ(o->customer_id, 77);
+    }
+  }
 }
 
 TEST(CallCenter, UnansweredOfferGoesBackToTheQueueAndToTheNextAgent) {
@@ -1094,7 +1130,9 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
         }
         // His chats and e-mails are offered to him or in his hands; none when signed out.
         auto mine = c.cc->conversations_of(x);
-        if (v.state == AgentState::signed_out) ASSERT_TRUE(mine.empty()) << "seed " << seed;
+        if (v.state == AgentState::signed_out) {
+          ASSERT_TRUE(mine.empty()) << "seed " << seed;
+        }
         for (auto& cv : mine)
           ASSERT_TRUE(cv.agent == x || std::count(cv.offered.begin(), cv.offered.end(), x))
               << "seed " << seed << " step " << step;
