@@ -66,6 +66,11 @@ const Column* customer_column(std::string_view name) {
   return nullptr;
 }
 
+bool valid_date(std::string_view s) {
+  int64_t ms;
+  return s.size() == 10 && s[4] == '-' && s[7] == '-' && parse_iso(s, ms);
+}
+
 bool valid_citizen_id(std::string_view id) {
   static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   static const char check[] = "10X98765432";
@@ -82,10 +87,6 @@ bool valid_citizen_id(std::string_view id) {
 namespace {
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-bool valid_date(std::string_view s) {
-  int64_t ms;
-  return s.size() == 10 && s[4] == '-' && s[7] == '-' && parse_iso(s, ms);
 }
 
 // Text of a scalar as a form or a CSV cell gives it: numbers are accepted where text is asked.

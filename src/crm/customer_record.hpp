@@ -43,6 +43,9 @@ struct CustomerInput {
 void parse_customer(const json::object& in, bool partial, CustomerInput& out,
                     std::vector<FieldError>& errs);
 
+// A calendar date written YYYY-MM-DD.
+bool valid_date(std::string_view s);
+
 // GB 11643 citizen ID: 17 digits and a check character (0-9 or X) over its weighted sum.
 bool valid_citizen_id(std::string_view id);
 

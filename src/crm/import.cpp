@@ -154,6 +154,7 @@ json::object CustomerService::import_customers(const Principal& who, const audit
   // Reference data the rows name by code: organisations (with their paths, for the scope) and
   // staff.
   std::unordered_map<std::string, int64_t> org_by_code, staff_by_user;
+  std::vector<ExtField> ext_defs;
   std::unordered_map<int64_t, std::string> org_path;
   db_.read([&](store::Connection& c) {
     for (auto& r : c.exec("SELECT id, code, path FROM org_unit WHERE archived = 0", {}).rows) {
@@ -162,6 +163,7 @@ json::object CustomerService::import_customers(const Principal& who, const audit
     }
     for (auto& r : c.exec("SELECT id, username FROM staff", {}).rows)
       staff_by_user[store::as_text(r[1])] = store::as_int(r[0]);
+    ext_defs = ext_fields(c);
   });
   auto in_scope = [&](int64_t org) {
     switch (who.scope) {
@@ -211,6 +213,7 @@ json::object CustomerService::import_customers(const Principal& who, const audit
     row.n = n;
     std::vector<FieldError> errs;
     parse_customer(o, true, row.in, errs);
+    if (row.in.ext) check_ext(ext_defs, *row.in.ext, false, errs);
     auto key = row.in.values.find("external_key");
     if (key == row.in.values.end() || store::is_null(key->second))
       errs.push_back({"external_key", "required", "every imported row needs its external key"});
@@ -292,6 +295,10 @@ json::object CustomerService::import_customers(const Principal& who, const audit
             row_error(errors, r->n, "name", "required", "a new customer needs a name");
             continue;
           }
+          std::vector<FieldError> ext_errs;  // required extended fields, on new customers
+          check_ext(ext_defs, r->in.ext.value_or(""), true, ext_errs);
+          for (auto& e : ext_errs) row_error(errors, r->n, e.field, e.code, e.message);
+          if (!ext_errs.empty()) continue;
         } else if (who.scope != DataScope::all && !(ex->second && in_scope(ex->second))) {
           row_error(errors, r->n, "external_key", "out_of_scope",
                     "that customer is outside your data scope");

@@ -220,6 +220,32 @@ std::string org_name(store::Connection& c, const Value& org) {
 
 }  // namespace
 
+std::vector<ExtField> ext_fields(store::Connection& c) {
+  std::vector<ExtField> out;
+  for (auto& r : c.exec("SELECT key, required FROM crm_ext_field WHERE archived = 0", {}).rows)
+    out.push_back({store::as_text(r[0]), store::as_int(r[1]) != 0});
+  return out;
+}
+
+void check_ext(const std::vector<ExtField>& defs, const std::string& ext, bool creating,
+               std::vector<FieldError>& errs) {
+  json::object obj = ext.empty() ? json::object{} : parse_object(ext);
+  for (auto& [k, v] : obj) {
+    const std::string key(k);
+    if (std::none_of(defs.begin(), defs.end(), [&](const ExtField& d) { return d.key == key; }))
+      errs.push_back({"ext." + key, "unknown_field", "no extended field named " + key});
+    else if (!v.is_string() && !v.is_int64() && !v.is_null())
+      errs.push_back({"ext." + key, "wrong_type", "an extended field is text or a number"});
+  }
+  // A required field must be there on a new record, and cannot be emptied by a change.
+  for (auto& d : defs) {
+    auto* v = obj.if_contains(d.key);
+    bool missing = !v || v->is_null() || (v->is_string() && v->as_string().empty());
+    if (d.required && missing && (creating || !ext.empty()))
+      errs.push_back({"ext." + d.key, "required", d.key + " is required"});
+  }
+}
+
 void CustomerService::scope_sql(const Principal& who, std::string& where,
                                 std::vector<Value>& params) const {
   switch (who.scope) {
@@ -295,21 +321,9 @@ int64_t CustomerService::write_customer(store::Connection& c, const Principal& w
   if (auto m = ci.values.find("manager_id"); m != ci.values.end() && !store::is_null(m->second))
     if (c.exec("SELECT 1 FROM staff WHERE id = ?", {m->second}).empty())
       throw Error::validation({{"manager_id", "unknown_reference", "no such staff member"}});
-  if (ci.ext && !ci.ext->empty()) {
-    // 客户扩展资料: keys must be defined by the administrator.
-    auto obj = parse_object(*ci.ext);
-    auto defs = c.exec("SELECT key, required FROM crm_ext_field WHERE archived = 0", {});
+  if (ci.ext || !id) {
     std::vector<FieldError> ext_errs;
-    for (auto& [k, v] : obj) {
-      bool known = std::any_of(defs.rows.begin(), defs.rows.end(),
-                               [&](auto& d) { return store::as_text(d[0]) == std::string(k); });
-      if (!known)
-        ext_errs.push_back({"ext." + std::string(k), "unknown_field",
-                            "no extended field named " + std::string(k)});
-      else if (!v.is_string() && !v.is_int64() && !v.is_null())
-        ext_errs.push_back(
-            {"ext." + std::string(k), "wrong_type", "an extended field is text or a number"});
-    }
+    check_ext(ext_fields(c), ci.ext ? *ci.ext : "", !id, ext_errs);
     if (!ext_errs.empty()) throw Error::validation(std::move(ext_errs));
   }
 

@@ -16,6 +16,7 @@
 
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
+#include "base/error.hpp"
 #include "base/json.hpp"
 #include "base/principal.hpp"
 #include "crm/model.hpp"
@@ -34,6 +35,16 @@ int64_t failed_rows(const json::array& errors);
 // the batch's first row in the file). Customer files have no line breaks inside cells.
 void for_each_csv_batch(std::string_view text, size_t rows,
                         const std::function<void(json::array, int64_t)>& fn);
+
+// 客户扩展资料: the administrator's field definitions (entity crm_ext_field), and the check of a
+// record's extended fields (JSON text, "" for none) against them.
+struct ExtField {
+  std::string key;
+  bool required = false;
+};
+std::vector<ExtField> ext_fields(store::Connection& c);
+void check_ext(const std::vector<ExtField>& defs, const std::string& ext, bool creating,
+               std::vector<FieldError>& errs);
 
 class CustomerService {
  public:

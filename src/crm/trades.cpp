@@ -5,6 +5,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "crm/customer_record.hpp"
 #include "crm/service.hpp"
 #include "store/database.hpp"
 #include "store/sql.hpp"
@@ -20,11 +21,6 @@ struct Trade {
   std::string key, customer_key, fund_account, date, code, name, type, side;
   int64_t quantity = 0, amount = 0, commission = 0;
 };
-
-bool valid_date(const std::string& s) {
-  int64_t ms;
-  return s.size() == 10 && s[4] == '-' && s[7] == '-' && parse_iso(s, ms);
-}
 
 // Text of a cell or a JSON value; numbers accepted where text is asked and the reverse.
 std::optional<std::string> text(const json::object& o, const char* k) {

@@ -32,6 +32,9 @@ struct Parser {
       return {};
     }
     std::string s(it->value().as_string());
+    // Required means something is there: an empty target would pass the reference check below
+    // (which skips empty references) and stop the core at run time.
+    if (required && s.empty()) fail(path(at, key), "missing", std::string(key) + " is required");
     if (s.size() > max) fail(path(at, key), "too_long", std::string(key) + " is too long");
     return s;
   }

@@ -196,9 +196,9 @@ def test_grading_trial_changes_nothing_then_a_run_gives_tiers_with_history(hq, s
     runs = hq.get("/api/v1/crm/grading/runs").json()["items"]
     assert runs[0]["id"] == run.json()["run_id"] and runs[0]["note"] == "年度分级"
     rich = hq.post("/api/v1/crm/customers/query", {"filters": [{"field": "tier", "op": "eq", "value": 4}]}).json()
-    if rich["items"]:
-        p = hq.get(f"/api/v1/crm/customers/{rich['items'][0]['id']}").json()
-        assert p["tier_history"][0]["to_tier"] == 4
+    assert rich["total"] == trial["per_tier"][4] > 0
+    p = hq.get(f"/api/v1/crm/customers/{rich['items'][0]['id']}").json()
+    assert p["tier_history"][0]["to_tier"] == 4
 
 
 def test_lists_steer_real_routing_and_calls_land_in_the_contact_history(hq, server):

@@ -93,6 +93,10 @@ TEST(IvrFlow, BadFlowsAreRefusedWithTheFieldAndAStableCode) {
       "out_of_range");
   EXPECT_EQ(code_of(R"({"start":"a","nodes":{"a":{"type":"collect","next":"a"}}})").second,
             "nodes.a.var");
+  // An empty target is no target (the fuzzer's find: a branch with "else": "" loaded, then
+  // stopped the walk at run time).
+  EXPECT_EQ(code_of(R"({"start":"a","nodes":{"a":{"type":"branch","cases":[],"else":""}}})"),
+            std::make_pair(std::string("missing"), std::string("nodes.a.else")));
 }
 
 TEST(IvrFlow, ConditionsOnTierTimeCalendarListsAndVariables) {
