@@ -100,3 +100,23 @@ test('the desk pops the caller\'s record when a known customer calls', async () 
   await page.screenshot({ path: join(SHOTS, 'crm-screen-pop.png'), fullPage: true });
   await button(page, '挂机').click();
 });
+
+test('a comprehensive query is built, run and saved under a name', async () => {
+  const page = await open('zhangwei', '/crm/query');
+  await page.getByTestId('run-query').click();
+  const rows = page.getByTestId('query-results').locator('tbody tr.ant-table-row');
+  await rows.first().waitFor();
+  const tiers = await page.getByTestId('query-results').locator('tbody tr.ant-table-row td:nth-child(2)').allTextContents();
+  assert.ok(tiers.length > 0 && tiers.every((x) => x === '白金' || x === '钻石'), tiers.join(','));
+  await page.getByTestId('add-condition').click();
+  await page.getByTestId('value-1').fill('1000000');
+  await page.getByTestId('run-query').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="query-results"] tbody tr.ant-table-row td:nth-child(5)')]
+    .every((td) => Number(td.textContent.replace(/,/g, '')) >= 1000000));
+  await page.getByTestId('query-name').fill('高净值白金以上');
+  await page.getByTestId('save-query').click();
+  await page.reload();
+  await page.getByTestId('saved-queries').click();
+  await page.getByText('高净值白金以上').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'crm-query.png'), fullPage: true });
+});

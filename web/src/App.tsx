@@ -17,6 +17,7 @@ const AgentDesk = lazy(() => import('./cti/AgentDesk').then((m) => ({ default: m
 const Wallboard = lazy(() => import('./cti/Wallboard').then((m) => ({ default: m.Wallboard })));
 const Customers = lazy(() => import('./crm/Customers').then((m) => ({ default: m.Customers })));
 const CustomerView = lazy(() => import('./crm/CustomerView').then((m) => ({ default: m.CustomerView })));
+const CustomerQuery = lazy(() => import('./crm/Query').then((m) => ({ default: m.CustomerQuery })));
 const Grading = lazy(() => import('./crm/Grading').then((m) => ({ default: m.Grading })));
 const CustomerImport = lazy(() => import('./crm/Import').then((m) => ({ default: m.CustomerImport })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
@@ -51,6 +52,7 @@ export function AppRoutes() {
         <Route path="wallboard" element={<Guard perm="cti:supervise"><Wallboard /></Guard>} />
         <Route path="crm/customers" element={<Guard perm="crm:read"><Customers /></Guard>} />
         <Route path="crm/customers/:id" element={<CustomerView />} />
+        <Route path="crm/query" element={<Guard perm="crm:read"><CustomerQuery /></Guard>} />
         <Route path="crm/grading" element={<Guard perm="crm:grade"><Grading /></Guard>} />
         <Route path="crm/import" element={<Guard perm="crm:import"><CustomerImport /></Guard>} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
