@@ -4,6 +4,7 @@
 
 #include "app/application.hpp"
 #include "base/crypto.hpp"
+#include "base/text.hpp"
 #include "crm/service.hpp"
 #include "meta/repository.hpp"
 
@@ -426,6 +427,34 @@ void Application::load_demo_customers() {
       {"code": "tenure_days", "weight": 10, "full_mark": 3650}],
     "thresholds": [20, 45, 70, 90]})"),
                       "演示数据初始分级");
+  // 客户交易分析: half a year of the counter's trades for every second customer.
+  const char* products[][3] = {{"600519", "贵州茅台", "stock"},
+                               {"601318", "中国平安", "stock"},
+                               {"000001", "平安银行", "stock"},
+                               {"510300", "沪深300ETF", "fund"},
+                               {"019547", "国债2406", "bond"}};
+  std::string today = iso_utc(clock_.now_ms() + 8 * 3'600'000);
+  int year = std::stoi(today.substr(0, 4)), month = std::stoi(today.substr(5, 2));
+  json::array trades;
+  for (int n = 2; n <= 60; n += 2)
+    for (int m = 0; m < 6; ++m) {
+      int y = year, mo = month - m;
+      if (mo < 1) mo += 12, --y;
+      auto& p = products[(n + m) % 5];
+      int64_t amount = int64_t(n) * 1'000'000 * (1 + m % 3);
+      trades.push_back(
+          json::object{{"external_key", fmt::format("T{:03d}{:02d}", n, m)},
+                       {"customer_key", fmt::format("C{:06d}", n)},
+                       {"trade_date", fmt::format("{:04d}-{:02d}-{:02d}", y, mo, 1 + n % 27)},
+                       {"product_code", p[0]},
+                       {"product_name", p[1]},
+                       {"product_type", p[2]},
+                       {"side", m % 2 ? "sell" : "buy"},
+                       {"quantity", 100 * (1 + n % 9)},
+                       {"amount_fen", amount},
+                       {"commission_fen", amount / 4000}});
+    }
+  crm_->import_trades(sys, actor, "demo-trades", trades, "demo-trades");
   db_->write([&](store::Connection& c) {
     auto create = [&](json::object o) {
       repo_->create(c, registry_.get("crm_call_list"), sys, actor, std::move(o));

@@ -120,3 +120,13 @@ test('a comprehensive query is built, run and saved under a name', async () => {
   await page.getByText('高净值白金以上').waitFor();
   await page.screenshot({ path: join(SHOTS, 'crm-query.png'), fullPage: true });
 });
+
+test('a branch manager\'s statistics cover his own branch only', async () => {
+  const page = await open('zhoujun1', '/crm/stats');
+  const orgRows = page.getByTestId('stats-org').locator('tbody tr.ant-table-row');
+  await orgRows.first().waitFor();
+  for (const text of await orgRows.allTextContents()) assert.match(text, /上海/);
+  for (const g of ['tier', 'risk_level', 'status'])
+    await page.getByTestId(`stats-${g}`).locator('tbody tr.ant-table-row').first().waitFor();
+  await page.screenshot({ path: join(SHOTS, 'crm-stats.png'), fullPage: true });
+});

@@ -18,6 +18,7 @@ const Wallboard = lazy(() => import('./cti/Wallboard').then((m) => ({ default: m
 const Customers = lazy(() => import('./crm/Customers').then((m) => ({ default: m.Customers })));
 const CustomerView = lazy(() => import('./crm/CustomerView').then((m) => ({ default: m.CustomerView })));
 const CustomerQuery = lazy(() => import('./crm/Query').then((m) => ({ default: m.CustomerQuery })));
+const CustomerStats = lazy(() => import('./crm/Stats').then((m) => ({ default: m.CustomerStats })));
 const Grading = lazy(() => import('./crm/Grading').then((m) => ({ default: m.Grading })));
 const CustomerImport = lazy(() => import('./crm/Import').then((m) => ({ default: m.CustomerImport })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
@@ -53,6 +54,7 @@ export function AppRoutes() {
         <Route path="crm/customers" element={<Guard perm="crm:read"><Customers /></Guard>} />
         <Route path="crm/customers/:id" element={<CustomerView />} />
         <Route path="crm/query" element={<Guard perm="crm:read"><CustomerQuery /></Guard>} />
+        <Route path="crm/stats" element={<Guard perm="crm:read"><CustomerStats /></Guard>} />
         <Route path="crm/grading" element={<Guard perm="crm:grade"><Grading /></Guard>} />
         <Route path="crm/import" element={<Guard perm="crm:import"><CustomerImport /></Guard>} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />

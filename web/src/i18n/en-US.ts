@@ -529,6 +529,14 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'crm.op.in': "is one of",
   'crm.op.prefix': "starts with",
   'crm.op.empty': "is empty",
+  'crm.stats': "Customer statistics",
+  'crm.stats.by_org': "By branch",
+  'crm.stats.by_tier': "By tier",
+  'crm.stats.by_risk_level': "By risk level",
+  'crm.stats.by_status': "By status",
+  'crm.stats.none': "Not set",
+  'crm.stats.trades': "Trade analysis",
+  'crm.stats.months': "Last {n} months",
 };
 
 export default enUS;

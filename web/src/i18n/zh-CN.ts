@@ -528,6 +528,14 @@ const zhCN = {
   'crm.op.in': "属于",
   'crm.op.prefix': "开头是",
   'crm.op.empty': "为空",
+  'crm.stats': "客户统计",
+  'crm.stats.by_org': "按营业部",
+  'crm.stats.by_tier': "按级别",
+  'crm.stats.by_risk_level': "按风险等级",
+  'crm.stats.by_status': "按状态",
+  'crm.stats.none': "未设置",
+  'crm.stats.trades': "客户交易分析",
+  'crm.stats.months': "近{n}个月",
 };
 
 export default zhCN;

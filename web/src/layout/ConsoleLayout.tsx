@@ -45,7 +45,8 @@ export function ConsoleLayout() {
     }
     // 客户管理: the module's own pages come before its plain records.
     const crmPages: MenuDataItem[] = [];
-    if (has('crm:read')) crmPages.push({ path: '/crm/customers', name: t('crm.customers') }, { path: '/crm/query', name: t('crm.query') });
+    if (has('crm:read')) crmPages.push({ path: '/crm/customers', name: t('crm.customers') }, { path: '/crm/query', name: t('crm.query') },
+        { path: '/crm/stats', name: t('crm.stats') });
     if (has('crm:grade')) crmPages.push({ path: '/crm/grading', name: t('crm.grading') });
     if (has('crm:import')) crmPages.push({ path: '/crm/import', name: t('crm.import') });
     if (crmPages.length && !groups.has('crm')) groups.set('crm', []);
