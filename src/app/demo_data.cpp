@@ -418,6 +418,8 @@ void Application::load_demo_customers() {
                    {"opened_on", fmt::format("{}-{:02d}-15", 2005 + n % 20, 1 + n % 12)},
                    {"tags", n % 4 ? json::array{"股票"} : json::array{"股票", "基金定投"}}};
     if (n % 10 == 0) r["status"] = "dormant";
+    if (n % 3 == 0)
+      r["accounts"] = fmt::format("fund:F{:08d}@华夏基金;ta:TA{:08d}", 10000000 + n, 20000000 + n);
     rows.push_back(std::move(r));
   }
   crm_->import_customers(sys, actor, "demo-customers", rows, false, "demo-customers");

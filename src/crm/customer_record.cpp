@@ -1,6 +1,7 @@
 #include "crm/customer_record.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "base/text.hpp"
 
@@ -173,6 +174,65 @@ void check_column(const Column& c, const json::value& v, CustomerInput& out,
   }
   out.values[f] = s;
 }
+// Product accounts as a list of {kind, number, institution, status}, or as a form or CSV cell
+// gives them: "fund:F00123@华夏基金;ta:T456".
+std::vector<ProductAccount> parse_accounts(const json::value& v, std::vector<FieldError>& errs) {
+  std::vector<ProductAccount> out;
+  if (v.is_null()) return out;
+  std::vector<json::object> items;
+  if (v.is_array()) {
+    for (auto& x : v.as_array()) items.push_back(x.is_object() ? x.as_object() : json::object{});
+  } else if (v.is_string()) {
+    std::string s(v.as_string());
+    for (size_t p = 0; p <= s.size();) {
+      size_t q = s.find(';', p);
+      std::string part = s.substr(p, q == std::string::npos ? std::string::npos : q - p);
+      if (!part.empty()) {
+        json::object o;
+        size_t colon = part.find(':'), at = part.find('@');
+        o["kind"] = colon == std::string::npos ? "" : part.substr(0, colon);
+        o["number"] = part.substr(colon == std::string::npos ? 0 : colon + 1,
+                                  at == std::string::npos ? std::string::npos : at - colon - 1);
+        if (at != std::string::npos) o["institution"] = part.substr(at + 1);
+        items.push_back(std::move(o));
+      }
+      if (q == std::string::npos) break;
+      p = q + 1;
+    }
+  } else {
+    errs.push_back({"accounts", "wrong_type", "accounts is a list of product accounts"});
+    return out;
+  }
+  if (items.size() > 20) errs.push_back({"accounts", "too_many", "at most 20 product accounts"});
+  static const char* kinds[] = {"fund", "ta", "bond", "futures", "other"};
+  static const char* statuses[] = {"normal", "frozen", "closed"};
+  for (size_t i = 0; i < items.size() && i < 20; ++i) {
+    std::string at = "accounts[" + std::to_string(i) + "]";
+    ProductAccount a;
+    a.kind = text_of(items[i]["kind"]).value_or("");
+    a.number = text_of(items[i]["number"]).value_or("");
+    a.institution = text_of(items[i]["institution"]).value_or("");
+    if (auto st = text_of(items[i]["status"]); st && !st->empty()) a.status = *st;
+    size_t before = errs.size();
+    if (std::none_of(std::begin(kinds), std::end(kinds),
+                     [&](const char* k) { return a.kind == k; }))
+      errs.push_back({at + ".kind", "invalid_option", "kind is fund, ta, bond, futures or other"});
+    if (a.number.size() < 4 || a.number.size() > 32 ||
+        !std::all_of(a.number.begin(), a.number.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
+      errs.push_back(
+          {at + ".number", "invalid_account", "an account number is 4 to 32 letters and digits"});
+    if (!valid_utf8(a.institution) || utf8_length(a.institution) > 60)
+      errs.push_back({at + ".institution", "too_long", "at most 60 characters"});
+    if (std::none_of(std::begin(statuses), std::end(statuses),
+                     [&](const char* k) { return a.status == k; }))
+      errs.push_back({at + ".status", "invalid_option", "status is normal, frozen or closed"});
+    bool dup = std::any_of(out.begin(), out.end(),
+                           [&](auto& b) { return b.kind == a.kind && b.number == a.number; });
+    if (errs.size() == before && !dup) out.push_back(std::move(a));
+  }
+  return out;
+}
 }  // namespace
 
 void parse_customer(const json::object& in, bool partial, CustomerInput& out,
@@ -220,6 +280,8 @@ void parse_customer(const json::object& in, bool partial, CustomerInput& out,
           phones.push_back(std::move(p));
       }
       out.phones = std::move(phones);
+    } else if (k == "accounts") {
+      out.accounts = parse_accounts(v, errs);
     } else if (k == "ext") {
       if (v.is_null())
         out.ext = "";

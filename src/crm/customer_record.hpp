@@ -31,10 +31,18 @@ struct Column {
 const std::vector<Column>& customer_columns();
 const Column* customer_column(std::string_view name);
 
+// 产品账户: a fund (基金账户), TA, bond, futures or other product account of the customer.
+struct ProductAccount {
+  std::string kind;  // fund, ta, bond, futures, other
+  std::string number, institution;
+  std::string status = "normal";  // normal, frozen, closed
+};
+
 struct CustomerInput {
-  std::map<std::string, store::Value> values;  // column → value (Null clears)
-  std::optional<std::vector<Phone>> phones;    // present: replaces the customer's phones
-  std::optional<std::string> ext;              // extended fields, JSON text
+  std::map<std::string, store::Value> values;           // column → value (Null clears)
+  std::optional<std::vector<Phone>> phones;             // present: replaces the customer's phones
+  std::optional<std::vector<ProductAccount>> accounts;  // present: replaces his product accounts
+  std::optional<std::string> ext;                       // extended fields, JSON text
   std::optional<std::vector<std::string>> tags;
 };
 

@@ -54,6 +54,7 @@ Error rejected(const json::array& errors) {
 }
 
 std::string field_of_unique(const std::string& what) {
+  if (what.find("crm_account") != std::string::npos) return "accounts";
   return what.find("fund") != std::string::npos ? "fund_account" : "external_key";
 }
 
@@ -375,7 +376,9 @@ json::object CustomerService::import_customers(const Principal& who, const audit
       }
       std::string del;
       std::vector<Value> del_ids;
-      std::vector<std::vector<Value>> phone_rows, change_rows;
+      std::vector<std::vector<Value>> phones_out, accounts_out, change_rows;
+      std::string del_acc;
+      std::vector<Value> del_acc_ids;
       for (auto* r : ok) {
         int64_t id = id_of[r->key];
         bool fresh = !existing_org.count(r->key);
@@ -383,17 +386,28 @@ json::object CustomerService::import_customers(const Principal& who, const audit
         change_rows.push_back({id, std::string(fresh ? "import_create" : "import_update"),
                                to_json(json::value(json::array(r->cols.begin(), r->cols.end()))),
                                now, who.staff_id});
+        if (r->in.accounts) {
+          if (!fresh) {
+            del_acc += del_acc.empty() ? "?" : ", ?";
+            del_acc_ids.emplace_back(id);
+          }
+          for (auto& row : account_rows(id, *r->in.accounts))
+            accounts_out.push_back(std::move(row));
+        }
         if (!r->in.phones) continue;
         if (!fresh) {
           del += del.empty() ? "?" : ", ?";
           del_ids.emplace_back(id);
         }
-        int64_t seq = 0;
-        for (auto& p : *r->in.phones)
-          phone_rows.push_back({id, p.number, p.extension, std::string(to_string(p.kind)), ++seq});
+        for (auto& row : phone_rows(id, *r->in.phones)) phones_out.push_back(std::move(row));
       }
       if (!del.empty()) c.exec("DELETE FROM crm_phone WHERE customer_id IN (" + del + ")", del_ids);
-      c.insert_rows("crm_phone", {"customer_id", "number", "extension", "kind", "seq"}, phone_rows);
+      c.insert_rows("crm_phone", {"customer_id", "number", "extension", "kind", "seq"}, phones_out);
+      if (!del_acc.empty())
+        c.exec("DELETE FROM crm_account WHERE customer_id IN (" + del_acc + ")", del_acc_ids);
+      c.insert_rows("crm_account",
+                    {"customer_id", "kind", "number", "institution", "status", "seq"},
+                    accounts_out);
       c.insert_rows("crm_change", {"customer_id", "action", "fields", "at", "staff_id"},
                     change_rows);
     };
@@ -425,6 +439,7 @@ json::object CustomerService::import_customers(const Principal& who, const audit
         while (errors.size() > errs_before) errors.pop_back();
         for (auto* r : chunk) {
           std::vector<Row*> one{r};
+          auto counted = std::make_pair(inserted, updated);
           c.exec("SAVEPOINT crm_row", {});
           try {
             write_chunk(one);
@@ -433,8 +448,12 @@ json::object CustomerService::import_customers(const Principal& who, const audit
             if (e2.kind() != store::DbError::Kind::unique) throw;
             c.exec("ROLLBACK TO SAVEPOINT crm_row", {});
             c.exec("RELEASE SAVEPOINT crm_row", {});
+            std::tie(inserted, updated) =
+                counted;  // the row was counted before its phones or accounts failed
             std::string f = field_of_unique(e2.what());
-            row_error(errors, r->n, f, "duplicate", f + " already belongs to another customer");
+            row_error(errors, r->n, f, "duplicate",
+                      (f == "accounts" ? std::string("a product account") : f) +
+                          " already belongs to another customer");
           }
         }
       }

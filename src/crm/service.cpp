@@ -18,7 +18,8 @@ namespace kefu::crm {
 using store::Value;
 
 std::vector<store::Migration> CustomerService::migrations() {
-  return {{"crm/0001_customers", R"(
+  return {
+      {"crm/0001_customers", R"(
 CREATE TABLE crm_customer (
   id {{ID}}, external_key TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, name TEXT NOT NULL,
   id_type TEXT, id_no TEXT, fund_account TEXT, sh_account TEXT, sz_account TEXT, commission_rate_ppm BIGINT,
@@ -58,9 +59,9 @@ CREATE TABLE crm_change (
   id {{ID}}, customer_id BIGINT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL, at BIGINT NOT NULL,
   staff_id BIGINT NOT NULL);
 )",
-           ""},
-          // 客户交易分析: the counter's daily trades, one row per trade.
-          {"crm/0002_trades", R"(
+       ""},
+      // 客户交易分析: the counter's daily trades, one row per trade.
+      {"crm/0002_trades", R"(
 CREATE TABLE crm_trade (
   id {{ID}}, external_key TEXT NOT NULL, customer_id BIGINT NOT NULL, trade_date TEXT NOT NULL,
   product_code TEXT NOT NULL, product_name TEXT NOT NULL, product_type TEXT NOT NULL, side TEXT NOT NULL,
@@ -69,7 +70,16 @@ CREATE UNIQUE INDEX ux_crm_trade_key ON crm_trade (external_key);
 CREATE INDEX ix_crm_trade_customer ON crm_trade (customer_id, trade_date);
 CREATE INDEX ix_crm_trade_date ON crm_trade (trade_date);
 )",
-           ""}};
+       ""},
+      // 产品账户: fund, TA, bond, futures and other product accounts, each held by one customer.
+      {"crm/0003_accounts", R"(
+CREATE TABLE crm_account (
+  id {{ID}}, customer_id BIGINT NOT NULL, kind TEXT NOT NULL, number TEXT NOT NULL, institution TEXT NOT NULL,
+  status TEXT NOT NULL, seq BIGINT NOT NULL);
+CREATE UNIQUE INDEX ux_crm_account ON crm_account (kind, number);
+CREATE INDEX ix_crm_account_customer ON crm_account (customer_id);
+)",
+       ""}};
 }
 
 CustomerService::CustomerService(store::Database& db, const Clock& clock,
@@ -219,6 +229,23 @@ std::string org_name(store::Connection& c, const Value& org) {
 }
 
 }  // namespace
+
+std::vector<std::vector<Value>> phone_rows(int64_t customer, const std::vector<Phone>& phones) {
+  std::vector<std::vector<Value>> rows;
+  int64_t seq = 0;
+  for (auto& p : phones)
+    rows.push_back({customer, p.number, p.extension, std::string(to_string(p.kind)), ++seq});
+  return rows;
+}
+
+std::vector<std::vector<Value>> account_rows(int64_t customer,
+                                             const std::vector<ProductAccount>& accounts) {
+  std::vector<std::vector<Value>> rows;
+  int64_t seq = 0;
+  for (auto& a : accounts)
+    rows.push_back({customer, a.kind, a.number, a.institution, a.status, ++seq});
+  return rows;
+}
 
 std::vector<ExtField> ext_fields(store::Connection& c) {
   std::vector<ExtField> out;
@@ -372,14 +399,21 @@ int64_t CustomerService::write_customer(store::Connection& c, const Principal& w
     std::string field = what.find("fund") != std::string::npos ? "fund_account" : "external_key";
     throw Error::conflict("duplicate", field + " already belongs to another customer", field);
   }
-  if (ci.phones) {
-    c.exec("DELETE FROM crm_phone WHERE customer_id = ?", {id});
-    int64_t seq = 0;
-    for (auto& p : *ci.phones)
-      c.exec(
-          "INSERT INTO crm_phone (customer_id, number, extension, kind, seq) VALUES (?, ?, ?, ?, "
-          "?)",
-          {id, p.number, p.extension, std::string(to_string(p.kind)), ++seq});
+  try {
+    if (ci.phones) {
+      c.exec("DELETE FROM crm_phone WHERE customer_id = ?", {id});
+      c.insert_rows("crm_phone", {"customer_id", "number", "extension", "kind", "seq"},
+                    phone_rows(id, *ci.phones));
+    }
+    if (ci.accounts) {
+      c.exec("DELETE FROM crm_account WHERE customer_id = ?", {id});
+      c.insert_rows("crm_account",
+                    {"customer_id", "kind", "number", "institution", "status", "seq"},
+                    account_rows(id, *ci.accounts));
+    }
+  } catch (const store::DbError& e) {
+    if (e.kind() != store::DbError::Kind::unique) throw;
+    throw Error::conflict("duplicate", "a product account belongs to another customer", "accounts");
   }
   auto r = c.exec("SELECT " + select_columns() + " FROM crm_customer c WHERE c.id = ?", {id});
   json::object after = customer_json(r, 0, true);
@@ -388,6 +422,11 @@ int64_t CustomerService::write_customer(store::Connection& c, const Principal& w
     for (auto& p : *ci.phones)
       ph.emplace_back(p.number + (p.extension.empty() ? "" : "-" + p.extension));
     after["phones"] = std::move(ph);
+  }
+  if (ci.accounts) {
+    json::array ac;
+    for (auto& a : *ci.accounts) ac.emplace_back(a.kind + ":" + a.number + "/" + a.status);
+    after["accounts"] = std::move(ac);
   }
   for (auto* o : {&after}) o->erase("masked");
   json::object diff = audit::AuditLog::diff(before ? &*before : nullptr, &after);
@@ -427,6 +466,17 @@ json::object CustomerService::profile(const Principal& who, const audit::Actor& 
     auto r = c.exec("SELECT " + select_columns() + " FROM crm_customer c WHERE c.id = ?", {id});
     out = customer_json(r, 0, unmask);
     out["phones"] = phones_of(c, {id}, unmask)[id];
+    json::array accounts;
+    for (auto& a : c.exec("SELECT kind, number, institution, status FROM crm_account WHERE "
+                          "customer_id = ? ORDER BY seq",
+                          {id})
+                       .rows)
+      accounts.push_back(json::object{
+          {"kind", store::as_text(a[0])},
+          {"number", unmask ? store::as_text(a[1]) : mask_account(store::as_text(a[1]))},
+          {"institution", store::as_text(a[2])},
+          {"status", store::as_text(a[3])}});
+    out["accounts"] = std::move(accounts);
     const Value& org = r.rows[0][size_t(r.column("org_id"))];
     const Value& manager = r.rows[0][size_t(r.column("manager_id"))];
     out["org_name"] = org_name(c, org);

@@ -19,6 +19,7 @@
 #include "base/error.hpp"
 #include "base/json.hpp"
 #include "base/principal.hpp"
+#include "crm/customer_record.hpp"
 #include "crm/model.hpp"
 #include "store/migrations.hpp"
 
@@ -43,6 +44,11 @@ struct ExtField {
   bool required = false;
 };
 std::vector<ExtField> ext_fields(store::Connection& c);
+// Rows of crm_phone and crm_account for one customer, in the order given (seq 1, 2, …).
+std::vector<std::vector<store::Value>> phone_rows(int64_t customer,
+                                                  const std::vector<Phone>& phones);
+std::vector<std::vector<store::Value>> account_rows(int64_t customer,
+                                                    const std::vector<ProductAccount>& accounts);
 void check_ext(const std::vector<ExtField>& defs, const std::string& ext, bool creating,
                std::vector<FieldError>& errs);
 

@@ -277,3 +277,26 @@ def test_an_agent_records_a_business_operation_in_the_history(agent, hq, server)
     assert tl[0]["kind"] == "密码重置" and tl[0]["source"] == "agent"
     rows = query(server["db"], f"SELECT action FROM audit_log WHERE entity = 'crm_customer' AND entity_id = {cid}")
     assert ("contact.business",) in rows
+
+
+def test_product_accounts_belong_to_one_customer_and_are_masked(hq, server):
+    r = hq.post("/api/v1/crm/customers", {"name": "基金客户", "accounts": [
+        {"kind": "fund", "number": "F0012345", "institution": "华夏基金"}, {"kind": "ta", "number": "TA998877"}]})
+    assert r.status == 201, r.body
+    c = r.json()
+    assert [(a["kind"], a["number"], a["status"]) for a in c["accounts"]] == [
+        ("fund", "****2345", "normal"), ("ta", "****8877", "normal")]
+    full = hq.get(f"/api/v1/crm/customers/{c['id']}?unmask=true").json()
+    assert full["accounts"][0]["number"] == "F0012345" and full["accounts"][0]["institution"] == "华夏基金"
+    bad = hq.post("/api/v1/crm/customers", {"name": "坏账户", "accounts": "fund:x;stock:12345678"})
+    assert bad.status == 422 and fields(bad) == {"accounts[0].number": "invalid_account", "accounts[1].kind": "invalid_option"}
+    taken = hq.post("/api/v1/crm/customers", {"name": "抢账户", "accounts": [{"kind": "fund", "number": "F0012345"}]})
+    assert taken.status == 409 and taken.error["field"] == "accounts"
+    assert query(server["db"], "SELECT COUNT(*) FROM crm_customer WHERE name = '抢账户'") == [("0",)]
+    # Imports carry them as a cell; a clash names the row, the others go in.
+    csv = "external_key,name,accounts\nA-1,导入账户,fund:F7770001@南方基金;bond:B7770001\nA-2,撞账户,ta:TA998877\n"
+    res = hq.call("POST", "/api/v1/crm/imports?batch_key=acc-1", raw=csv.encode(), headers={"Content-Type": "text/csv"}).json()
+    assert res["inserted"] == 1 and [(e["row"], e["field"], e["code"]) for e in res["errors"]] == [(2, "accounts", "duplicate")]
+    a1 = hq.get("/api/v1/crm/customers?q=A-1").json()["items"][0]
+    got = hq.get(f"/api/v1/crm/customers/{a1['id']}?unmask=true").json()["accounts"]
+    assert [(a["kind"], a["number"], a["institution"]) for a in got] == [("fund", "F7770001", "南方基金"), ("bond", "B7770001", "")]

@@ -181,3 +181,23 @@ TEST(Grading, TrialCountsMovesBetweenTiers) {
   EXPECT_EQ(t.histogram[19], 1);
   EXPECT_EQ(t.histogram[10], 1);
 }
+
+TEST(CustomerRecord, ProductAccountsFromACellOrAList) {
+  CustomerInput in;
+  std::vector<FieldError> errs;
+  parse_customer(
+      parse_object(R"({"accounts": "fund:F0012345@华夏基金;ta:TA9;bond:B1234567;fund:F0012345"})"),
+      true, in, errs);
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].field, "accounts[1].number");  // too short
+  ASSERT_EQ(in.accounts->size(), 2u);              // the repeated fund account kept once
+  EXPECT_EQ((*in.accounts)[0].institution, "华夏基金");
+  EXPECT_EQ((*in.accounts)[1].kind, "bond");
+  CustomerInput in2;
+  std::vector<FieldError> errs2;
+  parse_customer(
+      parse_object(R"({"accounts": [{"kind": "futures", "number": "Q1234", "status": "frozen"}]})"),
+      true, in2, errs2);
+  ASSERT_TRUE(errs2.empty());
+  EXPECT_EQ((*in2.accounts)[0].status, "frozen");
+}

@@ -70,6 +70,16 @@ export function CustomerView() {
               <Descriptions.Item label={t('crm.fund_account')}>{v(c.fund_account)}</Descriptions.Item>
               <Descriptions.Item label={t('crm.sh_account')}>{v(c.sh_account)}</Descriptions.Item>
               <Descriptions.Item label={t('crm.sz_account')}>{v(c.sz_account)}</Descriptions.Item>
+              <Descriptions.Item label={t('crm.accounts')} span={2}>
+                <span data-testid="customer-accounts">
+                  {(c.accounts ?? []).length === 0 ? '-' : (c.accounts ?? []).map((a) => (
+                    <Tag key={a.kind + a.number} color={a.status === 'normal' ? undefined : 'red'}>
+                      {t(`crm.account.${a.kind}` as MessageKey)} {a.number}{a.institution ? ` · ${a.institution}` : ''}
+                      {a.status === 'normal' ? '' : ` · ${t(`crm.account_status.${a.status}` as MessageKey)}`}
+                    </Tag>
+                  ))}
+                </span>
+              </Descriptions.Item>
               <Descriptions.Item label={t('crm.risk_level')}>{v(c.risk_level)} {c.risk_expires ? `(${c.risk_expires})` : ''}</Descriptions.Item>
               <Descriptions.Item label={t('crm.org')}>{v(c.org_name)}</Descriptions.Item>
               <Descriptions.Item label={t('crm.manager')}>{v(c.manager_name)}</Descriptions.Item>

@@ -14,6 +14,7 @@ export interface Customer {
   cards: string | null; tags: string[]; ext: Record<string, unknown>; tier: number; tier_label: string;
   score: number | null; graded_at: number | null; version: number; masked: boolean; phones: PhoneView[];
   org_name?: string; manager_name?: string; risk_expired?: boolean;
+  accounts?: { kind: string; number: string; institution: string; status: string }[];
   last_contacts?: ContactItem[]; contacts?: ContactItem[];
   tier_history?: { id: number; run_id: number | null; from_tier: number; to_tier: number; score: number | null; at: number }[];
 }

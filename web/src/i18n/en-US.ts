@@ -537,6 +537,15 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'crm.stats.none': "Not set",
   'crm.stats.trades': "Trade analysis",
   'crm.stats.months': "Last {n} months",
+  'crm.accounts': "Product accounts",
+  'crm.account.fund': "Fund",
+  'crm.account.ta': "TA",
+  'crm.account.bond': "Bond",
+  'crm.account.futures': "Futures",
+  'crm.account.other': "Other",
+  'crm.account_status.frozen': "Frozen",
+  'crm.account_status.closed': "Closed",
+  'crm.account_status.normal': "Normal",
 };
 
 export default enUS;

@@ -536,6 +536,15 @@ const zhCN = {
   'crm.stats.none': "未设置",
   'crm.stats.trades': "客户交易分析",
   'crm.stats.months': "近{n}个月",
+  'crm.accounts': "产品账户",
+  'crm.account.fund': "基金账户",
+  'crm.account.ta': "TA账户",
+  'crm.account.bond': "债券账户",
+  'crm.account.futures': "期货账户",
+  'crm.account.other': "其他账户",
+  'crm.account_status.frozen': "冻结",
+  'crm.account_status.closed': "已销户",
+  'crm.account_status.normal': "正常",
 };
 
 export default zhCN;
