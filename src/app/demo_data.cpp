@@ -429,7 +429,7 @@ void Application::load_demo_customers() {
       {"code": "tenure_days", "weight": 10, "full_mark": 3650}],
     "thresholds": [20, 45, 70, 90]})"),
                       "演示数据初始分级");
-  // 客户交易分析: half a year of the counter's trades for every second customer.
+  // 客户交易分析: half a year of the counter's trades and fund movements for every second customer.
   const char* products[][3] = {{"600519", "贵州茅台", "stock"},
                                {"601318", "中国平安", "stock"},
                                {"000001", "平安银行", "stock"},
@@ -456,7 +456,24 @@ void Application::load_demo_customers() {
                        {"amount_fen", amount},
                        {"commission_fen", amount / 4000}});
     }
-  crm_->import_trades(sys, actor, "demo-trades", trades, "demo-trades");
+  crm_->import_ledger(sys, actor, crm::CustomerService::kTrades, "demo-trades", trades,
+                      "demo-trades");
+  // 资金流水: a monthly transfer in from the bank, every other month some of it back out.
+  json::array flows;
+  for (int n = 2; n <= 60; n += 2)
+    for (int m = 0; m < 6; ++m) {
+      int y = year, mo = month - m;
+      if (mo < 1) mo += 12, --y;
+      flows.push_back(
+          json::object{{"external_key", fmt::format("F{:03d}{:02d}", n, m)},
+                       {"customer_key", fmt::format("C{:06d}", n)},
+                       {"flow_date", fmt::format("{:04d}-{:02d}-{:02d}", y, mo, 1 + n % 27)},
+                       {"kind", m % 2 ? "withdrawal" : "deposit"},
+                       {"amount_fen", int64_t(n) * (m % 2 ? 300'000 : 500'000)},
+                       {"bank", "工商银行"}});
+    }
+  crm_->import_ledger(sys, actor, crm::CustomerService::kFundFlows, "demo-fund-flows", flows,
+                      "demo-fund-flows");
   db_->write([&](store::Connection& c) {
     auto create = [&](json::object o) {
       repo_->create(c, registry_.get("crm_call_list"), sys, actor, std::move(o));

@@ -1,5 +1,7 @@
 #include "crm/routes.hpp"
 
+#include <tuple>
+
 #include "base/crypto.hpp"
 #include "base/error.hpp"
 #include "crm/grading.hpp"
@@ -107,30 +109,38 @@ void add_routes(http::Router& router, CustomerService& svc) {
        },
        true, "Import customers (JSON rows or CSV), upsert by external_key, idempotent by batch_key",
        "crm"});
-  router.add(
-      {"POST", "/api/v1/crm/trades/imports", "crm:import",
-       [&svc](Context& ctx) {
-         std::string digest = crypto::sha256_hex(ctx.req.body);
-         std::string key;
-         json::array rows;
-         if (ctx.req.header("content-type").rfind("text/csv", 0) == 0) {
-           key = ctx.req.q("batch_key");
-           rows = rows_from_csv(ctx.req.body);
-         } else {
-           auto body = body_of(ctx);
-           only_fields(body, {"batch_key", "rows"});
-           key = string_field(body, "batch_key", true, 80);
-           auto* r = body.if_contains("rows");
-           if (!r || !r->is_array())
-             throw Error::bad_request("rows_required", "rows is a list of trades", "rows");
-           rows = r->as_array();
-         }
-         if (rows.size() > 100'000)
-           throw Error::bad_request("batch_too_large", "at most 100,000 rows per batch", "rows");
-         return Response::json(svc.import_trades(ctx.who(), actor(ctx), key, rows, digest));
-       },
-       true, "Import the trading counter's trades (JSON rows or CSV), idempotent by batch_key",
-       "crm"});
+  // The counter's ledgers: trades and fund movements, as JSON rows or CSV with field names.
+  for (auto [path, ledger, what] :
+       {std::tuple{"/api/v1/crm/trades/imports", &CustomerService::kTrades, "trades"},
+        std::tuple{"/api/v1/crm/fund-flows/imports", &CustomerService::kFundFlows,
+                   "fund movements"}})
+    router.add({"POST", path, "crm:import",
+                [&svc, ledger = ledger](Context& ctx) {
+                  std::string digest = crypto::sha256_hex(ctx.req.body);
+                  std::string key;
+                  json::array rows;
+                  if (ctx.req.header("content-type").rfind("text/csv", 0) == 0) {
+                    key = ctx.req.q("batch_key");
+                    rows = rows_from_csv(ctx.req.body);
+                  } else {
+                    auto body = body_of(ctx);
+                    only_fields(body, {"batch_key", "rows"});
+                    key = string_field(body, "batch_key", true, 80);
+                    auto* r = body.if_contains("rows");
+                    if (!r || !r->is_array())
+                      throw Error::bad_request("rows_required", "rows is a list", "rows");
+                    rows = r->as_array();
+                  }
+                  if (rows.size() > 100'000)
+                    throw Error::bad_request("batch_too_large", "at most 100,000 rows per batch",
+                                             "rows");
+                  return Response::json(
+                      svc.import_ledger(ctx.who(), actor(ctx), *ledger, key, rows, digest));
+                },
+                true,
+                std::string("Import the trading counter's ") + what +
+                    " (JSON rows or CSV), idempotent by batch_key",
+                "crm"});
   router.add({"GET", "/api/v1/crm/customers/{id}/trades", http::kSignedIn,
               [&svc](Context& ctx) {
                 const auto& p = ctx.who();

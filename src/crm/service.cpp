@@ -79,6 +79,16 @@ CREATE TABLE crm_account (
 CREATE UNIQUE INDEX ux_crm_account ON crm_account (kind, number);
 CREATE INDEX ix_crm_account_customer ON crm_account (customer_id);
 )",
+       ""},
+      // 资金流水: money into and out of customers' fund accounts.
+      {"crm/0004_fund_flows", R"(
+CREATE TABLE crm_fund_flow (
+  id {{ID}}, external_key TEXT NOT NULL, customer_id BIGINT NOT NULL, flow_date TEXT NOT NULL, kind TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL, bank TEXT NOT NULL);
+CREATE UNIQUE INDEX ux_crm_fund_flow_key ON crm_fund_flow (external_key);
+CREATE INDEX ix_crm_fund_flow_customer ON crm_fund_flow (customer_id, flow_date);
+CREATE INDEX ix_crm_fund_flow_date ON crm_fund_flow (flow_date);
+)",
        ""}};
 }
 

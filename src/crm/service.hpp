@@ -91,12 +91,24 @@ class CustomerService {
                              const json::value& model, const std::string& note);
   json::object grading_runs(const Principal& who);
 
-  // Trades from the trading counter (I2): idempotent by batch key, a trade loaded before is
-  // skipped by its external key; customers named by customer_key (external key) or fund_account.
-  json::object import_trades(const Principal& who, const audit::Actor& actor,
+  // Rows the trading counter sends per customer (I2): its trades and its fund movements. Each
+  // ledger says how a row is read and where it goes; the import is the same for all: idempotent by
+  // batch key, a row loaded before skipped by its external key, customers named by customer_key
+  // (their external key) or fund_account inside the importer's scope, every bad row reported.
+  using RowProblem =
+      std::function<void(const char* field, const char* code, const std::string& message)>;
+  struct Ledger {
+    const char* kind;   // trades, fund_flows
+    const char* table;  // (external_key, customer_id, columns...)
+    std::vector<std::string> columns;
+    std::vector<store::Value> (*parse)(const json::object& row, const RowProblem& bad);
+  };
+  static const Ledger kTrades, kFundFlows;
+  json::object import_ledger(const Principal& who, const audit::Actor& actor, const Ledger& ledger,
                              const std::string& batch_key, const json::array& rows,
                              const std::string& digest);
-  // 客户交易分析: by month (trades, amount, commission, active days), top products, product types;
+  // 客户交易分析: by month (trades, amount, commission, active days; money in and out), top
+  // products, product types;
   // customer_id 0: every customer in the caller's scope.
   json::object trade_analysis(const Principal& who, int64_t customer_id, const Query& q);
 

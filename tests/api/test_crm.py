@@ -300,3 +300,23 @@ def test_product_accounts_belong_to_one_customer_and_are_masked(hq, server):
     a1 = hq.get("/api/v1/crm/customers?q=A-1").json()["items"][0]
     got = hq.get(f"/api/v1/crm/customers/{a1['id']}?unmask=true").json()["accounts"]
     assert [(a["kind"], a["number"], a["institution"]) for a in got] == [("fund", "F7770001", "南方基金"), ("bond", "B7770001", "")]
+
+
+def test_fund_movements_show_money_in_and_out(hq, agent):
+    import datetime
+    day = datetime.date.today().strftime("%Y-%m-01")
+    rows = [{"external_key": "FF-1", "customer_key": "C000005", "flow_date": day, "kind": "deposit",
+             "amount_fen": 100000, "bank": "工商银行"},
+            {"external_key": "FF-2", "fund_account": "8800000005", "flow_date": day, "kind": "withdrawal",
+             "amount_fen": 30000},
+            {"external_key": "FF-3", "customer_key": "C000005", "flow_date": day, "kind": "gift", "amount_fen": 1}]
+    res = hq.post("/api/v1/crm/fund-flows/imports", {"batch_key": "flows-1", "rows": rows}).json()
+    assert (res["inserted"], res["failed"]) == (2, 1) and res["errors"][0]["field"] == "kind"
+    csv = f"external_key,customer_key,flow_date,kind,amount_fen\nFF-1,C000005,{day},deposit,100000\n"
+    again = hq.call("POST", "/api/v1/crm/fund-flows/imports?batch_key=flows-2", raw=csv.encode(),
+                    headers={"Content-Type": "text/csv"}).json()
+    assert again["inserted"] == 0 and again["already_loaded"] == 1
+    cid = hq.get("/api/v1/crm/customers?q=C000005").json()["items"][0]["id"]
+    a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()
+    assert a["funds_by_month"][-1] == {"month": day[:7], "in_fen": 100000, "out_fen": 30000, "net_fen": 70000}
+    assert (a["totals"]["funds_in_fen"], a["totals"]["funds_out_fen"]) == (100000, 30000)

@@ -8,7 +8,7 @@ import { errorText } from '../entity/errors';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
 import { Chart } from '../pages/Chart';
-import { TIER_COLORS, yuan, type ContactItem, type Customer, type TradeAnalysis } from './api';
+import { TIER_COLORS, tradeChartOption, yuan, type ContactItem, type Customer, type TradeAnalysis } from './api';
 
 const CHANNELS = ['voice', 'chat', 'email', 'sms', 'ivr', 'ticket', 'campaign', 'survey', 'business', 'note'];
 
@@ -37,16 +37,7 @@ export function CustomerView() {
   useEffect(() => {
     api<TradeAnalysis>(`/crm/customers/${id}/trades`, { query: { months: 12 } }).then(setTrades, () => setTrades(null));
   }, [id]);
-  const tradeChart = useMemo(() => trades && ({
-    tooltip: { trigger: 'axis' },
-    legend: { data: [t('crm.trades.amount'), t('crm.trades.commission')] },
-    xAxis: { type: 'category', data: trades.by_month.map((m) => m.month) },
-    yAxis: [{ type: 'value', name: t('crm.unit.fen') }, { type: 'value', name: t('crm.unit.fen') }],
-    series: [
-      { name: t('crm.trades.amount'), type: 'bar', data: trades.by_month.map((m) => m.amount_fen / 100) },
-      { name: t('crm.trades.commission'), type: 'line', yAxisIndex: 1, data: trades.by_month.map((m) => m.commission_fen / 100) },
-    ],
-  }), [trades, t]);
+  const tradeChart = useMemo(() => trades && tradeChartOption(trades, t), [trades, t]);
   if (!c) return null;
   const label = (key: string, fallback: string) => (t(key as MessageKey) !== key ? t(key as MessageKey) : fallback);
   const v = (x: unknown) => (x === null || x === undefined || x === '' ? '-' : String(x));
@@ -107,11 +98,12 @@ export function CustomerView() {
               ]} />
           </Card>
           <Card size="small" title={t('crm.trades')} style={{ marginTop: 16 }} data-testid="trades">
-            {!trades || trades.totals.trades === 0 ? <Typography.Text type="secondary">{t('crm.trades.none')}</Typography.Text> : (
+            {!trades || trades.totals.trades + trades.funds_by_month.length === 0 ? <Typography.Text type="secondary">{t('crm.trades.none')}</Typography.Text> : (
               <>
                 <Typography.Text data-testid="trades-totals">
                   {t('crm.trades.totals', { trades: trades.totals.trades, amount: yuan(trades.totals.amount_fen),
                     commission: yuan(trades.totals.commission_fen), per_month: trades.totals.trades_per_month.toFixed(1) })}
+                  {t('crm.funds.totals', { in: yuan(trades.totals.funds_in_fen), out: yuan(trades.totals.funds_out_fen) })}
                 </Typography.Text>
                 {tradeChart && <Chart option={tradeChart} height={220} label={t('crm.trades')} />}
                 <Table size="small" rowKey="product_code" pagination={false} dataSource={trades.products}

@@ -4,7 +4,7 @@ import { PageContainer } from '@ant-design/pro-components';
 import { api } from '../api/client';
 import { useI18n, type MessageKey } from '../i18n';
 import { Chart } from '../pages/Chart';
-import { yuan, type TradeAnalysis } from './api';
+import { tradeChartOption, yuan, type TradeAnalysis } from './api';
 
 interface StatRow { key: string | number | null; label?: string; customers: number; assets_fen: number; commission_fen: number }
 
@@ -34,16 +34,7 @@ export function CustomerStats() {
     tooltip: { trigger: 'item' },
     series: [{ type: 'pie', radius: ['35%', '65%'], data: (by[g] ?? []).map((r) => ({ name: name(g, r), value: r.customers })) }],
   });
-  const tradeChart = useMemo(() => trades && ({
-    tooltip: { trigger: 'axis' },
-    legend: { data: [t('crm.trades.amount'), t('crm.trades.commission')] },
-    xAxis: { type: 'category', data: trades.by_month.map((m) => m.month) },
-    yAxis: [{ type: 'value', name: t('crm.unit.fen') }, { type: 'value', name: t('crm.unit.fen') }],
-    series: [
-      { name: t('crm.trades.amount'), type: 'bar', data: trades.by_month.map((m) => m.amount_fen / 100) },
-      { name: t('crm.trades.commission'), type: 'line', yAxisIndex: 1, data: trades.by_month.map((m) => m.commission_fen / 100) },
-    ],
-  }), [trades, t]);
+  const tradeChart = useMemo(() => trades && tradeChartOption(trades, t), [trades, t]);
   const total = (by.tier ?? []).reduce((s, r) => s + r.customers, 0);
   return (
     <PageContainer title={t('crm.stats')}>

@@ -37,7 +37,11 @@ export interface TradeAnalysis {
   by_month: { month: string; trades: number; amount_fen: number; commission_fen: number; active_days: number; customers: number }[];
   products: { product_code: string; product_name: string; product_type: string; trades: number; amount_fen: number; commission_fen: number }[];
   by_type: { product_type: string; trades: number; amount_fen: number }[];
-  totals: { trades: number; amount_fen: number; commission_fen: number; active_days: number; trades_per_month: number };
+  funds_by_month: { month: string; in_fen: number; out_fen: number; net_fen: number }[];
+  totals: {
+    trades: number; amount_fen: number; commission_fen: number; active_days: number; trades_per_month: number;
+    funds_in_fen: number; funds_out_fen: number;
+  };
 }
 
 export const TIER_COLORS = ['default', 'geekblue', 'gold', 'purple', 'magenta'];
@@ -46,4 +50,24 @@ export const TIER_COLORS = ['default', 'geekblue', 'gold', 'purple', 'magenta'];
 export function yuan(fen: number | null | undefined): string {
   if (fen === null || fen === undefined) return '-';
   return (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/** Monthly trades and the net money in, as one ECharts option (the 360° view and 客户统计). */
+export function tradeChartOption(a: TradeAnalysis, t: (k: 'crm.trades.amount' | 'crm.trades.commission' | 'crm.funds.net' | 'crm.unit.fen') => string) {
+  const months = [...new Set([...a.by_month.map((m) => m.month), ...a.funds_by_month.map((m) => m.month)])].sort();
+  const of = <T extends { month: string }>(list: T[], f: (x: T) => number) => months.map((m) => {
+    const x = list.find((y) => y.month === m);
+    return x ? f(x) / 100 : 0;
+  });
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { data: [t('crm.trades.amount'), t('crm.funds.net'), t('crm.trades.commission')] },
+    xAxis: { type: 'category', data: months },
+    yAxis: [{ type: 'value', name: t('crm.unit.fen') }, { type: 'value', name: t('crm.unit.fen') }],
+    series: [
+      { name: t('crm.trades.amount'), type: 'bar', data: of(a.by_month, (m) => m.amount_fen) },
+      { name: t('crm.funds.net'), type: 'bar', data: of(a.funds_by_month, (m) => m.net_fen) },
+      { name: t('crm.trades.commission'), type: 'line', yAxisIndex: 1, data: of(a.by_month, (m) => m.commission_fen) },
+    ],
+  };
 }

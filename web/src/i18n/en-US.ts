@@ -546,6 +546,8 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'crm.account_status.frozen': "Frozen",
   'crm.account_status.closed': "Closed",
   'crm.account_status.normal': "Normal",
+  'crm.funds.net': "Net money in",
+  'crm.funds.totals': "; money in {in} yuan, out {out} yuan",
 };
 
 export default enUS;

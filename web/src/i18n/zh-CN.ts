@@ -545,6 +545,8 @@ const zhCN = {
   'crm.account_status.frozen': "冻结",
   'crm.account_status.closed': "已销户",
   'crm.account_status.normal': "正常",
+  'crm.funds.net': "资金净流入",
+  'crm.funds.totals': "；资金转入 {in} 元，转出 {out} 元",
 };
 
 export default zhCN;
