@@ -70,12 +70,9 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   crm_ = std::make_unique<crm::CustomerService>(*db_, clock_, audit_);
   // The switch asks the customer file who is calling (tier, red/black list), and every call of
   // a known customer lands in his contact history.
-  cti_opt.screen_caller = [this](cti::SwitchEvent& ev) {
-    crm::CallerInfo info = crm_->caller(ev.from);
-    ev.customer = info.customer_id;
-    if (ev.tier < 0) ev.tier = info.tier;
-    ev.blocked = info.blocked;
-    ev.queue = info.queue;
+  cti_opt.screen = [this](const std::string& address) {
+    crm::CallerInfo info = crm_->caller(address);
+    return cti::Screening{info.customer_id, info.tier, info.blocked, info.queue};
   };
   cti_opt.record_contact = [](store::Connection& c, const cti::CallContact& k) {
     crm::CustomerService::append_contact(

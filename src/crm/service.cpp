@@ -89,7 +89,9 @@ CREATE UNIQUE INDEX ux_crm_fund_flow_key ON crm_fund_flow (external_key);
 CREATE INDEX ix_crm_fund_flow_customer ON crm_fund_flow (customer_id, flow_date);
 CREATE INDEX ix_crm_fund_flow_date ON crm_fund_flow (flow_date);
 )",
-       ""}};
+       ""},
+      // Web chats and e-mails find their customer by address.
+      {"crm/0005_email", "CREATE INDEX ix_crm_customer_email ON crm_customer (email);\n", ""}};
 }
 
 CustomerService::CustomerService(store::Database& db, const Clock& clock,
@@ -905,13 +907,18 @@ void CustomerService::append_contact(store::Connection& c, const Contact& k) {
 
 CallerInfo CustomerService::caller(const std::string& ani) {
   CallerInfo info;
-  std::string number = lookup_key(ani);
+  const bool email = ani.find('@') != std::string::npos;  // a web chat's or an e-mail's address
+  std::string number = email ? ani : lookup_key(ani);
   if (number.empty()) return info;
   try {
     db_.read([&](store::Connection& c) {
       auto r = c.exec(
-          "SELECT c.id, c.tier FROM crm_phone p JOIN crm_customer c ON c.id = p.customer_id "
-          "WHERE p.number = ? AND c.status <> 'closed' ORDER BY c.tier DESC LIMIT 5",
+          email
+              ? "SELECT c.id, c.tier FROM crm_customer c WHERE c.email = ? AND c.status <> "
+                "'closed' "
+                "ORDER BY c.tier DESC LIMIT 5"
+              : "SELECT c.id, c.tier FROM crm_phone p JOIN crm_customer c ON c.id = p.customer_id "
+                "WHERE p.number = ? AND c.status <> 'closed' ORDER BY c.tier DESC LIMIT 5",
           {number});
       if (!r.empty()) {
         info.tier = int(store::as_int(r.rows[0][1]));

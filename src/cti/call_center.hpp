@@ -88,6 +88,7 @@ class CallCenter {
     std::string customer;  // address: phone number, e-mail address or visitor id
     std::string subject, body;
     int tier = 0;
+    int64_t customer_id = 0;  // in the customer file, when the gateway's address is known
   };
   Result open_conversation(const ConversationRequest& r, Millis now, CallId& id);
   Result accept(AgentId a, CallId id, Millis now);

@@ -70,7 +70,8 @@ CallCenter::Result CallCenter::open_conversation(const ConversationRequest& r, M
   if (queue_defs_[size_t(*q)].spec.channel != r.channel) return "wrong_channel";
   const int tier = std::clamp(r.tier, 0, int(cfg_.router.min_level.size()) - 1);
   id = ids_.take();
-  facts_.push_back(CallOpened{id, "inbound", r.customer, r.queue, tier, now, to_string(r.channel)});
+  facts_.push_back(CallOpened{id, "inbound", r.customer, r.queue, tier, now, to_string(r.channel),
+                              r.customer_id});
   facts_.push_back(CallEvent{id, 0, "offered", -1, *q, r.subject, now});
   if (!r.body.empty()) facts_.push_back(Message{id, 1, "customer", -1, r.body, now});
   acd::EnqueueResult why{};

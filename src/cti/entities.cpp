@@ -110,8 +110,7 @@ void register_entities(meta::Registry& reg) {
                     "Chats and e-mails during a call")
                       .def(false),
                   // The registrar's account of his phone: digest needs the secret itself.
-                  F("sip_secret", FieldType::string, "话机注册密码", "Phone (SIP) secret")
-                      .len(64),
+                  F("sip_secret", FieldType::string, "话机注册密码", "Phone (SIP) secret").len(64),
                   F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
        .title_field = "staff_id",
        .menu = "cti"});

@@ -398,7 +398,13 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
          r.customer = string_field(body, "customer", true, 120);
          r.subject = string_field(body, "subject", false, 200);
          r.body = string_field(body, "body", false, 20000);
-         r.tier = int(get_int(body, "tier").value_or(0));
+         // The customer file knows the address (a phone number, an e-mail address): his tier,
+         // unless the gateway says, and his id for the contact history; a black-listed one is
+         // refused here, as his calls are.
+         Screening s = svc.screen(r.customer);
+         if (s.blocked) throw Error::forbidden("this customer is on the black list", "blocked");
+         r.tier = int(get_int(body, "tier").value_or(std::max(0, s.tier)));
+         r.customer_id = s.customer;
          if (r.tier < 0 || r.tier > 4)
            throw Error::validation({{"tier", "out_of_range", "tier is 0 to 4"}});
          auto v = svc.exec([&](Service::Ctx& c) -> json::value {

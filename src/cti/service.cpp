@@ -388,7 +388,9 @@ Service::Recovery Service::start() {
   std::vector<Reopen> reopen;
   m.db.write([&](store::Connection& c) {
     auto open = c.exec(
-        "SELECT id, channel, ani, dnis, tier, started_at FROM cti_call WHERE ended_at IS NULL", {});
+        "SELECT id, channel, ani, dnis, tier, started_at, customer_id FROM cti_call WHERE ended_at "
+        "IS NULL",
+        {});
     for (auto& row : open.rows) {
       int64_t id = store::as_int(row[0]);
       if (store::as_text(row[1]) == "email") {
@@ -397,6 +399,7 @@ Service::Recovery Service::start() {
         r.req.customer = store::as_text(row[2]);
         r.req.queue = store::as_text(row[3]);
         r.req.tier = int(store::as_int(row[4]));
+        r.req.customer_id = store::is_null(row[6]) ? 0 : store::as_int(row[6]);
         auto n = c.exec(
             "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM cti_segment WHERE call_id = ?), "
             "(SELECT COALESCE(MAX(seq), 0) FROM cti_message WHERE call_id = ?), "
@@ -507,9 +510,13 @@ Service::Recovery Service::start() {
     if (auto it = by_staff.find(store::as_int(r[1])); it != by_staff.end())
       m.cc->remember_agent(store::as_text(r[0]), it->second);
   sw->set_sink([this](const SwitchEvent& ev) {
-    if (ev.kind == SwitchEvent::Kind::incoming && impl_->opt.screen_caller) {
+    if (ev.kind == SwitchEvent::Kind::incoming && impl_->opt.screen) {
       SwitchEvent screened = ev;
-      impl_->opt.screen_caller(screened);
+      Screening s = impl_->opt.screen(ev.from);
+      screened.customer = s.customer;
+      if (screened.tier < 0) screened.tier = s.tier;
+      screened.blocked = s.blocked;
+      screened.queue = s.queue;
       return impl_->cc->on_switch(screened, impl_->clock.now_ms());
     }
     impl_->cc->on_switch(ev, impl_->clock.now_ms());
@@ -872,6 +879,10 @@ json::array windows_json(const std::vector<WindowStats>& ws) {
 
 std::string Service::recording_path(const std::string& name) const {
   return impl_->opt.recording_dir + "/" + name;
+}
+
+Screening Service::screen(const std::string& address) const {
+  return impl_ && impl_->opt.screen ? impl_->opt.screen(address) : Screening{};
 }
 
 Millis Service::now() const {

@@ -15,7 +15,7 @@
 namespace kefu::store {
 class Database;
 class Connection;
-}
+}  // namespace kefu::store
 
 namespace kefu::cti {
 
@@ -34,9 +34,9 @@ struct ServiceOptions {
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
   std::string sip_listen, sip_realm = "kefu", media_address, sip_gateway;
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
-  // Asked of the customer file for every incoming call before the core routes it: fills the
-  // event's customer, tier and black-list outcome. Runs on the core thread; must not throw.
-  std::function<void(SwitchEvent&)> screen_caller;
+  // Asked of the customer file for every incoming call before the core routes it (on the core
+  // thread), and for every new chat or e-mail (on the request's thread). Must not throw.
+  std::function<Screening(const std::string& address)> screen;
   // Adds a line to a customer's contact history, in the transaction that stores the fact.
   std::function<void(store::Connection&, const CallContact&)> record_contact;
 };
@@ -72,6 +72,8 @@ class Service {
   // The live picture (agents, calls, queues and teams with their KPIs), built on the core thread.
   json::object snapshot();
   Millis now() const;  // the service's clock
+  // The customer file's word on an address (a number, an e-mail address); nothing known without it.
+  Screening screen(const std::string& address) const;
   json::object agent_json(const Ctx& c, AgentId a) const;
   json::object call_json(const Ctx& c, const CallCenter::CallView& v) const;
   // Where a stored recording (the CDR's name) lives on disk.

@@ -36,6 +36,14 @@ struct SwitchEvent {
 };
 const char* to_string(SwitchEvent::Kind k);
 
+// What the customer file says of a caller's number or a chat's or e-mail's address.
+struct Screening {
+  int64_t customer = 0;  // 0: unknown, or several customers share the address
+  int tier = -1;         // -1: unknown
+  bool blocked = false;  // black list: refuse
+  std::string queue;     // black list: the special-handling queue (calls)
+};
+
 class Switch {
  public:
   using Sink = std::function<void(const SwitchEvent&)>;

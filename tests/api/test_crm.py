@@ -320,3 +320,23 @@ def test_fund_movements_show_money_in_and_out(hq, agent):
     a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()
     assert a["funds_by_month"][-1] == {"month": day[:7], "in_fen": 100000, "out_fen": 30000, "net_fen": 70000}
     assert (a["totals"]["funds_in_fen"], a["totals"]["funds_out_fen"]) == (100000, 30000)
+
+
+def test_an_email_from_a_known_address_carries_the_customer_and_lands_in_his_history(hq, server):
+    c5 = hq.get("/api/v1/crm/customers?q=C000005").json()["items"][0]
+    r = hq.post("/api/v1/cti/conversations", {"channel": "email", "queue": "mail", "customer": "customer5@example.com",
+                                              "subject": "对账单", "body": "请寄送上月对账单"})
+    assert r.status == 201, r.body
+    conv = r.json()
+    assert conv["tier"] == c5["tier"]
+    assert query(server["db"], f"SELECT customer_id FROM cti_call WHERE id = {conv['id']}") == [(str(c5["id"]),)]
+    assert hq.post(f"/api/v1/cti/conversations/{conv['id']}/leave").status == 200
+    tl = wait_until(lambda: hq.get(f"/api/v1/crm/customers/{c5['id']}/contacts?channel=email").json()["items"])
+    assert tl[0]["ref_id"] == conv["id"] and tl[0]["source"] == "cti"
+    # A black-listed customer's mail is refused like his calls.
+    c6 = hq.get("/api/v1/crm/customers?q=C000006").json()["items"][0]
+    assert hq.post("/api/v1/crm_call_list", {"list": "black", "customer_id": c6["id"], "action": "block",
+                                            "enabled": True}).status == 201
+    refused = hq.post("/api/v1/cti/conversations", {"channel": "email", "queue": "mail",
+                                                    "customer": "customer6@example.com", "subject": "x"})
+    assert refused.status == 403 and refused.error["code"] == "blocked"

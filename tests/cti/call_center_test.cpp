@@ -84,7 +84,7 @@ struct Center {
       cc->on_switch(e, clock.now_ms());
     });
   }
-  // What the customer file says of a caller (kefud's screen_caller hook), when a test sets it.
+  // What the customer file says of a caller (kefud's screening hook), when a test sets it.
   std::function<void(SwitchEvent&)> screen;
   acd::Millis now() const { return clock.now_ms(); }
   // Time passes in 50 ms steps: the switch delivers, the core ticks.
