@@ -589,6 +589,12 @@ void Service::Impl::record_contact(store::Connection& c, CallId call, const char
     if (!s.empty()) k.staff_id = store::as_int(s.rows[0][0]);
     k.summary = summary + " · " + store::as_text(r.rows[0][4]) + " · " +
                 std::to_string((at - store::as_int(r.rows[0][3])) / 1000) + "s";
+    // 菜单记录: the menus he went through, in order, so the history shows his IVR path too.
+    std::string path;
+    for (auto& row :
+         c.exec("SELECT flow, node FROM cti_ivr_path WHERE call_id = ? ORDER BY seq", {call}).rows)
+      path += (path.empty() ? "" : ">") + store::as_text(row[1]);
+    if (!path.empty()) k.summary += " · IVR " + path;
   }
   opt.record_contact(c, k);
 }

@@ -340,3 +340,14 @@ def test_an_email_from_a_known_address_carries_the_customer_and_lands_in_his_his
     refused = hq.post("/api/v1/cti/conversations", {"channel": "email", "queue": "mail",
                                                     "customer": "customer6@example.com", "subject": "x"})
     assert refused.status == 403 and refused.error["code"] == "blocked"
+
+
+def test_a_call_through_the_ivr_shows_its_menu_path_in_the_history(hq, server):
+    before = int(query(server["db"], "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0])
+    leg = hq.post("/api/v1/cti/sim/calls", {"from": "13610000050", "to": "95588"}).json()["leg"]
+    wait_until(lambda: query(server["db"], f"SELECT COUNT(*) FROM cti_ivr_path WHERE call_id > {before}")[0][0] != "0")
+    hq.post(f"/api/v1/cti/sim/legs/{leg}/hang-up")
+    cid = int(query(server["db"], f"SELECT customer_id FROM cti_call WHERE id > {before}")[0][0])
+    tl = wait_until(lambda: [k for k in hq.get(f"/api/v1/crm/customers/{cid}/contacts").json()["items"]
+                             if k["ref_id"] and k["ref_id"] > before])
+    assert "IVR " in tl[0]["summary"] and "vip" in tl[0]["summary"], tl[0]

@@ -133,6 +133,9 @@ export function CustomerView() {
                   <div>
                     <div>{new Date(k.at).toLocaleString()} · {label(`crm.channel.${k.channel}`, k.channel)} · {label(`crm.contact.${k.kind}`, k.kind)}</div>
                     <Typography.Text type="secondary">{k.summary}</Typography.Text>
+                    {k.ref_type === 'call' && k.kind === 'call' && has('cti:agent') && (
+                      <div><audio controls preload="none" src={`/api/v1/cti/calls/${k.ref_id}/recording`} style={{ height: 28 }} /></div>
+                    )}
                   </div>
                 ),
               }))} />
