@@ -67,6 +67,14 @@ const Column* customer_column(std::string_view name) {
   return nullptr;
 }
 
+// Text of a scalar as a form or a CSV cell gives it: numbers are accepted where text is asked.
+std::optional<std::string> text_of(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  if (v.is_int64()) return std::to_string(v.as_int64());
+  if (v.is_uint64()) return std::to_string(v.as_uint64());
+  return std::nullopt;
+}
+
 bool valid_date(std::string_view s) {
   int64_t ms;
   return s.size() == 10 && s[4] == '-' && s[7] == '-' && parse_iso(s, ms);
@@ -88,14 +96,6 @@ bool valid_citizen_id(std::string_view id) {
 namespace {
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Text of a scalar as a form or a CSV cell gives it: numbers are accepted where text is asked.
-std::optional<std::string> text_of(const json::value& v) {
-  if (v.is_string()) return std::string(v.as_string());
-  if (v.is_int64()) return std::to_string(v.as_int64());
-  if (v.is_uint64()) return std::to_string(v.as_uint64());
-  return std::nullopt;
 }
 
 void check_column(const Column& c, const json::value& v, CustomerInput& out,

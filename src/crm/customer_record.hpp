@@ -51,6 +51,9 @@ struct CustomerInput {
 void parse_customer(const json::object& in, bool partial, CustomerInput& out,
                     std::vector<FieldError>& errs);
 
+// Text of a JSON scalar as a form or a CSV cell gives it (numbers too); nullopt otherwise.
+std::optional<std::string> text_of(const json::value& v);
+
 // A calendar date written YYYY-MM-DD.
 bool valid_date(std::string_view s);
 

@@ -440,7 +440,7 @@ int64_t CustomerService::write_customer(store::Connection& c, const Principal& w
     for (auto& a : *ci.accounts) ac.emplace_back(a.kind + ":" + a.number + "/" + a.status);
     after["accounts"] = std::move(ac);
   }
-  for (auto* o : {&after}) o->erase("masked");
+  after.erase("masked");
   json::object diff = audit::AuditLog::diff(before ? &*before : nullptr, &after);
   diff.erase("version");
   diff.erase("updated_at");

@@ -19,13 +19,10 @@ using store::Value;
 
 namespace {
 
-// Text of a cell or a JSON value; numbers accepted where text is asked and the reverse.
+// A field of a row, as text (see text_of).
 std::optional<std::string> text(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
-  if (!v || v->is_null()) return std::nullopt;
-  if (v->is_string()) return std::string(v->as_string());
-  if (v->is_int64()) return std::to_string(v->as_int64());
-  return std::nullopt;
+  return v ? text_of(*v) : std::nullopt;
 }
 
 using Bad = CustomerService::RowProblem;
