@@ -13,6 +13,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libssl-dev libxlsxwriter-dev libcsv-dev
   libsofia-sip-ua-dev                 # SIP signalling (nua) for the softswitch
+  libcurl4-openssl-dev                # outbound HTTP: webhooks, integration adapters
   espeak-ng                           # IVR prompts spoken from their text (Mandarin voice)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

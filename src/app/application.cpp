@@ -9,6 +9,7 @@
 #include "crm/entities.hpp"
 #include "crm/routes.hpp"
 #include "crm/service.hpp"
+#include "crm/webhook.hpp"
 #include "cti/entities.hpp"
 #include "cti/routes.hpp"
 #include "cti/service.hpp"
@@ -68,6 +69,8 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
   crm_ = std::make_unique<crm::CustomerService>(*db_, clock_, audit_);
+  webhooks_ =
+      std::make_unique<crm::ChangeWebhooks>(*db_, clock_, audit_, crm::ChangeWebhooks::Options{});
   // The switch asks the customer file who is calling (tier, red/black list), and every call of
   // a known customer lands in his contact history.
   cti_opt.screen = [this](const std::string& address) {
@@ -88,6 +91,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   });
   cti::add_routes(router_, *cti_, *db_, true);
   crm::add_routes(router_, *crm_);
+  crm::add_webhook_routes(router_, *webhooks_);
   meta::add_routes(router_, meta::MetaServices{registry_, *repo_, *reviews_});
 
   metrics_.add_collector([this] {
@@ -141,6 +145,7 @@ int Application::serve() {
   o.tls_cert = config_.tls_cert;
   o.tls_key = config_.tls_key;
   cti_->start();
+  webhooks_->start();
   http::Server server(o, *pipeline_, hub_);
   int port = server.start();
   spdlog::info("kefud listening on {}://{}:{} (database {})",
@@ -149,6 +154,7 @@ int Application::serve() {
   sigwait(&set, &sig);
   spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
   server.stop(10);
+  webhooks_->stop();
   cti_->stop();
   db_->close();
   spdlog::info("stopped cleanly");

@@ -18,6 +18,7 @@ class Service;
 }
 namespace kefu::crm {
 class CustomerService;
+class ChangeWebhooks;
 }
 
 namespace kefu {
@@ -54,6 +55,7 @@ class Application {
   std::unique_ptr<meta::ReviewService> reviews_;
   std::unique_ptr<auth::AuthService> auth_;
   std::unique_ptr<crm::CustomerService> crm_;
+  std::unique_ptr<crm::ChangeWebhooks> webhooks_;
   std::unique_ptr<cti::Service> cti_;
   http::Router router_;
   http::Metrics metrics_;

@@ -29,6 +29,7 @@ std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry)
       {"crm:import", "导入客户数据", "Import customers from the trading system and the CRM", "crm"},
       {"crm:grade", "客户分级(试算、应用)", "Grade customers: trial calculation and runs", "crm"},
       {"crm:sync", "读取客户变更流", "Read the customer change feed (external CRM)", "crm"},
+      {"crm:webhook", "管理客户变更推送", "Manage webhooks that push the change feed", "crm"},
   };
   static const std::pair<const char*, const char*> actions[] = {
       {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},

@@ -9,6 +9,8 @@ void init();  // idempotent; call once at start-up
 // URL-safe base64 of `bytes` random bytes.
 std::string random_token(size_t bytes = 32);
 std::string sha256_hex(std::string_view data);
+// HMAC-SHA-256 of `message` under `key` (any length), as lower-case hex: webhook signatures.
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 // argon2id, libsodium's "interactive" limits unless configured otherwise.
 std::string hash_password(std::string_view password);
 bool verify_password(std::string_view hash, std::string_view password);

@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "crm/grading.hpp"
 #include "crm/service.hpp"
+#include "crm/webhook.hpp"
 
 namespace kefu::crm {
 
@@ -201,6 +202,24 @@ void add_routes(http::Router& router, CustomerService& svc) {
   router.add({"GET", "/api/v1/crm/grading/runs", "crm:grade",
               [&svc](Context& ctx) { return Response::json(svc.grading_runs(ctx.who())); }, false,
               "Grading runs, newest first", "crm"});
+}
+
+void add_webhook_routes(http::Router& router, ChangeWebhooks& hooks) {
+  router.add({"GET", "/api/v1/crm/webhooks", "crm:webhook",
+              [&hooks](Context&) { return Response::json(hooks.list()); }, false,
+              "Webhooks pushing the change feed, with their cursor, lag and last delivery", "crm"});
+  router.add({"POST", "/api/v1/crm/webhooks", "crm:webhook",
+              [&hooks](Context& ctx) {
+                return Response::json(hooks.create(actor(ctx), body_of(ctx)), 201);
+              },
+              false, "A webhook: name, url, secret (signs every delivery), start now|beginning",
+              "crm"});
+  router.add(
+      {"PUT", "/api/v1/crm/webhooks/{id}", "crm:webhook",
+       [&hooks](Context& ctx) {
+         return Response::json(hooks.update(actor(ctx), ctx.req.param_id("id"), body_of(ctx)));
+       },
+       false, "Change a webhook (send the version read); after=N replays from change N", "crm"});
 }
 
 }  // namespace kefu::crm

@@ -5,5 +5,8 @@
 
 namespace kefu::crm {
 class CustomerService;
+class ChangeWebhooks;
 void add_routes(http::Router& router, CustomerService& svc);
+// 客户变更推送: webhooks of the change feed (crm:webhook, administrators).
+void add_webhook_routes(http::Router& router, ChangeWebhooks& hooks);
 }  // namespace kefu::crm

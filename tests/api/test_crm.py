@@ -84,9 +84,16 @@ def test_screen_pop_finds_callers_however_the_number_comes_and_an_agent_adds_a_p
     p = agent.post("/api/v1/crm/customers", {"name": "来电客户", "status": "potential", "phones": ["13955550001"]})
     assert p.status == 201, p.body
     # Two customers on one number: both come back, the agent picks.
-    hq.post("/api/v1/crm/customers", {"name": "同号家属", "phones": ["139-5555-0001"]})
+    kin = hq.post("/api/v1/crm/customers", {"name": "同号家属", "phones": ["021-6888 0002", "139-5555-0001"]}).json()
+    for i in range(7):  # each customer's own last five, newest first
+        assert agent.post(f"/api/v1/crm/customers/{kin['id']}/contacts", {"summary": f"备注{i}"}).status == 201
     both = agent.get("/api/v1/crm/screen-pop?phone=13955550001").json()["customers"]
     assert sorted(x["name"] for x in both) == ["同号家属", "来电客户"]
+    by_name = {x["name"]: x for x in both}
+    assert [p["number"] for p in by_name["同号家属"]["phones"]] == ["0216*****02", "139****0001"]
+    assert [k["summary"] for k in by_name["同号家属"]["last_contacts"]] == [f"备注{i}" for i in (6, 5, 4, 3, 2)]
+    assert by_name["来电客户"]["last_contacts"] == []
+    assert agent.get("/api/v1/crm/screen-pop?phone=13955550001").json()["list"] is None
     assert agent.get("/api/v1/crm/screen-pop").error["code"] == "lookup_key_required"
 
 
