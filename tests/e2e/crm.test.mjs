@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SHOTS, button, launchBrowser, openAs, startKefud } from './harness.mjs';
+import { createServer } from 'node:http';
+import { ADMIN_PASSWORD, SHOTS, STAFF_PASSWORD, apiLogin, button, launchBrowser, openAs, startKefud } from './harness.mjs';
 
 let server;
 let browser;
@@ -130,3 +131,39 @@ test('a branch manager\'s statistics cover his own branch only', async () => {
     await page.getByTestId(`stats-${g}`).locator('tbody tr.ant-table-row').first().waitFor();
   await page.screenshot({ path: join(SHOTS, 'crm-stats.png'), fullPage: true });
 });
+
+test('an administrator points a change webhook at an external CRM and watches it catch up', async () => {
+  const got = [];
+  const crm = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { got.push({ signature: req.headers['x-kefu-signature'], body: JSON.parse(body) }); res.end('ok'); });
+  });
+  await new Promise((r) => crm.listen(0, '127.0.0.1', r));
+  try {
+    const page = await openAs(browser, server.base, 'admin', '/crm/webhooks', ADMIN_PASSWORD);
+    await page.getByTestId('webhook-new').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('名称').fill('外部CRM');
+    await dialog.getByLabel('URL').fill('ftp://wrong');
+    await dialog.getByLabel('签名密钥').fill('a-shared-secret-of-the-crm');
+    await dialog.getByText('全部历史变更').click();
+    await dialog.getByRole('button', { name: /^(OK|确 ?定)$/ }).click();
+    await dialog.getByText('an http:// or https:// address with a host').waitFor();  // kefud's 422, on the field
+    await dialog.getByLabel('URL').fill(`http://127.0.0.1:${crm.address().port}/kefu`);
+    await dialog.getByRole('button', { name: /^(OK|确 ?定)$/ }).click();
+    const row = page.getByTestId('webhooks').locator('tbody tr.ant-table-row').filter({ hasText: '外部CRM' });
+    await row.waitFor();
+    const call = await apiLogin(server.base, 'zhangwei', STAFF_PASSWORD);  // a change to push
+    await call('POST', '/crm/customers', { name: '推送测试客户', phones: ['13955558899'] });
+    // The demo's customers went in as changes; the table refreshes itself until nothing is pending.
+    await row.getByTestId('webhook-lag').filter({ hasText: /^0$/ }).waitFor({ timeout: 20000 });
+    assert.ok(got.length > 0 && got[0].signature.startsWith('sha256='));
+    const ids = got.flatMap((d) => d.body.changes.map((c) => c.id));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    await page.screenshot({ path: join(SHOTS, 'crm-webhooks.png'), fullPage: true });
+  } finally {
+    crm.close();
+  }
+});
+

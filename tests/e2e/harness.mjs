@@ -112,14 +112,14 @@ export function readXlsx(path) {
 }
 
 /** A new browser context signed in as `username`, on `path` (through the login page). */
-export async function openAs(browser, base, username, path) {
+export async function openAs(browser, base, username, path, password = STAFF_PASSWORD) {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   await page.goto(base + path);
   await page.waitForURL(/\/login/);
   await page.getByLabel('登录名').fill(username);
-  await page.getByLabel('密码').fill(STAFF_PASSWORD);
+  await page.getByLabel('密码').fill(password);
   await page.getByRole('button', { name: /^登 ?录$/ }).click();
   await page.waitForURL((u) => u.pathname === path);
   return page;

@@ -21,6 +21,7 @@ const CustomerQuery = lazy(() => import('./crm/Query').then((m) => ({ default: m
 const CustomerStats = lazy(() => import('./crm/Stats').then((m) => ({ default: m.CustomerStats })));
 const Grading = lazy(() => import('./crm/Grading').then((m) => ({ default: m.Grading })));
 const CustomerImport = lazy(() => import('./crm/Import').then((m) => ({ default: m.CustomerImport })));
+const CustomerWebhooks = lazy(() => import('./crm/Webhooks').then((m) => ({ default: m.CustomerWebhooks })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
 
 
@@ -57,6 +58,7 @@ export function AppRoutes() {
         <Route path="crm/stats" element={<Guard perm="crm:read"><CustomerStats /></Guard>} />
         <Route path="crm/grading" element={<Guard perm="crm:grade"><Grading /></Guard>} />
         <Route path="crm/import" element={<Guard perm="crm:import"><CustomerImport /></Guard>} />
+        <Route path="crm/webhooks" element={<Guard perm="crm:webhook"><CustomerWebhooks /></Guard>} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
         <Route path="e/:entity" element={<EntityListPage />} />
         <Route path="e/:entity/new" element={<EntityCreatePage />} />

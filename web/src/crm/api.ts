@@ -71,3 +71,10 @@ export function tradeChartOption(a: TradeAnalysis, t: (k: 'crm.trades.amount' | 
     ],
   };
 }
+
+export interface Webhook {
+  id: number; name: string; url: string; enabled: boolean; after_id: number; version: number; created_at: number;
+  updated_at: number; failures: number; next_attempt_at: number | null; last_attempt_at: number | null;
+  last_status: number | null; last_error: string | null; last_delivered_at: number | null; delivered: number;
+  has_secret: boolean; lag: number;
+}

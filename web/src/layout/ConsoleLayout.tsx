@@ -49,6 +49,7 @@ export function ConsoleLayout() {
         { path: '/crm/stats', name: t('crm.stats') });
     if (has('crm:grade')) crmPages.push({ path: '/crm/grading', name: t('crm.grading') });
     if (has('crm:import')) crmPages.push({ path: '/crm/import', name: t('crm.import') });
+    if (has('crm:webhook')) crmPages.push({ path: '/crm/webhooks', name: t('crm.webhooks') });
     if (crmPages.length && !groups.has('crm')) groups.set('crm', []);
     for (const [g, list] of groups) {
       if (!has(`menu:${g}`)) continue;
