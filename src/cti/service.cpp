@@ -597,6 +597,20 @@ void Service::Impl::record_contact(store::Connection& c, CallId call, const char
     if (!path.empty()) k.summary += " · IVR " + path;
   }
   opt.record_contact(c, k);
+  if (k.kind != "call") return;
+  // 客户评价: the rating he keyed after the agent hung up is its own line of his history.
+  for (auto& row : c.exec("SELECT flow, node, input, at FROM cti_ivr_path WHERE call_id = ? AND "
+                          "result = 'rated' ORDER BY seq",
+                          {call})
+                       .rows) {
+    CallContact rated = k;
+    rated.channel = "survey";
+    rated.kind = "survey";
+    rated.at = store::as_int(row[3]);
+    rated.summary = "客户评价 " + store::as_text(row[2]) + " · " + store::as_text(row[0]) + "/" +
+                    store::as_text(row[1]);
+    opt.record_contact(c, rated);
+  }
 }
 
 void Service::Impl::persist(const std::vector<Fact>& facts) {

@@ -277,6 +277,8 @@ def test_a_caller_verifies_in_the_ivr_then_talks_to_an_agent_and_the_path_is_sto
     cmd(chen, "sign-in")
     cmd(chen, "ready")
     number = "13700005555"
+    known = admin.post("/api/v1/crm/customers", {"name": "评价客户", "phones": [number]})  # tier 0, like a stranger
+    assert known.status == 201, known.body
     r = lina.post("/api/v1/cti/sim/calls", {"from": number, "to": "95588"})
     assert r.status == 201, r.body
     leg = r.json()["leg"]
@@ -310,6 +312,11 @@ def test_a_caller_verifies_in_the_ivr_then_talks_to_an_agent_and_the_path_is_sto
                         ("balance", "", "ok")], path
     assert ("menu", "0", "agent") in path and ("rate", "1", "rated") in path, path
     assert "123456" not in str(cdr)  # the password is never stored
+    # His history has the call and, as its own line, the rating he keyed (客户评价).
+    history = admin.get(f"/api/v1/crm/customers/{known.json()['id']}/contacts").json()["items"]
+    survey = [k for k in history if k["channel"] == "survey"]
+    assert len(survey) == 1 and survey[0]["summary"].startswith("客户评价 1") and survey[0]["ref_id"] == int(call_id)
+    assert any(k["channel"] == "voice" and k["kind"] == "call" for k in history)
     assert "verified" in [e["type"] for e in cdr["events"]]
     # 菜单记录 statistics over the last day: this caller's choices are counted.
     stats = lina.get("/api/v1/cti/ivr-stats?flow=main").json()["items"]

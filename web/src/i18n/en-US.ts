@@ -442,6 +442,7 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'crm.contact.call': "Call",
   'crm.contact.wrap_up': "Wrap-up",
   'crm.contact.note': "Note",
+  'crm.contact.survey': "Rating",
   'crm.unit.fen': "yuan",
   'crm.unit.day': "days",
   'crm.unit.count': "items",

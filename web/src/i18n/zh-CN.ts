@@ -441,6 +441,7 @@ const zhCN = {
   'crm.contact.call': "通话",
   'crm.contact.wrap_up': "话后小结",
   'crm.contact.note': "备注",
+  'crm.contact.survey': "客户评价",
   'crm.unit.fen': "元",
   'crm.unit.day': "天",
   'crm.unit.count': "个",
