@@ -52,6 +52,7 @@ bench: build
 	@bash bench/run-simulate.sh
 	@bash bench/run-http.sh
 	@node bench/web-console.mjs 10
+	@/usr/bin/python3 bench/run-sip.py
 
 clean:
 	rm -rf $(BUILD) build-fuzz web/dist

@@ -21,6 +21,7 @@ PACKAGES=(
   python3 python3-pytest python3-openpyxl
   wrk nginx-light curl procps openssl
   sip-tester baresip-core              # SIPp and baresip: callers and agent phones in the SIP tests
+  kamailio                            # SIP proxy: the signalling baseline of the SIP bench, scale-out
   # web console: Node.js for the Vite build; Debian's Chromium for the Playwright tests,
   # with CJK fonts so screenshots show Chinese rather than boxes
   nodejs chromium fonts-noto-cjk
@@ -44,7 +45,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts services on install; Kefu's tests run their own throw-away servers.
-for svc in nginx postgresql; do
+for svc in nginx postgresql kamailio; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
