@@ -27,9 +27,11 @@ as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_cti
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_crash
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_sip
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kefu kefu_test_cluster
 
 echo "== API tests on PostgreSQL 15 (port $PGPORT)"
 KEFU_TEST_DB="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test" \
   KEFU_TEST_DB_CTI="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cti" \
   KEFU_TEST_DB_CRASH="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_crash" \
-  KEFU_TEST_DB_SIP="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_sip" "$PY" -m pytest -q -p no:cacheprovider .
+  KEFU_TEST_DB_SIP="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_sip" \
+  KEFU_TEST_DB_CLUSTER="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cluster" "$PY" -m pytest -q -p no:cacheprovider .

@@ -68,6 +68,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.sip_gateway = config_.cti_sip_gateway;
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
+  cti_opt.node = config_.cti_node;
   crm_ = std::make_unique<crm::CustomerService>(*db_, clock_, audit_);
   webhooks_ =
       std::make_unique<crm::ChangeWebhooks>(*db_, clock_, audit_, crm::ChangeWebhooks::Options{});

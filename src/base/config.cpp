@@ -74,6 +74,7 @@ const std::map<std::string, Setter>& setters() {
       S(cti_sip_gateway),
       S(cti_recording_dir),
       S(cti_prompt_dir),
+      S(cti_node),
 #undef S
 #undef I
 #undef B

@@ -46,7 +46,11 @@ struct Config {
   std::string cti_media_address;
   std::string cti_sip_gateway;  // host:port of the trunk for outside numbers ("" = none)
   std::string cti_recording_dir = "var/recordings";  // WAV files of calls and voicemail
-  std::string cti_prompt_dir = "var/prompts";  // IVR prompts and music on hold: <name>.wav
+  std::string cti_prompt_dir = "var/prompts";        // IVR prompts and music on hold: <name>.wav
+  // This node's name in a cluster sharing PostgreSQL (cti_call.node): a restart closes only its own
+  // calls and agents, so the name must stay the same across restarts. Empty: a single node, which
+  // closes everything left open.
+  std::string cti_node;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

@@ -79,10 +79,39 @@ CREATE UNIQUE INDEX ix_cti_message_call ON cti_message (call_id, seq);
           {"cti/0005_customer",
            "ALTER TABLE cti_call ADD COLUMN customer_id BIGINT;\n"
            "CREATE INDEX ix_cti_call_customer ON cti_call (customer_id, started_at);\n",
+           ""},
+          // Several nodes on one database (Kamailio in front): whose call and agent state a row
+          // is, and the id block each node took when it started.
+          {"cti/0006_node", R"(
+ALTER TABLE cti_call ADD COLUMN node TEXT;
+ALTER TABLE cti_agent_state ADD COLUMN node TEXT;
+CREATE TABLE cti_id_block (first_id BIGINT PRIMARY KEY, node TEXT NOT NULL, at BIGINT NOT NULL);
+)",
            ""}};
 }
 
 namespace {
+
+// The first id of a block of a billion for this run of this node, above `at_least` and above
+// every block taken before. Two nodes starting at once race for the same block: the primary key
+// lets one win, and the other takes the next.
+int64_t take_id_block(store::Database& db, int64_t at_least, const std::string& node, Millis now) {
+  constexpr int64_t kBlock = 1'000'000'000;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return db.write_result([&](store::Connection& c) {
+        int64_t last =
+            store::as_int(c.exec("SELECT COALESCE(MAX(first_id), 0) FROM cti_id_block").rows[0][0]);
+        int64_t first = std::max(at_least, last ? last + kBlock : 1);
+        c.exec("INSERT INTO cti_id_block (first_id, node, at) VALUES (?, ?, ?)",
+               {first, node, now});
+        return first;
+      });
+    } catch (const store::DbError& e) {
+      if (e.kind() != store::DbError::Kind::unique || attempt >= 5) throw;
+    }
+  }
+}
 
 // clang-format off
 constexpr const char* kLoadQueues =
@@ -186,6 +215,8 @@ struct Service::Impl {
   }
 
   void persist(const std::vector<Fact>& facts);
+  // This node's name for the rows it writes; NULL for the only node.
+  Value node_value() const { return opt.node.empty() ? Value() : Value(opt.node); }
   void record_contact(store::Connection& c, CallId call, const char* kind,
                       const std::string& summary, int64_t staff, Millis at);
   void loop(const Publish& publish);
@@ -389,8 +420,8 @@ Service::Recovery Service::start() {
   m.db.write([&](store::Connection& c) {
     auto open = c.exec(
         "SELECT id, channel, ani, dnis, tier, started_at, customer_id FROM cti_call WHERE ended_at "
-        "IS NULL",
-        {});
+        "IS NULL AND (? = '' OR node = ? OR node IS NULL)",
+        {m.opt.node, m.opt.node});
     for (auto& row : open.rows) {
       int64_t id = store::as_int(row[0]);
       if (store::as_text(row[1]) == "email") {
@@ -437,13 +468,13 @@ Service::Recovery Service::start() {
     auto states = c.exec(
         "SELECT s.staff_id, s.to_state FROM cti_agent_state s WHERE s.id = "
         "(SELECT MAX(id) FROM cti_agent_state t WHERE t.staff_id = s.staff_id) AND s.to_state <> "
-        "'signed_out'",
-        {});
+        "'signed_out' AND (? = '' OR s.node = ? OR s.node IS NULL)",
+        {m.opt.node, m.opt.node});
     for (auto& row : states.rows) {
       c.exec(
-          "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) "
-          "VALUES (?, ?, 'signed_out', 'system_restart', NULL, ?)",
-          {row[0], row[1], now});
+          "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at, node) "
+          "VALUES (?, ?, 'signed_out', 'system_restart', NULL, ?, ?)",
+          {row[0], row[1], now, m.node_value()});
       ++rec.agents;
     }
   });
@@ -464,8 +495,9 @@ Service::Recovery Service::start() {
     auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
     max_id = std::max(store::as_int(ids.rows[0][0]), store::as_int(legs.rows[0][0]));
   });
-  // Ids stay unique across restarts: after everything stored, with room for unsaved tasks.
-  m.ids.reset(max_id + 1'000'000);
+  // Ids stay unique across restarts and across the nodes of a cluster: each start takes a block of
+  // its own, after everything stored (with room for unsaved tasks) and after every block taken.
+  m.ids.reset(take_id_block(m.db, max_id + 1'000'000, m.opt.node, m.clock.now_ms()));
   m.kpi = std::make_unique<KpiBoard>(std::vector<Millis>{}, std::vector<int64_t>{});
   m.sim = std::make_unique<SimSwitch>(m.clock, m.ids);
   Switch* sw = m.sim.get();
@@ -621,10 +653,10 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
       if (auto* o = std::get_if<CallOpened>(&f)) {
         c.exec(
             "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, channel, "
-            "customer_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "customer_id, node) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {o->call, o->direction, o->ani, o->dnis, int64_t(o->tier), o->at, o->channel,
-             o->customer_id ? Value(o->customer_id) : Value()});
+             o->customer_id ? Value(o->customer_id) : Value(), node_value()});
       } else if (auto* e = std::get_if<CallEvent>(&f)) {
         c.exec(
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
@@ -639,10 +671,10 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
              q->at});
       } else if (auto* a = std::get_if<AgentChange>(&f)) {
         c.exec(
-            "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at, "
+            "node) VALUES (?, ?, ?, ?, ?, ?, ?)",
             {opt_staff(ad, a->agent), a->from, a->to, a->reason, a->call ? Value(a->call) : Value(),
-             a->at});
+             a->at, node_value()});
       } else if (auto* s = std::get_if<SegmentClosed>(&f)) {
         c.exec(
             "INSERT INTO cti_segment (call_id, seq, kind, queue, staff_id, party, started_at, "

@@ -34,6 +34,10 @@ struct ServiceOptions {
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
   std::string sip_listen, sip_realm = "kefu", media_address, sip_gateway;
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
+  // Nodes of a cluster share the database: each stores its name with its calls and agent states,
+  // recovers only its own after a restart, and takes its ids from a block of its own. Empty: the
+  // only node, which recovers every call and agent left open.
+  std::string node;
   // Asked of the customer file for every incoming call before the core routes it (on the core
   // thread), and for every new chat or e-mail (on the request's thread). Must not throw.
   std::function<Screening(const std::string& address)> screen;
