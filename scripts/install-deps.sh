@@ -14,6 +14,7 @@ PACKAGES=(
   libsodium-dev libssl-dev libxlsxwriter-dev libcsv-dev
   libsofia-sip-ua-dev                 # SIP signalling (nua) for the softswitch
   libcurl4-openssl-dev                # outbound HTTP: webhooks, integration adapters
+  libspandsp-dev libspeexdsp-dev      # media: loss concealment and in-band DTMF; jitter buffer
   espeak-ng                           # IVR prompts spoken from their text (Mandarin voice)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

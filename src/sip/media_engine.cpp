@@ -27,7 +27,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "media/dtmf_detector.hpp"
 #include "media/g711.hpp"
+#include "media/jitter.hpp"
 #include "media/mixer.hpp"
 #include "media/rtp.hpp"
 #include "sip/digest.hpp"
@@ -58,7 +60,10 @@ struct MediaEngine::Impl {
     Counters counters;
     bool agent_side = false;
     cti::LegId whisper_to = 0;
-    std::deque<int16_t> in;  // decoded audio waiting for the mixer (mixed mixes only)
+    // Decoded audio waiting for the mixer (mixed mixes only): reordered, losses concealed.
+    std::unique_ptr<media::AudioJitter> jitter;
+    // Keys pressed as tones, for phones and trunks without telephone-event (IVR and queue).
+    std::unique_ptr<media::DtmfDetector> inband;
     // What is played to it outside a mix, in order; an entry whose speech is still being
     // rendered (TTS) holds the text and no samples yet, and the leg hears silence meanwhile.
     struct Item {
@@ -293,10 +298,8 @@ struct MediaEngine::Impl {
         parts[i].role = media::Role(l.mode);
         for (size_t j = 0; j < members.size(); ++j)
           if (members[j] == l.whisper_to) parts[i].whisper_to = uint32_t(j + 1);
-        if (l.in.empty()) continue;  // nothing arrived: silence from him this period
-        size_t n = std::min<size_t>(160, l.in.size());
-        std::copy(l.in.begin(), l.in.begin() + long(n), frames[i].begin());
-        l.in.erase(l.in.begin(), l.in.begin() + long(n));
+        // Nothing due from him (or quiet too long to conceal): silence from him this period.
+        if (!l.jitter || !l.jitter->get(frames[i].data())) continue;
         parts[i].frame = frames[i].data();
       }
       media::mix(parts, 160, out);
@@ -332,6 +335,12 @@ struct MediaEngine::Impl {
     return &o->second;
   }
 
+  // A key the caller pressed (either way it came): it cuts the menu's prompt short.
+  void key(Leg& l, char c) {
+    if (!l.prompt_loop) l.playlist.clear(), l.prompt_pos = 0;
+    if (digit) digit(l.id, c);
+  }
+
   void on_packet(Leg& l, uint8_t* data, size_t n, const sockaddr_in& from) {
     media::RtpHeader h;
     if (!media::parse_rtp(data, n, h)) return;
@@ -344,13 +353,19 @@ struct MediaEngine::Impl {
     if (l.dtmf_pt >= 0 && h.payload_type == l.dtmf_pt) {
       media::TelephoneEvent e;
       if (media::parse_telephone_event(data + h.payload_offset, h.payload_size, e))
-        if (auto c = l.dtmf.on_packet(h, e)) {
-          if (!l.prompt_loop) l.playlist.clear(), l.prompt_pos = 0;  // a key cuts the menu short
-          if (digit) digit(l.id, *c);
-        }
+        if (auto c = l.dtmf.on_packet(h, e)) key(l, *c);
       return;  // digits are for the core, not for the other party
     }
     if (h.payload_type != l.payload_type) return;  // comfort noise and the like
+    if (l.dtmf_pt < 0 && !l.mix) {  // in a menu or a queue, without RFC 4733: listen for tones
+      if (!l.inband)
+        l.inband = std::make_unique<media::DtmfDetector>([this, &l](char c) { key(l, c); });
+      int16_t pcm[1024];
+      size_t n = std::min<size_t>(h.payload_size, 1024);
+      media::decode(l.codec, data + h.payload_offset, n, pcm);
+      l.inband->feed(pcm, n);
+      return;
+    }
     if (l.mix && l.mode == cti::MixMode::talk)
       if (auto r = recorders.find(l.mix); r != recorders.end())
         record(r->second, l, h, data + h.payload_offset);
@@ -358,8 +373,8 @@ struct MediaEngine::Impl {
       int16_t pcm[1024];
       size_t n = std::min<size_t>(h.payload_size, 1024);
       media::decode(l.codec, data + h.payload_offset, n, pcm);
-      l.in.insert(l.in.end(), pcm, pcm + n);
-      if (l.in.size() > 800) l.in.erase(l.in.begin(), l.in.end() - 800);
+      if (!l.jitter) l.jitter = std::make_unique<media::AudioJitter>();
+      l.jitter->put(h.timestamp, pcm, n);
       return;
     }
     Leg* to = peer(l);
@@ -668,7 +683,7 @@ void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whis
   l.whisper_to = whisper_to;
   l.playlist.clear();
   l.prompt_pos = 0;
-  l.in.clear();
+  l.jitter.reset();  // a new mix, a new timeline
 }
 
 void MediaEngine::play(LegId leg, const std::string& prompt) {

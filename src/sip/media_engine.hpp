@@ -6,9 +6,11 @@
 // two sides chose different codecs — and RFC 4733 digits reported to the switch.
 //
 // Anything else — three parties or more, a supervisor listening, whispering or barging in —
-// is mixed: each leg's audio is decoded into a short queue, and every 20 ms (a timerfd, so the
+// is mixed: each leg's audio is decoded into a jitter buffer (speexdsp; a frame that does not come
+// in time is concealed by spandsp's PLC, src/media/jitter.*), and every 20 ms (a timerfd, so the
 // pace does not drift) the mixer (src/media/mixer.*) gives each leg what its mode lets it hear,
-// encoded in its codec. A leg outside any mix hears what is played to it: a WAV prompt from the
+// encoded in its codec. A leg in a menu or a queue whose SDP has no telephone-event has its audio
+// decoded for in-band DTMF (spandsp, src/media/dtmf_detector.*). A leg outside any mix hears what is played to it: a WAV prompt from the
 // prompt directory, or music on hold (a WAV if there is one, else a soft generated chime).
 //
 // Full-call recording (全程录音) taps what each talking leg of a mix sends: the customer's side

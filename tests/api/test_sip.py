@@ -177,10 +177,11 @@ class Uac(Phone):
                f"Content-Length: {len(body)}\r\n\r\n{body}")
         self.sip.sendto(msg.encode(), ("127.0.0.1", self.port))
 
-    def call(self):
+    def call(self, telephone_event=True):
+        events = "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n" if telephone_event else ""
         sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-               f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-               f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n")
+               f"m=audio {self.rtp_port} RTP/AVP 0{' 101' if telephone_event else ''}\r\na=rtpmap:0 PCMU/8000\r\n"
+               + events)
         self._send("INVITE", sdp, "Content-Type: application/sdp\r\n")
         while True:
             data = self.sip.recv(65535).decode()
@@ -221,6 +222,16 @@ class Uac(Phone):
         self.ts += 160
         for end, duration in ((0, 400), (1, 800), (1, 800)):
             self._rtp(101, bytes([event, (end << 7) | 10]) + duration.to_bytes(2, "big"), advance=False)
+            time.sleep(0.02)
+
+    def tone_key(self, digit):
+        """A key as an old phone sends it without telephone-event: 100 ms of its two tones (Q.23)
+        in the PCMU audio, then 60 ms of silence."""
+        lo, hi = {"0": (941, 1336), "1": (697, 1209), "5": (770, 1336), "#": (941, 1477)}[digit]
+        pcm = b"".join(int(4000 * (math.sin(2 * math.pi * lo * i / 8000) + math.sin(2 * math.pi * hi * i / 8000)))
+                       .to_bytes(2, "little", signed=True) for i in range(800)) + b"\0\0" * 480
+        for i in range(0, len(pcm), 320):
+            self._rtp(0, audioop.lin2ulaw(pcm[i:i + 320], 2))
             time.sleep(0.02)
 
     def _rtp(self, pt, payload, advance=True):
@@ -410,6 +421,19 @@ def test_the_ivr_menu_speaks_and_a_key_takes_the_caller_on(sip):
     call = wait_until(lambda: query(sip.db, "SELECT call_id FROM cti_ivr_path WHERE node = 'menu' AND input = '0'"))
     uac.hang_up()
     assert wait_until(lambda: query(sip.db, f"SELECT disposition FROM cti_call WHERE id = {call[-1][0]} AND ended_at IS NOT NULL"))
+
+
+def test_a_phone_without_telephone_event_keys_the_menu_in_band(sip):
+    # Its SDP offers PCMU alone: the switch listens for the tones in the audio (spandsp).
+    before = int(query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0])
+    uac = Uac(sip.sip_port, "95588")
+    uac.call(telephone_event=False)
+    uac.heard(1.0)
+    uac.tone_key("0")
+    call = wait_until(lambda: query(sip.db, "SELECT call_id FROM cti_ivr_path WHERE node = 'menu' AND input = '0'"
+                                            f" AND call_id > {before}"))
+    uac.hang_up()
+    assert wait_until(lambda: query(sip.db, f"SELECT disposition FROM cti_call WHERE id = {call[0][0]} AND ended_at IS NOT NULL"))
 
 
 def test_baresip_as_the_agents_softphone_answers_and_audio_flows_both_ways(sip):
