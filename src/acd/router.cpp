@@ -344,6 +344,19 @@ void Router::charge(TaskState& t, AgentId id, std::vector<Offer>& out) {
   out.push_back({t.id, id, t.queue});
 }
 
+int64_t Router::ahead(TaskId id) const {
+  auto it = slot_of_.find(id);
+  if (it == slot_of_.end()) return -1;
+  const TaskState& t = tasks_[it->second];
+  if (t.phase != TaskPhase::waiting && t.phase != TaskPhase::awaiting) return -1;
+  int64_t n = 0;
+  for (const TaskState& o : tasks_)
+    if ((o.phase == TaskPhase::waiting || o.phase == TaskPhase::awaiting) && o.queue == t.queue &&
+        std::tie(o.vtime, o.id) < std::tie(t.vtime, t.id))
+      ++n;
+  return n;
+}
+
 bool Router::take(TaskId id, AgentId a, Millis now, std::vector<Offer>& out) {
   auto it = slot_of_.find(id);
   if (it == slot_of_.end() || tasks_[it->second].phase != TaskPhase::offered) return false;

@@ -76,6 +76,9 @@ class Router {
   Millis next_due() const { return timers_.empty() ? INT64_MAX : timers_.front().at; }
 
   size_t waiting(QueueId q) const { return queues_[size_t(q)].waiting; }
+  // How many tasks of t's queue come before it as things stand (0: it is next), by the order the
+  // router serves them; -1 when t is not waiting. A scan: for announcements, not for routing.
+  int64_t ahead(TaskId t) const;
   size_t waiting() const { return waiting_total_; }
   bool ready(AgentId a) const { return agents_[size_t(a)].ready; }
   int load(AgentId a, Channel c) const { return agents_[size_t(a)].load[size_t(c)]; }

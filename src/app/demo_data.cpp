@@ -279,6 +279,7 @@ void Application::load_demo_data() {
             {"sl_threshold_s", 20},
             {"sticky_wait_s", 10},
             {"callback_digit", "1"},
+            {"announce_s", 30},
             {"enabled", true}});
     create(c, "cti_queue",
            {{"code", "vip"},

@@ -108,6 +108,7 @@ struct CallCenter::Call {
   bool answered = false;  // an agent (or outside party) talked with the customer
   bool voicemail = false;
   Millis voicemail_until = 0;
+  Millis announce_at = 0;    // the next 排队播报 while he waits in a queue (0: none due)
   Millis first_queued = -1;  // when the caller first joined a queue: his place across queues
   bool callback = false;     // a callback the customer asked for: the core dials him
   std::unique_ptr<ivr::Session> ivr;  // walking an IVR flow (菜单) while set and not over
@@ -471,6 +472,10 @@ void CallCenter::on_answered(Leg& l, Millis now) {
           c.queue_task = 0;
           if (c.queue_seg >= 0) {
             facts_.push_back(QueueLog{c.id, c.queue, "connect", a, now - c.queued_at, now});
+            // The queue's hold time for announcements: a moving average of answered waits.
+            Millis& hold = holdtime_[c.queue];
+            hold = hold ? (3 * hold + (now - c.queued_at)) / 4
+                        : std::max<Millis>(1, now - c.queued_at);
             close_segment(c, c.queue_seg, "answered", now);
             c.queue_seg = -1;
           }
@@ -725,7 +730,13 @@ bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
       opt.preferred_wait_ms = d.sticky_wait_ms;
     }
   acd::EnqueueResult r{};
-  if (core_->arrive(t, q, c.tier, now, &r, opt) == Status::ok) return true;
+  if (core_->arrive(t, q, c.tier, now, &r, opt) == Status::ok) {
+    if (d.announce_ms > 0 && !c.callback) {  // the first a few seconds in, then periodically
+      c.announce_at = now + std::min<Millis>(d.announce_ms, 5'000);
+      call_deadlines_.push({c.announce_at, c.id});
+    }
+    return true;
+  }
   tasks_.erase(t);
   c.queue_task = 0;
   std::string reason = r == acd::EnqueueResult::queue_full ? "queue_full" : "no_agents";
@@ -733,6 +744,39 @@ bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
   close_segment(c, c.queue_seg, reason, now);
   c.queue_seg = -1;
   return fallback(c, q, reason, now);
+}
+
+std::string queue_announcement(int64_t ahead, Millis hold_ms) {
+  std::string s =
+      ahead == 0 ? "您是下一位。" : "您前面还有" + std::to_string(ahead) + "位客户在等待。";
+  if (hold_ms > 0) {
+    int64_t minutes = (hold_ms + 59'999) / 60'000;
+    s += minutes <= 1 ? "预计等待不到1分钟。" : "预计等待约" + std::to_string(minutes) + "分钟。";
+  }
+  return s + "请稍候。";
+}
+
+// 排队播报: his place and the expected wait, then the music again; the next one a period later.
+// Not while an agent's phone rings for him: the call may be answered any moment.
+void CallCenter::announce(Call& c, Millis now) {
+  c.announce_at = 0;
+  if (!c.queue_task || c.owner >= 0 || c.queue < 0 || size_t(c.queue) >= queue_defs_.size()) return;
+  Leg* cl = leg(c.customer);
+  if (!cl || cl->state != LegState::up) return;
+  const bool ringing = std::any_of(c.legs.begin(), c.legs.end(), [&](LegId id) {
+    const Leg* x = leg(id);
+    return x && x->task == c.queue_task;
+  });
+  int64_t ahead = router_->ahead(c.queue_task);
+  if (ahead >= 0 && !ringing) {
+    auto hold = holdtime_.find(c.queue);
+    sw_.play(cl->id, queue_announcement(ahead, hold == holdtime_.end() ? 0 : hold->second));
+    sw_.play(cl->id, "queue_music");
+  }
+  if (Millis every = queue_defs_[size_t(c.queue)].announce_ms; every > 0) {
+    c.announce_at = now + every;
+    call_deadlines_.push({c.announce_at, c.id});
+  }
 }
 
 bool CallCenter::fallback(Call& c, QueueId q, const std::string& why, Millis now) {
@@ -1070,6 +1114,8 @@ void CallCenter::tick(Millis now) {
     Call& c = *it->second;
     if (c.voicemail && now >= c.voicemail_until) {
       clear(c, "voicemail", now);
+    } else if (c.announce_at && now >= c.announce_at && !c.callback) {
+      announce(c, now);
     } else if (c.callback && c.owner < 0 && c.queue_task) {
       bool ringing = std::any_of(c.legs.begin(), c.legs.end(), [&](LegId l) {
         const Leg* x = leg(l);

@@ -50,6 +50,9 @@ struct Supervisor {
   std::string name, extension;
 };
 
+// 排队播报 text: "您前面还有N位客户在等待。预计等待约M分钟。请稍候。" (hold_ms 0: no estimate yet).
+std::string queue_announcement(int64_t ahead, Millis hold_ms);
+
 class CallCenter {
  public:
   CallCenter(CenterConfig cfg, std::vector<QueueDef> queues, std::vector<AgentDef> agents,
@@ -222,6 +225,7 @@ class CallCenter {
   void start_ivr(Call& c, const IvrDef& d, const std::string& node, Millis now);
   void run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now);
   bool start_voicemail(Call& c, QueueId q, Millis now);
+  void announce(Call& c, Millis now);
   // 回呼: the caller leaves (his call ends "callback") and a callback call takes his place in
   // queue q; when an agent answers it, the core dials the caller. False if his number is unusable.
   bool call_back(Call& c, QueueId q, Millis now);
@@ -260,6 +264,7 @@ class CallCenter {
 
   CenterConfig cfg_;
   std::vector<QueueDef> queue_defs_;
+  std::unordered_map<QueueId, Millis> holdtime_;  // moving average of answered waits, per queue
   std::vector<AgentDef> agent_defs_;
   Switch& sw_;
   IdSource& ids_;

@@ -83,6 +83,10 @@ void register_entities(meta::Registry& reg) {
             F("callback_digit", FieldType::string, "预约回呼按键", "Callback key")
                 .len(1)
                 .pattern("[0-9*#]?"),
+            F("announce_s", FieldType::integer, "排队播报间隔(秒,0不播报)",
+              "Announce place and wait every (s, 0 never)")
+                .range(0, 600)
+                .def(0),
             F("sl_threshold_s", FieldType::integer, "服务水平时限(秒)",
               "Service level threshold (s)")
                 .range(1, 600)

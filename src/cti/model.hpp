@@ -159,6 +159,9 @@ struct QueueDef {
   // 预约回呼: the key a waiting caller presses to hang up and be called back by the next agent,
   // keeping his place in the queue ("" = not offered).
   std::string callback_digit;
+  // 排队播报: every this often a waiting caller hears his place and the expected wait, then the
+  // music again (0 = never).
+  Millis announce_ms = 0;
   bool retired = false;  // removed from the configuration: serves who waits, takes no new calls
   bool operator==(const QueueDef&) const = default;  // every field: an edit of any is seen
 };

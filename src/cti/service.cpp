@@ -116,7 +116,7 @@ int64_t take_id_block(store::Database& db, int64_t at_least, const std::string& 
 // clang-format off
 constexpr const char* kLoadQueues =
     "SELECT code, name, strategy, skills, access_numbers, weight_s, widen_after_s, max_wait_s, max_length,"
-    " fallback, fallback_target, sl_threshold_s, sticky_wait_s, callback_digit, channel"
+    " fallback, fallback_target, sl_threshold_s, sticky_wait_s, callback_digit, channel, announce_s"
     " FROM cti_queue WHERE archived = 0 AND enabled <> 0 ORDER BY id";
 // Who last talked with each number over the last week, newest last (the core keeps the last).
 constexpr const char* kLoadLastAgents =
@@ -300,6 +300,7 @@ void Service::Impl::load_config(store::Connection& c, std::vector<QueueDef>& que
     if (d.sticky_wait_ms < 0) d.sticky_wait_ms = -1;
     d.callback_digit = store::as_text(r[13]);
     if (!parse_channel(store::as_text(r[14]), d.spec.channel)) d.spec.channel = acd::Channel::voice;
+    d.announce_ms = store::is_null(r[15]) ? 0 : store::as_int(r[15]) * 1000;
     queues.push_back(std::move(d));
   }
   // Access sites by organisation path; an agent takes the site of his nearest organisation.

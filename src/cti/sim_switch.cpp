@@ -20,7 +20,7 @@ void SimSwitch::schedule(Millis delay, SwitchEvent ev) {
 void SimSwitch::originate(LegId id, const std::string& to, const std::string& caller_id,
                           bool auto_answer) {
   auto& l = legs_[id];
-  l = LegView{to, caller_id, "ringing", "", 0, MixMode::talk, 0, false};
+  l = LegView{to, caller_id, "ringing", "", {}, 0, MixMode::talk, 0, false};
   using K = SwitchEvent::Kind;
   if (is_device(to)) {
     if (offline_.count(to)) return schedule(cfg_.alert_ms, {K::failed, id, "", "", "unreachable"});
@@ -54,7 +54,10 @@ void SimSwitch::leave(CallId, LegId id) {
 }
 
 void SimSwitch::play(LegId id, const std::string& prompt) {
-  if (auto it = legs_.find(id); it != legs_.end()) it->second.prompt = prompt;
+  if (auto it = legs_.find(id); it != legs_.end()) {
+    it->second.prompt = prompt;
+    it->second.played.push_back(prompt);
+  }
 }
 
 void SimSwitch::collect(LegId, int, Millis) {}
@@ -76,7 +79,7 @@ void SimSwitch::hang_up(LegId id, const std::string&) {
 
 LegId SimSwitch::incoming(const std::string& from, const std::string& to, int tier) {
   LegId id = ids_.take();
-  legs_[id] = LegView{to, from, "ringing", "", 0, MixMode::talk, 0, true};
+  legs_[id] = LegView{to, from, "ringing", "", {}, 0, MixMode::talk, 0, true};
   SwitchEvent ev{SwitchEvent::Kind::incoming, id, from, to};
   ev.tier = tier;
   schedule(0, std::move(ev));

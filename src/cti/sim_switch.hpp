@@ -50,6 +50,7 @@ class SimSwitch final : public Switch {
   // What a test checks.
   struct LegView {
     std::string to, from, state, prompt;  // state: ringing, up, gone
+    std::vector<std::string> played;      // every prompt, in order
     CallId mix = 0;
     MixMode mode = MixMode::talk;
     LegId whisper_to = 0;

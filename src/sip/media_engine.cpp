@@ -69,10 +69,10 @@ struct MediaEngine::Impl {
     struct Item {
       std::string text;
       std::shared_ptr<const std::vector<int16_t>> samples;
+      bool loop = false;  // music: starts over until something replaces it
     };
     std::deque<Item> playlist;
     size_t prompt_pos = 0;
-    bool prompt_loop = false;
   };
 
   // A recording in progress: the samples not yet handed to the writer, from `flushed` on.
@@ -313,7 +313,7 @@ struct MediaEngine::Impl {
         if (!item.samples) break;  // still being spoken into a file: silence meanwhile
         if (l.prompt_pos >= item.samples->size()) {
           l.prompt_pos = 0;
-          if (l.prompt_loop && !item.samples->empty()) continue;  // music starts over
+          if (item.loop && !item.samples->empty()) continue;  // music starts over
           l.playlist.pop_front();
           continue;
         }
@@ -337,7 +337,9 @@ struct MediaEngine::Impl {
 
   // A key the caller pressed (either way it came): it cuts the menu's prompt short.
   void key(Leg& l, char c) {
-    if (!l.prompt_loop) l.playlist.clear(), l.prompt_pos = 0;
+    // Cuts the words short (a menu's prompt, an announcement); music plays on.
+    if (!l.playlist.empty() && !l.playlist.front().loop) l.prompt_pos = 0;
+    std::erase_if(l.playlist, [](const Leg::Item& i) { return !i.loop; });
     if (digit) digit(l.id, c);
   }
 
@@ -693,18 +695,23 @@ void MediaEngine::play(LegId leg, const std::string& prompt) {
   if (it == m.legs.end()) return;
   auto& l = it->second;
   const bool music = prompt == "music_on_hold" || prompt == "queue_music";
-  if (music || l.prompt_loop) {  // music replaces everything and is replaced by anything
+  // Music replaces music and follows words still being said (an announcement, then the music
+  // again); words stop the music.
+  const bool music_now = !l.playlist.empty() && l.playlist.front().loop;
+  if (music) {
+    std::erase_if(l.playlist, [](const Impl::Leg::Item& i) { return i.loop; });
+    if (music_now) l.prompt_pos = 0;
+  } else if (music_now) {
     l.playlist.clear();
     l.prompt_pos = 0;
   }
-  l.prompt_loop = music;
   if (auto rec = Impl::is_name(prompt) ? m.recorded(prompt) : nullptr) {
-    l.playlist.push_back({prompt, rec});
+    l.playlist.push_back({prompt, rec, music});
     return;
   }
   const char* text = Impl::is_name(prompt) ? Impl::default_text(prompt) : prompt.c_str();
   if (!text || m.prompt_dir.empty()) return;  // a name with neither a recording nor words
-  l.playlist.push_back({text, m.spoken(text)});
+  l.playlist.push_back({text, m.spoken(text), music});
 }
 
 void MediaEngine::leave(cti::CallId mix, LegId leg) {

@@ -293,6 +293,32 @@ TEST(CallCenter, CallerHangingUpWhileQueuedOrRingingFreesEverything) {
   EXPECT_EQ(c.sw.live_legs(), 0u);
 }
 
+TEST(CallCenter, WaitingCallersHearTheirPlaceAndTheExpectedWait) {
+  Center c(3, "hangup", 0, [](QueueDef& q) { q.announce_ms = 30'000; });
+  c.ready(1);  // one agent: the first caller talks, the next two wait
+  LegId first = c.customer_call();
+  c.answer(1);
+  LegId second = c.customer_call();
+  LegId third = c.customer_call();
+  c.run(5'100);  // the first announcement comes 5 s in, then the music again
+  using V = std::vector<std::string>;
+  // The first caller's wait (none) already gives an estimate.
+  EXPECT_EQ(c.sw.leg(second)->played,
+            (V{"queue_music", "您是下一位。预计等待不到1分钟。请稍候。", "queue_music"}));
+  EXPECT_EQ(
+      c.sw.leg(third)->played,
+      (V{"queue_music", "您前面还有1位客户在等待。预计等待不到1分钟。请稍候。", "queue_music"}));
+  EXPECT_EQ(c.sw.leg(first)->played, V{"queue_music"});  // answered at once: no announcement
+  // The first caller leaves; after wrap-up the agent takes the second, who waited about 11 s.
+  c.sw.far_end_hang_up(first);
+  c.run(6'000);
+  c.answer(1);
+  c.run(30'000);  // the third's next announcement: next in line, and now an estimate
+  EXPECT_EQ(c.sw.leg(third)->played.size(), 5u);
+  EXPECT_EQ(c.sw.leg(third)->played[3], "您是下一位。预计等待不到1分钟。请稍候。");
+  EXPECT_EQ(queue_announcement(4, 150'000), "您前面还有4位客户在等待。预计等待约3分钟。请稍候。");
+}
+
 TEST(CallCenter, HoldRetrieveAndMute) {
   Center c;
   c.ready(1);

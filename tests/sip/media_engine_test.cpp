@@ -11,6 +11,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -157,6 +160,60 @@ TEST(MediaEngine, MixesThreePartiesByTheirModesAndPlaysMusicOutsideAMix) {
   EXPECT_GT(sup_heard, 4000);
   EXPECT_LT(customer_heard, 100);  // the agent said nothing, the supervisor is not heard
   m.stop();
+}
+
+// A 16-bit mono 8 kHz WAV of a 500 Hz tone at `amplitude` for `ms`.
+void write_tone(const std::string& path, int amplitude, int ms) {
+  std::vector<int16_t> pcm(size_t(ms) * 8);
+  for (size_t i = 0; i < pcm.size(); ++i)
+    pcm[i] = int16_t(amplitude * std::sin(2 * M_PI * 500 * double(i) / 8000));
+  uint32_t data = uint32_t(pcm.size() * 2), riff = 36 + data, fmt = 16, rate = 8000, bps = 16000;
+  uint16_t pcm_fmt = 1, ch = 1, align = 2, bits = 16;
+  FILE* f = std::fopen(path.c_str(), "wb");
+  std::fwrite("RIFF", 1, 4, f), std::fwrite(&riff, 4, 1, f), std::fwrite("WAVEfmt ", 1, 8, f);
+  std::fwrite(&fmt, 4, 1, f), std::fwrite(&pcm_fmt, 2, 1, f), std::fwrite(&ch, 2, 1, f);
+  std::fwrite(&rate, 4, 1, f), std::fwrite(&bps, 4, 1, f), std::fwrite(&align, 2, 1, f);
+  std::fwrite(&bits, 2, 1, f), std::fwrite("data", 1, 4, f), std::fwrite(&data, 4, 1, f);
+  std::fwrite(pcm.data(), 2, pcm.size(), f);
+  std::fclose(f);
+}
+
+// The loudest sample of each of the next `frames` packets.
+std::vector<int> levels(Peer& p, int frames) {
+  std::vector<int> out;
+  media::RtpHeader h;
+  std::vector<uint8_t> got;
+  for (int i = 0; i < frames && p.recv(h, got); ++i) out.push_back(level(got));
+  return out;
+}
+
+TEST(MediaEngine, AnAnnouncementInterruptsTheQueueMusicWhichComesBackAfterIt) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("kefu-prompts-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  write_tone((dir / "queue_music.wav").string(), 1000, 400);  // soft
+  write_tone((dir / "announce.wav").string(), 12000, 300);    // loud, 15 frames
+  MediaEngine m("127.0.0.1", 31400, 31500, dir.string());
+  m.start();
+  Peer caller;
+  ASSERT_NE(m.open(1), 0);
+  m.set_remote(1, "127.0.0.1", caller.port, 0, "PCMU", 101);
+  m.play(1, "queue_music");
+  auto soft = levels(caller, 10);
+  ASSERT_FALSE(soft.empty());
+  EXPECT_LT(*std::max_element(soft.begin(), soft.end()), 2000);
+  // The core's announcement: the words, then the music again.
+  m.play(1, "announce");
+  m.play(1, "queue_music");
+  auto heard = levels(caller, 40);
+  int loud = int(std::count_if(heard.begin(), heard.end(), [](int x) { return x > 8000; }));
+  EXPECT_GE(loud, 12);  // the words, once
+  ASSERT_GE(heard.size(), 35u);
+  auto tail = std::vector<int>(heard.end() - 8, heard.end());
+  EXPECT_TRUE(
+      std::all_of(tail.begin(), tail.end(), [](int x) { return x > 300 && x < 2000; }));  // music
+  m.stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
