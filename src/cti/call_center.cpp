@@ -72,6 +72,8 @@ const char* to_string(SwitchEvent::Kind k) {
       return "failed";
     case K::digits:
       return "digits";
+    case K::refer:
+      return "refer";
   }
   return "?";
 }
@@ -401,10 +403,42 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
     case K::digits:
       on_digits(*l, ev.digits, now);
       break;
+    case K::refer:
+      on_refer(*l, ev.to, now);
+      break;
     case K::incoming:
       break;
   }
   drain(now);
+}
+
+// A phone's own transfer button (SIP REFER): a blind transfer by the agent on that phone, to an
+// agent's extension, a queue's or a menu's access number, or any other number. The phone hears
+// whether it went through; if it did not, the call stays with him.
+void CallCenter::on_refer(Leg& l, const std::string& to, Millis now) {
+  LegId id = l.id;
+  CallId call = l.call;
+  AgentId agent = l.agent;
+  Result r = "not_talking";
+  if (l.party == Party::agent && l.agent >= 0) {
+    Target t{Target::Kind::number, to};
+    for (size_t i = 0; i < agent_defs_.size(); ++i)
+      if (!to.empty() && agent_defs_[i].extension == to && !agent_defs_[i].retired)
+        t = {Target::Kind::agent, agent_defs_[i].username};
+    if (t.kind == Target::Kind::number) {
+      if (auto q = queue_by_number_.find(to); q != queue_by_number_.end())
+        t = {Target::Kind::queue, queue_defs_[size_t(q->second)].code};
+      for (auto& d : ivrs_)
+        for (auto& n : d.access_numbers)
+          if (n == to) t = {Target::Kind::ivr, d.code};
+    }
+    r = transfer(l.agent, t, false, now);
+  }
+  // A refusal is in the call's record, as a failed transfer with its reason.
+  if (!r.empty())
+    if (auto it = calls_.find(call); it != calls_.end())
+      emit_event(*it->second, id, "failed", agent, "transfer:" + r, now);
+  sw_.refer_result(id, r.empty());
 }
 
 void CallCenter::connect(Call& c, Leg& l) {

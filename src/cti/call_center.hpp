@@ -226,6 +226,7 @@ class CallCenter {
   void run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now);
   bool start_voicemail(Call& c, QueueId q, Millis now);
   void announce(Call& c, Millis now);
+  void on_refer(Leg& l, const std::string& to, Millis now);
   // 回呼: the caller leaves (his call ends "callback") and a callback call takes his place in
   // queue q; when an agent answers it, the core dials the caller. False if his number is unusable.
   bool call_back(Call& c, QueueId q, Millis now);

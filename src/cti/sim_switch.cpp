@@ -102,6 +102,12 @@ void SimSwitch::press(LegId id, const std::string& digits) {
   schedule(0, std::move(ev));
 }
 
+void SimSwitch::refer(LegId id, const std::string& to) {
+  SwitchEvent ev{SwitchEvent::Kind::refer, id};
+  ev.to = to;
+  schedule(0, std::move(ev));
+}
+
 void SimSwitch::set_offline(const std::string& extension, bool offline) {
   if (offline)
     offline_.insert(extension);

@@ -7,6 +7,7 @@
 //     ending in 486 (busy), 404 (unreachable) and 408 (ring forever: the core's deadline ends it).
 // Events are queued with their due time and delivered by advance(), never from a command.
 #include <map>
+#include <optional>
 #include <set>
 
 #include "base/clock.hpp"
@@ -42,6 +43,13 @@ class SimSwitch final : public Switch {
   LegId incoming(const std::string& from, const std::string& to, int tier = -1);
   bool far_end_hang_up(LegId leg, const std::string& cause = "normal");
   void press(LegId leg, const std::string& digits);
+  // The phone on a leg asks to transfer its call (what a SIP phone's REFER does).
+  void refer(LegId leg, const std::string& to);
+  void refer_result(LegId leg, bool accepted) override { refer_results_[leg] = accepted; }
+  std::optional<bool> refer_result_of(LegId leg) const {
+    auto it = refer_results_.find(leg);
+    return it == refer_results_.end() ? std::nullopt : std::optional<bool>(it->second);
+  }
   void set_offline(const std::string& extension, bool offline);
   // Delivers every event due by now, in due order; returns how many.
   size_t advance();
@@ -63,6 +71,7 @@ class SimSwitch final : public Switch {
   size_t live_legs() const;
 
  private:
+  std::map<LegId, bool> refer_results_;
   void schedule(Millis delay, SwitchEvent ev);
 
   const Clock& clock_;

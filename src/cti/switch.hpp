@@ -23,6 +23,7 @@ struct SwitchEvent {
     hung_up,   // the far end hung up (cause)
     failed,    // an originated leg could not be set up (cause: busy, unreachable, timeout, ...)
     digits,    // DTMF collected
+    refer,     // the phone on this leg asks to transfer its call to `to` (SIP REFER, blind)
   };
   Kind kind;
   LegId leg = 0;
@@ -66,6 +67,9 @@ class Switch {
   virtual void record_start(CallId mix, const std::string& name) = 0;
   virtual void record_stop(CallId mix) = 0;
   virtual void hang_up(LegId leg, const std::string& cause) = 0;
+  // How a `refer` ended, for the phone that asked (a NOTIFY): accepted (the call went on to the
+  // target) or refused (the call stays with the phone). Switches without transfers ignore it.
+  virtual void refer_result(LegId leg, bool accepted) {}
 };
 
 }  // namespace kefu::cti

@@ -43,6 +43,7 @@ class SwitchPair : public Switch {
     first_.record_stop(mix);
     second_.record_stop(mix);
   }
+  void refer_result(LegId leg, bool accepted) override { of(leg).refer_result(leg, accepted); }
   void hang_up(LegId leg, const std::string& cause) override {
     of(leg).hang_up(leg, cause);
     owner_.erase(leg);

@@ -77,6 +77,8 @@ struct SipSwitch::Impl {
     std::string remote_sdp;
     uint16_t rtp_port = 0;
     bool agent_side = false;  // a phone of an extension (the right channel of recordings)
+    // A REFER from the phone waiting for its outcome: the Event of the NOTIFY that reports it.
+    std::string refer_event;
   };
   std::unique_ptr<MediaEngine> media;
 
@@ -333,6 +335,43 @@ struct SipSwitch::Impl {
     }
   }
 
+  // A phone's transfer button (RFC 3515): nua has answered 202 Accepted; the core decides, and
+  // refer_result() tells the phone with a NOTIFY. Attended transfer (Refer-To with Replaces) is
+  // not done by the switch: the agent's desk has consultative transfer.
+  void on_refer(nua_handle_t* nh, const sip_t* sip, const tagi_t* tags) {
+    Leg* l = leg_of(nh);
+    sip_event_t const* event = nullptr;
+    tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+    std::string ev = event && event->o_type ? event->o_type : "refer";
+    if (event && event->o_id) ev += std::string(";id=") + event->o_id;
+    const url_t* to = sip && sip->sip_refer_to ? sip->sip_refer_to->r_url : nullptr;
+    bool replaces =
+        to && to->url_headers && std::string(to->url_headers).find("Replaces") != std::string::npos;
+    spdlog::info("sip: REFER on leg {} to {}", l ? l->id : 0,
+                 to && to->url_user ? to->url_user : "?");
+    if (!l || l->gone || !to || !to->url_user || replaces) {
+      notify_refer(nh, ev, replaces ? "SIP/2.0 501 Not Implemented" : "SIP/2.0 603 Declined");
+      return;
+    }
+    l->refer_event = ev;
+    emit({K::refer, l->id, "", to->url_user});
+  }
+
+  void notify_refer(nua_handle_t* nh, const std::string& event, const char* sipfrag) {
+    std::string body = std::string(sipfrag) + "\r\n";
+    nua_notify(nh, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR(event.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+               SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+  }
+
+  void do_refer_result(LegId id, bool accepted) {
+    auto it = legs.find(id);
+    if (it == legs.end() || it->second.refer_event.empty()) return;
+    notify_refer(it->second.nh, it->second.refer_event,
+                 accepted ? "SIP/2.0 200 OK" : "SIP/2.0 603 Declined");
+    it->second.refer_event.clear();
+  }
+
   void on_state(nua_handle_t* nh, const tagi_t* tags) {
     int state = nua_callstate_init;
     tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -359,6 +398,9 @@ struct SipSwitch::Impl {
         break;
       case nua_i_bye:
         self->on_gone(nh, "bye");
+        break;
+      case nua_i_refer:
+        self->on_refer(nh, sip, tags);
         break;
       case nua_i_cancel:
         self->on_gone(nh, "cancel");
@@ -474,6 +516,12 @@ struct SipSwitch::Impl {
     Leg& l = it->second;
     if (l.gone) return;
     l.gone = true;
+    // The core hangs up a transferring phone's leg once its call has gone on: the phone hears
+    // that first, then the BYE.
+    if (!l.refer_event.empty()) {
+      notify_refer(l.nh, l.refer_event, "SIP/2.0 200 OK");
+      l.refer_event.clear();
+    }
     if (l.up)
       nua_bye(l.nh, TAG_END());
     else if (l.inbound)
@@ -632,6 +680,11 @@ void SipSwitch::originate(LegId leg, const std::string& to, const std::string& c
 void SipSwitch::answer(LegId leg) {
   auto* m = impl_.get();
   m->post([m, leg] { m->do_answer(leg); });
+}
+
+void SipSwitch::refer_result(LegId leg, bool accepted) {
+  auto* m = impl_.get();
+  m->post([m, leg, accepted] { m->do_refer_result(leg, accepted); });
 }
 
 void SipSwitch::hang_up(LegId leg, const std::string& cause) {

@@ -60,6 +60,7 @@ class SipSwitch : public cti::Switch {
   void record_start(cti::CallId mix, const std::string& name) override;
   void record_stop(cti::CallId mix) override;
   void hang_up(cti::LegId leg, const std::string& cause) override;
+  void refer_result(cti::LegId leg, bool accepted) override;
 
   // Whether the leg is one of this switch's (so a composite switch can route commands).
   bool owns(cti::LegId leg) const;

@@ -130,6 +130,29 @@ def test_a_call_in_through_the_queue_rings_the_agents_registered_phone_and_is_re
     liu.post("/api/v1/cti/agent/sign-out", {})
 
 
+def test_the_agents_phone_transfers_with_its_own_button(sip):
+    """The phone sends REFER in the call: the switch moves the caller on (here to the menu),
+    tells the phone in a NOTIFY, and ends the phone's part with a BYE."""
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    ext = liu.get("/api/v1/cti/me").json()["agent"]["extension"]
+    phone_port = free_udp_port()
+    phone = sipp(sip, "agent_refer.xml", "-p", str(phone_port), "-key", "refer_to", "95588", "-trace_msg", wait=False)
+    sipp(sip, "register.xml", "-s", ext, "-au", ext, "-ap", f"Kefu@{ext}", "-key", "phone_port", str(phone_port),
+         f"127.0.0.1:{sip.sip_port}")
+    assert liu.post("/api/v1/cti/agent/sign-in", {}).status == 200
+    assert liu.post("/api/v1/cti/agent/ready", {}).status == 200
+    before = int(query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0])
+    sipp(sip, "caller.xml", "-s", "95555", f"127.0.0.1:{sip.sip_port}")
+    out, _ = phone.communicate(timeout=30)
+    assert phone.returncode == 0, out[-3000:]
+    call = wait_until(lambda: query(sip.db, f"SELECT id FROM cti_call WHERE id > {before} AND ended_at IS NOT NULL"))[0][0]
+    events = [r[0] for r in query(sip.db, f"SELECT type || ':' || detail FROM cti_call_event WHERE call_id = {call} ORDER BY id")]
+    assert any(e.startswith("transferred:ivr:") for e in events), events
+    assert query(sip.db, f"SELECT COUNT(*) FROM cti_ivr_path WHERE call_id = {call}")[0][0] != "0"
+    wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] in ("wrap_up", "ready"))
+    liu.post("/api/v1/cti/agent/sign-out", {})
+
+
 class Phone:
     """A SIP socket and an RTP socket on loopback, talking to the switch on `port`."""
 

@@ -338,6 +338,46 @@ TEST(CallCenter, HoldRetrieveAndMute) {
   EXPECT_EQ(c.cc->retrieve(1, c.now()), "not_held");
 }
 
+TEST(CallCenter, APhonesOwnTransferButtonMovesTheCallOrSaysWhyNot) {
+  Center c;
+  c.ready(1);
+  c.ready(2);
+  LegId cust = c.customer_call();
+  c.answer(1);
+  LegId al = c.cc->agent_leg(1);
+  // The customer's side cannot transfer anything; a number that is nobody's is refused.
+  c.sw.refer(cust, "8002");
+  c.sw.refer(al, "12");
+  c.run(100);
+  EXPECT_EQ(c.sw.refer_result_of(cust), false);
+  EXPECT_EQ(c.sw.refer_result_of(al), false);
+  EXPECT_EQ(c.state(1), AgentState::busy);  // still his call
+  // His phone transfers to agent 2's extension: 2 rings, 1 is free of the call.
+  c.sw.refer(al, "8003");
+  c.run(100);
+  EXPECT_EQ(c.sw.refer_result_of(al), true);
+  EXPECT_EQ(c.state(2), AgentState::reserved);
+  c.answer(2);
+  EXPECT_TRUE(c.hears(c.cc->agent_leg(2), cust));
+  EXPECT_NE(c.state(1), AgentState::busy);
+  // And on to a queue by its access number.
+  LegId bl = c.cc->agent_leg(2);
+  c.sw.refer(bl, "95500");
+  c.run(100);
+  EXPECT_EQ(c.sw.refer_result_of(bl), true);
+  EXPECT_EQ(c.queue_log().back(), "enter");
+  // To the menu by its access number.
+  Center m;
+  m.ready(1);
+  LegId caller = m.customer_call();
+  m.answer(1);
+  LegId phone = m.cc->agent_leg(1);
+  m.sw.refer(phone, "95588");
+  m.run(100);
+  EXPECT_EQ(m.sw.refer_result_of(phone), true);
+  EXPECT_EQ(m.sw.leg(caller)->state, "up");
+}
+
 TEST(CallCenter, BlindTransfersToAnAgentAQueueAndANumber) {
   Center c;
   c.ready(1);
