@@ -544,6 +544,13 @@ struct SipSwitch::Impl {
           std::make_exception_ptr(std::runtime_error("sip: cannot listen on " + opt.listen)));
       return;
     }
+    // Session timers (RFC 4028): a call whose far end has vanished without a BYE (a phone pulled
+    // off the network, a trunk that crashed) is refreshed nowhere and ends at its expiry, so no
+    // agent or caller stays "in a call" with nobody. nua refreshes by UPDATE or re-INVITE when it
+    // is the refresher, and sends the BYE itself when nobody refreshed.
+    nua_set_params(nua, NUTAG_SESSION_TIMER(unsigned(opt.session_expires_s)),
+                   NUTAG_MIN_SE(90), NUTAG_SESSION_REFRESHER(nua_any_refresher),
+                   NUTAG_UPDATE_REFRESH(1), TAG_END());
     nua_set_params(nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                    NUTAG_APPL_METHOD("REGISTER"),
                    NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"),

@@ -25,6 +25,7 @@ struct SipOptions {
   int rtp_port_min = 20000, rtp_port_max = 29998;
   std::string nonce_key;  // shared by the nodes of a cluster; random when empty
   int register_max_s = 3600;
+  int session_expires_s = 1800;  // RFC 4028 session interval offered and accepted (min 90)
   std::string gateway;  // host:port: calls to numbers that are not extensions go there
   std::string recording_dir = "var/recordings";  // the core's recording names are below it
   std::string prompt_dir = "var/prompts";        // <prompt>.wav, 16-bit PCM

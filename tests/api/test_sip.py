@@ -130,6 +130,23 @@ def test_a_call_in_through_the_queue_rings_the_agents_registered_phone_and_is_re
     liu.post("/api/v1/cti/agent/sign-out", {})
 
 
+def test_a_call_takes_a_session_timer_so_a_vanished_caller_cannot_stay_forever(sip):
+    # RFC 4028: the caller asks for a 120 s session refreshed by himself; the switch agrees (and
+    # would end the call if no refresh came). A Session-Expires below 90 s is refused with 422.
+    sdp = ("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
+           "m=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n")
+    status, reply = udp_request(sip.sip_port, request("INVITE", sip.sip_port, "95588", sdp,
+                                                      "Content-Type: application/sdp\nSupported: timer\n"
+                                                      "Session-Expires: 120;refresher=uac\n"))
+    assert status == 200, reply
+    headers = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in reply.split("\r\n") if ":" in l}
+    assert headers.get("session-expires", "").startswith("120") and "refresher=uac" in headers["session-expires"], reply
+    status, reply = udp_request(sip.sip_port, request("INVITE", sip.sip_port, "95588", sdp,
+                                                      "Content-Type: application/sdp\nSupported: timer\n"
+                                                      "Session-Expires: 30\n"))
+    assert status == 422 and "min-se: 90" in reply.lower(), reply
+
+
 def test_the_agents_phone_transfers_with_its_own_button(sip):
     """The phone sends REFER in the call: the switch moves the caller on (here to the menu),
     tells the phone in a NOTIFY, and ends the phone's part with a BYE."""
