@@ -66,6 +66,8 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.sip_realm = config_.cti_sip_realm;
   cti_opt.media_address = config_.cti_media_address;
   cti_opt.sip_gateway = config_.cti_sip_gateway;
+  cti_opt.sip_gateway_user = config_.cti_sip_gateway_user;
+  cti_opt.sip_gateway_password = config_.cti_sip_gateway_password;
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
   cti_opt.node = config_.cti_node;

@@ -510,6 +510,8 @@ Service::Recovery Service::start() {
     so.recording_dir = m.opt.recording_dir;
     so.prompt_dir = m.opt.prompt_dir;
     so.gateway = m.opt.sip_gateway;
+    so.gateway_user = m.opt.sip_gateway_user;
+    so.gateway_password = m.opt.sip_gateway_password;
     m.sip = std::make_unique<sip::SipSwitch>(so, m.ids);
     m.sip->set_accounts(m.sip_accounts);
     m.sip->start();

@@ -33,6 +33,7 @@ struct ServiceOptions {
   Millis reload_check_ms = 2'000;  // how often edits of queues and agents are looked for
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
   std::string sip_listen, sip_realm = "kefu", media_address, sip_gateway;
+  std::string sip_gateway_user, sip_gateway_password;  // digest account at the trunk
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
   // Nodes of a cluster share the database: each stores its name with its calls and agent states,
   // recovers only its own after a restart, and takes its ids from a block of its own. Empty: the

@@ -79,6 +79,7 @@ struct SipSwitch::Impl {
     bool agent_side = false;  // a phone of an extension (the right channel of recordings)
     // A REFER from the phone waiting for its outcome: the Event of the NOTIFY that reports it.
     std::string refer_event;
+    bool authenticated = false;  // credentials sent once: a second challenge is a refusal
   };
   std::unique_ptr<MediaEngine> media;
 
@@ -329,6 +330,21 @@ struct SipSwitch::Impl {
         }
         emit({K::answered, l->id});
       }
+    } else if ((status == 401 || status == 407) && !l->agent_side && !l->authenticated &&
+               !opt.gateway_user.empty() && sip) {
+      // The trunk wants our account: answer its challenge once, with its realm.
+      const msg_auth_t* au =
+          status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+      const char* realm = au ? msg_params_find(au->au_params, "realm=") : nullptr;
+      if (!realm) {
+        l->gone = true;
+        emit({K::failed, l->id, "", "", cause_of(status)});
+        return;
+      }
+      l->authenticated = true;
+      std::string cred = std::string(au->au_scheme) + ":" + realm + ":" + opt.gateway_user + ":" +
+                         opt.gateway_password;
+      nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
     } else if (status >= 300) {
       l->gone = true;
       emit({K::failed, l->id, "", "", cause_of(status)});
@@ -548,9 +564,8 @@ struct SipSwitch::Impl {
     // off the network, a trunk that crashed) is refreshed nowhere and ends at its expiry, so no
     // agent or caller stays "in a call" with nobody. nua refreshes by UPDATE or re-INVITE when it
     // is the refresher, and sends the BYE itself when nobody refreshed.
-    nua_set_params(nua, NUTAG_SESSION_TIMER(unsigned(opt.session_expires_s)),
-                   NUTAG_MIN_SE(90), NUTAG_SESSION_REFRESHER(nua_any_refresher),
-                   NUTAG_UPDATE_REFRESH(1), TAG_END());
+    nua_set_params(nua, NUTAG_SESSION_TIMER(unsigned(opt.session_expires_s)), NUTAG_MIN_SE(90),
+                   NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1), TAG_END());
     nua_set_params(nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                    NUTAG_APPL_METHOD("REGISTER"),
                    NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"),

@@ -27,6 +27,7 @@ struct SipOptions {
   int register_max_s = 3600;
   int session_expires_s = 1800;  // RFC 4028 session interval offered and accepted (min 90)
   std::string gateway;  // host:port: calls to numbers that are not extensions go there
+  std::string gateway_user, gateway_password;  // answered when the trunk challenges (digest)
   std::string recording_dir = "var/recordings";  // the core's recording names are below it
   std::string prompt_dir = "var/prompts";        // <prompt>.wav, 16-bit PCM
 };

@@ -34,7 +34,8 @@ def free_udp_port():
 def sip():
     port, gateway = free_udp_port(), free_udp_port()
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_SIP"), KEFU_CTI_SIP_LISTEN=f"127.0.0.1:{port}",
-              KEFU_CTI_SIP_GATEWAY=f"127.0.0.1:{gateway}", KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1")
+              KEFU_CTI_SIP_GATEWAY=f"127.0.0.1:{gateway}", KEFU_CTI_RING_TIMEOUT_S="10", KEFU_CTI_WRAP_UP_S="1",
+              KEFU_CTI_SIP_GATEWAY_USER="kefu-trunk", KEFU_CTI_SIP_GATEWAY_PASSWORD="Trunk@2026")
     k.gateway_port = gateway
     k.env["KEFU_CTI_RECORDING_DIR"] = os.path.join(k.tmp, "recordings")
     k.env["KEFU_CTI_PROMPT_DIR"] = os.path.join(k.tmp, "prompts")
@@ -101,6 +102,24 @@ def test_an_agent_dials_out_through_the_gateway(sip):
         rows = wait_until(lambda: query(sip.db, "SELECT direction, disposition FROM cti_call WHERE dnis = '13800001111' "
                                                 "AND ended_at IS NOT NULL"))
         assert rows == [("outbound", "completed")], rows
+    finally:
+        if trunk.poll() is None:
+            trunk.kill()
+        chen.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_a_trunk_that_challenges_gets_the_configured_account(sip):
+    # The trunk answers 401 first; the switch answers its digest challenge with the configured
+    # account (PCMA on the trunk, the agent's simulated phone in between).
+    trunk = sipp(sip, "gateway_auth.xml", "-p", str(sip.gateway_port), wait=False)
+    chen = Client(sip.base).login("chenjing", DEMO_PW)
+    try:
+        assert chen.post("/api/v1/cti/agent/sign-in", {}).status == 200
+        assert chen.post("/api/v1/cti/agent/dial", {"number": "13800002222"}).status == 200
+        wait_until(lambda: (chen.get("/api/v1/cti/me").json()["call"] or {}).get("phase") == "talking", timeout=10)
+        assert chen.post("/api/v1/cti/agent/hang-up", {}).status == 200
+        out, _ = trunk.communicate(timeout=30)
+        assert trunk.returncode == 0, out[-3000:]
     finally:
         if trunk.poll() is None:
             trunk.kill()
