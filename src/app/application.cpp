@@ -68,6 +68,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.sip_gateway = config_.cti_sip_gateway;
   cti_opt.sip_gateway_user = config_.cti_sip_gateway_user;
   cti_opt.sip_gateway_password = config_.cti_sip_gateway_password;
+  cti_opt.counter_url = config_.cti_counter_url;
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
   cti_opt.node = config_.cti_node;

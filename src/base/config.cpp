@@ -74,6 +74,7 @@ const std::map<std::string, Setter>& setters() {
       S(cti_sip_gateway),
       S(cti_sip_gateway_user),
       S(cti_sip_gateway_password),
+      S(cti_counter_url),
       S(cti_recording_dir),
       S(cti_prompt_dir),
       S(cti_node),

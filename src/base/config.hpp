@@ -47,6 +47,9 @@ struct Config {
   std::string cti_sip_gateway;  // host:port of the trunk for outside numbers ("" = none)
   // The account the trunk asks for when it challenges (401/407 digest); unused otherwise.
   std::string cti_sip_gateway_user, cti_sip_gateway_password;
+  // The broker's trading counter for the IVR's adapters (verify, balance), speaking the adapter
+  // protocol (integration/counter_adapters.hpp); "" = the in-process simulation.
+  std::string cti_counter_url;
   std::string cti_recording_dir = "var/recordings";  // WAV files of calls and voicemail
   std::string cti_prompt_dir = "var/prompts";        // IVR prompts and music on hold: <name>.wav
   // This node's name in a cluster sharing PostgreSQL (cti_call.node): a restart closes only its own

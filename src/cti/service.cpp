@@ -16,6 +16,7 @@
 #include "cti/sim_adapters.hpp"
 #include "cti/sim_switch.hpp"
 #include "cti/switch_pair.hpp"
+#include "integration/counter_adapters.hpp"
 #include "sip/sip_switch.hpp"
 #include "store/database.hpp"
 
@@ -205,13 +206,21 @@ struct Service::Impl {
                    std::vector<AgentDef>& agents, std::vector<AgentInfo>& infos);
   std::vector<IvrDef> load_ivrs(store::Connection& c);
   void refresh_views();  // KPI board and team list after the core's configuration changed
-  SimAdapters adapters;  // the IVR's adapters, simulated (see sim_adapters.hpp)
+  // The IVR's adapters: the trading counter over the adapter protocol when one is configured,
+  // else simulated in process (see sim_adapters.hpp).
+  std::unique_ptr<Adapters> adapters;
   void reload(Millis now);
 
   Impl(store::Database& d, const Clock& c, ServiceOptions o) : db(d), clock(c), opt(std::move(o)) {
-    // Demo accounts of the simulated trading counter (资金账号, password, holder, available).
-    adapters.add_account("880001", "123456", "张三", "12,345.67");
-    adapters.add_account("880002", "654321", "李四", "8,000.00");
+    if (!opt.counter_url.empty()) {
+      adapters = std::make_unique<integration::CounterAdapters>(opt.counter_url);
+    } else {
+      // Demo accounts of the simulated trading counter (资金账号, password, holder, available).
+      auto sim = std::make_unique<SimAdapters>();
+      sim->add_account("880001", "123456", "张三", "12,345.67");
+      sim->add_account("880002", "654321", "李四", "8,000.00");
+      adapters = std::move(sim);
+    }
   }
 
   void persist(const std::vector<Fact>& facts);
@@ -804,10 +813,10 @@ void Service::Impl::loop(const Publish& publish) {
     }
     sim->advance();
     if (sip) sip->advance();
-    for (auto& r : adapters.due(clock.now_ms()))
+    for (auto& r : adapters->due(clock.now_ms()))
       cc->on_adapter_result(r.call, r.ok, r.values, clock.now_ms());
     cc->tick(clock.now_ms());
-    for (auto& r : cc->take_adapter_requests()) adapters.request(r, clock.now_ms());
+    for (auto& r : cc->take_adapter_requests()) adapters->request(r, clock.now_ms());
     auto facts = cc->take_facts();
     unsaved.insert(unsaved.end(), std::make_move_iterator(facts.begin()),
                    std::make_move_iterator(facts.end()));

@@ -34,6 +34,8 @@ struct ServiceOptions {
   // The SIP softswitch beside the simulator ("" = off); see sip/sip_switch.hpp.
   std::string sip_listen, sip_realm = "kefu", media_address, sip_gateway;
   std::string sip_gateway_user, sip_gateway_password;  // digest account at the trunk
+  // The trading counter's adapter endpoint (integration/counter_adapters.hpp); "" = simulated.
+  std::string counter_url;
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
   // Nodes of a cluster share the database: each stores its name with its calls and agent states,
   // recovers only its own after a restart, and takes its ids from a block of its own. Empty: the

@@ -1,8 +1,9 @@
 #pragma once
-// The IVR's integration adapters in simulation: identity verification and account balance from
-// a small table of demo accounts, answered after a delay on the injected clock, like SimSwitch.
-// The real adapters (the broker's trading counter, the CRM) sit behind the same requests; their
-// reference simulator as a separate process speaking the adapter protocol is still to come.
+// The IVR's integration adapters (identity verification, account balance, …): the core asks,
+// answers come back later and are matched to the call; the core's own deadline covers an answer
+// that never comes. Two implementations: SimAdapters below (in process, on the injected clock,
+// for tests and the simulator), and integration::CounterAdapters, which speaks the adapter wire
+// protocol over HTTP to the broker's counter (or to its reference simulator, kefu-counter-sim).
 #include <deque>
 #include <map>
 #include <string>
@@ -17,14 +18,21 @@ struct AdapterResult {
   std::map<std::string, std::string> values;
 };
 
-class SimAdapters {
+class Adapters {
+ public:
+  virtual ~Adapters() = default;
+  virtual void request(const AdapterRequest& r, Millis now) = 0;
+  virtual std::vector<AdapterResult> due(Millis now) = 0;  // answers that have come, in order
+};
+
+class SimAdapters final : public Adapters {
  public:
   explicit SimAdapters(Millis delay_ms = 200);
   // A demo account: fund account number, 6-digit password, holder's name, available funds.
   void add_account(const std::string& account, const std::string& pin, const std::string& name,
                    const std::string& available);
-  void request(const AdapterRequest& r, Millis now);
-  std::vector<AdapterResult> due(Millis now);  // answers whose time has come, in order
+  void request(const AdapterRequest& r, Millis now) override;
+  std::vector<AdapterResult> due(Millis now) override;  // answers whose time has come, in order
 
  private:
   struct Account {
