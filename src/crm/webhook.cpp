@@ -230,14 +230,7 @@ ChangeWebhooks::Outcome ChangeWebhooks::push_one(const store::Result& hooks, siz
     gaps_[id] = *w.gap;
   else
     gaps_.erase(id);
-  if (w.deliverable == 0) {
-    if (w.cursor != cursor)  // only a rolled-back gap was passed
-      db_.write([&](store::Connection& c) {
-        c.exec("UPDATE crm_webhook SET after_id = ? WHERE id = ? AND after_id = ?",
-               {w.cursor, id, cursor});
-      });
-    return {};
-  }
+  if (w.deliverable == 0) return {};  // the first id is a gap still waited on
 
   json::array changes;
   for (size_t i = 0; i < w.deliverable; ++i) {
