@@ -764,6 +764,7 @@ bool CallCenter::enqueue(Call& c, QueueId q, Millis now, const char* why) {
       opt.preferred_wait_ms = d.sticky_wait_ms;
     }
   acd::EnqueueResult r{};
+  c.announce_at = 0;  // a queue of his before may have announced; this one decides now
   if (core_->arrive(t, q, c.tier, now, &r, opt) == Status::ok) {
     if (d.announce_ms > 0 && !c.callback) {  // the first a few seconds in, then periodically
       c.announce_at = now + std::min<Millis>(d.announce_ms, 5'000);

@@ -335,9 +335,9 @@ struct MediaEngine::Impl {
     return &o->second;
   }
 
-  // A key the caller pressed (either way it came): it cuts the menu's prompt short.
+  // A key the caller pressed, as telephone-event or as tones: it cuts the words short (a menu's
+  // prompt, an announcement); music plays on.
   void key(Leg& l, char c) {
-    // Cuts the words short (a menu's prompt, an announcement); music plays on.
     if (!l.playlist.empty() && !l.playlist.front().loop) l.prompt_pos = 0;
     std::erase_if(l.playlist, [](const Leg::Item& i) { return !i.loop; });
     if (digit) digit(l.id, c);
