@@ -92,10 +92,13 @@ bool bool_field(const json::object& o, const char* key, bool fallback) {
   return v->as_bool();
 }
 
-// An agent sees the calls he took part in; supervisors see every call.
+// An agent sees the calls he took part in, and every voicemail (the hotline's shared inbox);
+// supervisors see every call.
 void check_call_access(store::Connection& c, const Principal& p, int64_t id) {
   if (!p.has("cti:supervise") &&
-      c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?", {id, p.staff_id})
+      c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ? UNION ALL SELECT 1 FROM "
+             "cti_voicemail WHERE call_id = ?",
+             {id, p.staff_id, id})
           .empty())
     throw Error::not_found("no such call", "id");
 }
@@ -360,6 +363,46 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                 return Response::text(body.str(), "audio/wav");
               },
               false, "A call's recording (stereo WAV: customer left, agent right)", "cti"});
+
+  // 客户留言: the voicemail inbox. A message is a task until someone has called back (or
+  // otherwise dealt with it) and says so, once.
+  router.add(
+      {"GET", "/api/v1/cti/voicemails", "cti:agent",
+       [&db](Context& ctx) {
+         std::string status = ctx.req.q("status", "new");
+         if (status != "new" && status != "done" && status != "all")
+           throw Error::bad_request("invalid_option", "status is new, done or all", "status");
+         json::array out;
+         db.read([&](store::Connection& c) {
+           out = store::rows_json(c.exec(
+               "SELECT v.call_id, v.queue, v.ani, v.at, v.seconds, v.status, v.handled_at, "
+               "v.note, s.name AS handled_by FROM cti_voicemail v LEFT JOIN staff s ON s.id "
+               "= v.handled_by WHERE (? = 'all' OR v.status = ?) ORDER BY v.at DESC LIMIT 200",
+               {status, status}));
+         });
+         return Response::json(json::object{{"items", out}});
+       },
+       false, "客户留言: voicemails (status new, done or all), newest first", "cti"});
+  router.add({"POST", "/api/v1/cti/voicemails/{id}/handle", "cti:agent",
+              [&db, &svc](Context& ctx) {
+                auto body = body_of(ctx);
+                only_fields(body, {"note"});
+                std::string note = string_field(body, "note", false, 500);
+                int64_t id = ctx.req.param_id("id");
+                const auto& p = ctx.who();
+                db.write([&](store::Connection& c) {
+                  auto r = c.exec(
+                      "UPDATE cti_voicemail SET status = 'done', handled_by = ?, handled_at = ?, "
+                      "note = ? WHERE call_id = ? AND status = 'new'",
+                      {p.staff_id, svc.now(), note, id});
+                  if (r.affected == 1) return;
+                  if (c.exec("SELECT 1 FROM cti_voicemail WHERE call_id = ?", {id}).empty())
+                    throw Error::not_found("no such voicemail", "id");
+                  throw Error::conflict("already_handled", "someone has handled it already", "id");
+                });
+                return Response::json(json::object{{"call_id", id}, {"status", "done"}});
+              },
+              false, "Mark a voicemail handled (called back), with a note; once", "cti"});
 
   router.add({"GET", "/api/v1/cti/history", "cti:agent",
               [&db](Context& ctx) {

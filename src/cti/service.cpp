@@ -88,6 +88,14 @@ ALTER TABLE cti_call ADD COLUMN node TEXT;
 ALTER TABLE cti_agent_state ADD COLUMN node TEXT;
 CREATE TABLE cti_id_block (first_id BIGINT PRIMARY KEY, node TEXT NOT NULL, at BIGINT NOT NULL);
 )",
+           ""},
+          // 客户留言: every voicemail is a task in the hotline's inbox until someone handles it.
+          {"cti/0007_voicemail", R"(
+CREATE TABLE cti_voicemail (
+  call_id BIGINT PRIMARY KEY, queue TEXT, ani TEXT NOT NULL, at BIGINT NOT NULL, seconds BIGINT NOT NULL,
+  status TEXT NOT NULL, handled_by BIGINT, handled_at BIGINT, note TEXT);
+CREATE INDEX ix_cti_voicemail_status ON cti_voicemail (status, at);
+)",
            ""}};
 }
 
@@ -700,6 +708,13 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
             "UPDATE cti_call SET ended_at = ?, disposition = ?, recording = ? WHERE id = ?",
             {k->at, k->disposition, k->recording.empty() ? Value() : Value(k->recording), k->call});
         record_contact(c, k->call, "call", k->disposition, 0, k->at);
+        // A message left: a task in the voicemail inbox, in the same transaction as the CDR.
+        if (k->disposition == "voicemail" && !k->recording.empty())
+          c.exec(
+              "INSERT INTO cti_voicemail (call_id, queue, ani, at, seconds, status) SELECT c.id, "
+              "s.queue, c.ani, s.started_at, (? - s.started_at) / 1000, 'new' FROM cti_call c JOIN "
+              "cti_segment s ON s.call_id = c.id AND s.kind = 'voicemail' WHERE c.id = ?",
+              {k->at, k->call});
       } else if (auto* w = std::get_if<WrapUp>(&f)) {
         c.exec(
             "INSERT INTO cti_wrap_up (call_id, staff_id, call_type, summary, at) VALUES (?, ?, ?, "

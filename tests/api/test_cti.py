@@ -414,6 +414,35 @@ def test_web_chats_and_emails_reach_agents_beside_their_phone_and_keep_a_record(
         liu.post("/api/v1/cti/agent/sign-out", {})
 
 
+def test_a_voicemail_is_a_task_in_the_inbox_until_someone_handles_it_once(cti):
+    lina, chen = login(cti, "lina"), login(cti, "chenjing")
+    assert not [a for a in lina.get("/api/v1/cti/live").json()["agents"] if a["state"] != "signed_out"]
+    # Nobody is signed in: the general queue's fallback takes a message.
+    leg = lina.post("/api/v1/cti/sim/calls", {"from": "13700006666", "to": "95555"}).json()["leg"]
+    wait_until(lambda: query(cti.db, "SELECT 1 FROM cti_segment s JOIN cti_call c ON c.id = s.call_id "
+                                     "WHERE c.ani = '13700006666' AND s.kind = 'voicemail'") or
+               [c for c in lina.get("/api/v1/cti/live").json()["calls"] if c["ani"] == "13700006666"
+                and c["phase"] == "voicemail"])
+    time.sleep(1.2)  # he speaks
+    lina.post(f"/api/v1/cti/sim/legs/{leg}/hang-up")
+    box = wait_until(lambda: [v for v in lina.get("/api/v1/cti/voicemails").json()["items"] if v["ani"] == "13700006666"])
+    v = box[0]
+    assert v["status"] == "new" and v["queue"] == "general" and v["seconds"] >= 1, v
+    assert query(cti.db, f"SELECT disposition FROM cti_call WHERE id = {v['call_id']}") == [("voicemail",)]
+    # Any agent may open its recording (the simulator stores none: 404 on the audio, not on the call).
+    r = chen.get(f"/api/v1/cti/calls/{v['call_id']}/recording")
+    assert r.status == 404 and r.error["field"] == "recording", r.body
+    # One agent calls back and says so; the second gets 409, the inbox moves it to done.
+    assert chen.post(f"/api/v1/cti/voicemails/{v['call_id']}/handle", {"note": "已回电"}).status == 200
+    again = lina.post(f"/api/v1/cti/voicemails/{v['call_id']}/handle", {"note": "我也回了"})
+    assert again.status == 409 and again.error["code"] == "already_handled"
+    assert lina.post("/api/v1/cti/voicemails/999999999/handle", {}).status == 404
+    assert not [x for x in lina.get("/api/v1/cti/voicemails").json()["items"] if x["call_id"] == v["call_id"]]
+    done = [x for x in lina.get("/api/v1/cti/voicemails?status=done").json()["items"] if x["call_id"] == v["call_id"]]
+    assert done[0]["note"] == "已回电" and done[0]["handled_by"], done
+    assert lina.get("/api/v1/cti/voicemails?status=maybe").error["field"] == "status"
+
+
 def test_sigkill_under_load_loses_nothing_acknowledged(cti):
     k = Kefud(db=os.environ.get("KEFU_TEST_DB_CRASH"), KEFU_CTI_RING_TIMEOUT_S="3", KEFU_CTI_WRAP_UP_S="1").start()
     users = ["liuyang", "chenjing", "yangli", "zhaolei", "huangmin", "lina"]

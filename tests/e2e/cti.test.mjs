@@ -162,3 +162,29 @@ test('an agent accepts a web chat, answers it and wraps it up', async () => {
   await button(yang, '签出').click();
   await stateIs(yang, 'signed_out');
 });
+
+test('a caller leaves a message when nobody answers; an agent plays it and marks it called back', async () => {
+  const lina = await open('lina', '/wallboard');
+  const post = (path, body) => lina.evaluate(async ([p, b]) => {
+    const r = await fetch(p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+    return { status: r.status, body: await r.json() };
+  }, [path, body]);
+  // Nobody takes calls now: the general queue's fallback records a message.
+  for (const agent of ['liuyang', 'chenjing', 'yangli']) await post('/api/v1/cti/supervisor/force-sign-out', { agent });
+  const call = await post('/api/v1/cti/sim/calls', { from: '13700008888', to: '95555' });
+  assert.equal(call.status, 201);
+  await lina.waitForTimeout(1500);
+  await post(`/api/v1/cti/sim/legs/${call.body.leg}/hang-up`, {});
+  await lina.waitForTimeout(500);
+  const page = await open('chenjing', '/voicemails');
+  const row = page.getByTestId('voicemails').locator('tbody tr.ant-table-row').filter({ hasText: '13700008888' });
+  await row.waitFor();
+  assert.equal(await row.locator('audio').count(), 1);
+  await row.getByRole('button').click();
+  await page.getByTestId('vm-note').fill('已回电，客户问题已解决');
+  await page.getByRole('dialog').getByRole('button', { name: /^(OK|确 ?定)$/ }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.getByText('已处理', { exact: true }).click();
+  await page.getByTestId('voicemails').locator('tbody tr.ant-table-row').filter({ hasText: '已回电，客户问题已解决' }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'voicemails.png'), fullPage: true });
+});

@@ -15,6 +15,7 @@ const OrgTree = lazy(() => import('./admin/OrgTree').then((m) => ({ default: m.O
 const Reviews = lazy(() => import('./admin/Reviews').then((m) => ({ default: m.Reviews })));
 const AgentDesk = lazy(() => import('./cti/AgentDesk').then((m) => ({ default: m.AgentDesk })));
 const Wallboard = lazy(() => import('./cti/Wallboard').then((m) => ({ default: m.Wallboard })));
+const Voicemails = lazy(() => import('./cti/Voicemails').then((m) => ({ default: m.Voicemails })));
 const Customers = lazy(() => import('./crm/Customers').then((m) => ({ default: m.Customers })));
 const CustomerView = lazy(() => import('./crm/CustomerView').then((m) => ({ default: m.CustomerView })));
 const CustomerQuery = lazy(() => import('./crm/Query').then((m) => ({ default: m.CustomerQuery })));
@@ -52,6 +53,7 @@ export function AppRoutes() {
         <Route path="reviews" element={<Reviews />} />
         <Route path="desk" element={<Guard perm="cti:agent"><AgentDesk /></Guard>} />
         <Route path="wallboard" element={<Guard perm="cti:supervise"><Wallboard /></Guard>} />
+        <Route path="voicemails" element={<Guard perm="cti:agent"><Voicemails /></Guard>} />
         <Route path="crm/customers" element={<Guard perm="crm:read"><Customers /></Guard>} />
         <Route path="crm/customers/:id" element={<CustomerView />} />
         <Route path="crm/query" element={<Guard perm="crm:read"><CustomerQuery /></Guard>} />

@@ -37,6 +37,7 @@ export function ConsoleLayout() {
     const items: MenuDataItem[] = [{ path: '/', name: t('nav.home'), icon: <HomeOutlined /> }];
     if (has('cti:agent')) items.push({ path: '/desk', name: t('nav.desk'), icon: <PhoneOutlined /> });
     if (has('cti:supervise')) items.push({ path: '/wallboard', name: t('nav.wallboard'), icon: <DashboardOutlined /> });
+    if (has('cti:agent')) items.push({ path: '/voicemails', name: t('nav.voicemails'), icon: <CustomerServiceOutlined /> });
     const groups = new Map<string, MenuDataItem[]>();
     for (const e of entities) {
       const list = groups.get(e.menu) ?? [];
