@@ -629,6 +629,45 @@ def test_options_probes_and_bad_input_get_the_right_answers(sip):
     assert status == 200
 
 
+def test_a_consultative_transfer_between_two_agents_on_sip_phones(sip):
+    # liuyang takes the call on his phone, consults chenjing on hers, then completes: the customer
+    # talks to chenjing's phone (it echoes him back), and liuyang's phone gets its BYE.
+    liu, chen = Client(sip.base).login("liuyang", DEMO_PW), Client(sip.base).login("chenjing", DEMO_PW)
+    liu_phone = echoing_phone_ready(sip, liu)
+    uac = Uac(sip.sip_port, "95555")
+    uac.call()
+    call_of = lambda c: c.get("/api/v1/cti/me").json()["call"] or {}  # noqa: E731
+    wait_until(lambda: call_of(liu).get("ani") == "13700000001" and call_of(liu).get("phase") == "talking", timeout=20)
+    chen_phone = echoing_phone_ready(sip, chen)  # ready only now: the call was liuyang's
+    try:
+        r = liu.post("/api/v1/cti/agent/transfer", {"kind": "agent", "target": "chenjing", "consult": True})
+        assert r.status == 200, r.body
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] == "busy"
+                   and chen.get("/api/v1/cti/me").json()["agent"]["state"] == "busy", timeout=10)
+        r = liu.post("/api/v1/cti/agent/complete-transfer", {})
+        assert r.status == 200, r.body
+        wait_until(lambda: call_of(chen).get("ani") == "13700000001", timeout=10)
+        out, _ = liu_phone.communicate(timeout=30)  # his part ended with a BYE
+        assert liu_phone.returncode == 0, out[-3000:]
+        sent, received = uac.audio(1.5)
+        assert received > sent // 2, (sent, received)  # the customer is bridged to chenjing's phone
+        uac.hang_up()
+        out, _ = chen_phone.communicate(timeout=30)
+        assert chen_phone.returncode == 0, out[-3000:]
+        call = wait_until(lambda: query(sip.db, "SELECT id FROM cti_call WHERE ani = '13700000001' AND ended_at IS NOT NULL "
+                                                "ORDER BY id DESC LIMIT 1"))[0][0]
+        # His talk ends "transferred"; hers is one segment from the consultation to the end of the call.
+        segs = query(sip.db, f"SELECT g.kind, s.username, g.result FROM cti_segment g JOIN staff s ON s.id = g.staff_id "
+                             f"WHERE g.call_id = {call} ORDER BY g.seq")
+        assert ("talk", "liuyang", "transferred") in segs and ("consult", "chenjing", "completed") in segs, segs
+    finally:
+        for p in (liu_phone, chen_phone):
+            if p.poll() is None:
+                p.kill()
+        liu.post("/api/v1/cti/agent/sign-out", {})
+        chen.post("/api/v1/cti/agent/sign-out", {})
+
+
 def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
     # Near the end on purpose: the callback it asks for waits in the queue for hours and would be
     # offered to the phones of the tests after it.
