@@ -45,6 +45,14 @@ std::optional<int64_t> get_int(const json::object& o, std::string_view key) {
   return std::nullopt;
 }
 
+bool bool_field(const json::object& o, const char* key, bool fallback) {
+  auto v = o.if_contains(key);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_bool())
+    throw Error::validation({{key, "wrong_type", std::string(key) + " must be true or false"}});
+  return v->as_bool();
+}
+
 std::string string_field(const json::object& o, const char* key, bool required, size_t max) {
   auto v = o.if_contains(key);
   if (!v || v->is_null()) {

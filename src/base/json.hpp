@@ -21,6 +21,8 @@ std::optional<int64_t> get_int(const json::object& o, std::string_view key);
 // Request-body helpers: 422 with the field's name when absent, of the wrong type or too long,
 // and for any key not in `allowed`.
 std::string string_field(const json::object& o, const char* key, bool required, size_t max = 200);
+// true/false, `fallback` when absent or null.
+bool bool_field(const json::object& o, const char* key, bool fallback);
 void only_fields(const json::object& o, std::initializer_list<const char*> allowed);
 
 }  // namespace kefu

@@ -211,27 +211,38 @@ int64_t page_arg(const Query& q, const char* key, int64_t def, int64_t max) {
                            key);
 }
 
+// "?, ?, ?" for an IN list of ids, whose values are appended to params.
+std::string id_marks(const std::vector<int64_t>& ids, std::vector<Value>& params) {
+  std::string in;
+  for (auto id : ids) {
+    in += in.empty() ? "?" : ", ?";
+    params.emplace_back(id);
+  }
+  return in;
+}
+
+// One phone as the API shows it: masked unless asked.
+json::object phone_json(const Value& number, const Value& extension, const Value& kind,
+                        bool unmask) {
+  std::string n = store::as_text(number);
+  return {{"number", unmask ? n : mask_phone(n)},
+          {"extension", store::as_text(extension)},
+          {"kind", store::as_text(kind)}};
+}
+
 // Phones of a set of customers, masked unless asked: customer id → list.
 std::map<int64_t, json::array> phones_of(store::Connection& c, const std::vector<int64_t>& ids,
                                          bool unmask) {
   std::map<int64_t, json::array> out;
   if (ids.empty()) return out;
-  std::string in;
   std::vector<Value> params;
-  for (auto id : ids) {
-    in += in.empty() ? "?" : ", ?";
-    params.emplace_back(id);
-  }
+  std::string in = id_marks(ids, params);
   auto r =
       c.exec("SELECT customer_id, number, extension, kind FROM crm_phone WHERE customer_id IN (" +
                  in + ") ORDER BY customer_id, seq",
              params);
-  for (auto& row : r.rows) {
-    std::string n = store::as_text(row[1]);
-    out[store::as_int(row[0])].push_back(json::object{{"number", unmask ? n : mask_phone(n)},
-                                                      {"extension", store::as_text(row[2])},
-                                                      {"kind", store::as_text(row[3])}});
-  }
+  for (auto& row : r.rows)
+    out[store::as_int(row[0])].push_back(phone_json(row[1], row[2], row[3], unmask));
   return out;
 }
 
@@ -261,11 +272,7 @@ PopDetails pop_details(store::Connection& c, const std::vector<int64_t>& ids,
   std::vector<Value> params;
   auto branch = [&](const std::string& part) { sql += (sql.empty() ? "" : " UNION ALL ") + part; };
   if (!ids.empty()) {
-    std::string in;
-    for (auto id : ids) {
-      in += in.empty() ? "?" : ", ?";
-      params.emplace_back(id);
-    }
+    std::string in = id_marks(ids, params);
     branch("SELECT 'p' AS k, customer_id AS owner, seq AS n1, " + ni + " AS n2, " + ni +
            " AS n3, " + ni + " AS n4, number AS t1, extension AS t2, kind AS t3, " + nt +
            " AS t4, " + nt + " AS t5, " + nt + " AS t6 FROM crm_phone WHERE customer_id IN (" + in +
@@ -303,11 +310,8 @@ PopDetails pop_details(store::Connection& c, const std::vector<int64_t>& ids,
   for (auto& row : r.rows) {
     std::string k = store::as_text(row[0]);
     if (k == "p") {
-      std::string n = store::as_text(row[6]);
       phones[store::as_int(row[1])].emplace_back(store::as_int(row[2]),
-                                                 json::object{{"number", mask_phone(n)},
-                                                              {"extension", store::as_text(row[7])},
-                                                              {"kind", store::as_text(row[8])}});
+                                                 phone_json(row[6], row[7], row[8], false));
     } else if (k == "c") {
       contacts[store::as_int(row[1])].emplace_back(store::as_int(row[3]), store::as_int(row[2]),
                                                    json::object{{"id", integer(row[2])},

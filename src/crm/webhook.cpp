@@ -70,13 +70,6 @@ void check_secret(const std::string& s, std::vector<FieldError>& errs) {
     errs.push_back({"secret", "weak_secret", "the signing secret has at least 16 characters"});
 }
 
-std::optional<bool> get_bool(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_bool()) throw Error::validation({{key, "invalid_type", "true or false"}});
-  return v->as_bool();
-}
-
 }  // namespace
 
 ChangeWebhooks::ChangeWebhooks(store::Database& db, const Clock& clock,
@@ -116,7 +109,7 @@ json::object ChangeWebhooks::create(const audit::Actor& actor, const json::objec
   std::string start = get_string(body, "start").value_or("now");
   if (start != "now" && start != "beginning")
     errs.push_back({"start", "invalid_option", "now (changes from here on) or beginning"});
-  bool enabled = get_bool(body, "enabled").value_or(true);
+  bool enabled = bool_field(body, "enabled", true);
   if (!errs.empty()) throw Error::validation(errs);
   json::object out;
   db_.write([&](store::Connection& c) {
@@ -151,7 +144,8 @@ json::object ChangeWebhooks::update(const audit::Actor& actor, int64_t id,
     secret = string_field(body, "secret", true, 200);
     check_secret(*secret, errs);
   }
-  auto enabled = get_bool(body, "enabled");
+  std::optional<bool> enabled;
+  if (body.contains("enabled")) enabled = bool_field(body, "enabled", false);
   auto after = get_int(body, "after");
   if (after && *after < 0) errs.push_back({"after", "out_of_range", "a change id, 0 or more"});
   if (!errs.empty()) throw Error::validation(errs);

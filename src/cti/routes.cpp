@@ -84,14 +84,6 @@ AgentId target_of(const Service::Ctx& c, const Principal& p, const json::object&
   return *a;
 }
 
-bool bool_field(const json::object& o, const char* key, bool fallback) {
-  auto v = o.if_contains(key);
-  if (!v || v->is_null()) return fallback;
-  if (!v->is_bool())
-    throw Error::validation({{key, "wrong_type", std::string(key) + " must be true or false"}});
-  return v->as_bool();
-}
-
 // An agent sees the calls he took part in, and every voicemail (the hotline's shared inbox);
 // supervisors see every call.
 void check_call_access(store::Connection& c, const Principal& p, int64_t id) {

@@ -25,7 +25,7 @@ CounterAdapters::~CounterAdapters() {
 void CounterAdapters::request(const cti::AdapterRequest& r, cti::Millis) {
   {
     std::lock_guard lk(mu_);
-    todo_.push_back(r);
+    waiting_.push_back(r);
   }
   cv_.notify_one();
 }
@@ -40,10 +40,10 @@ void CounterAdapters::run() {
     cti::AdapterRequest r;
     {
       std::unique_lock lk(mu_);
-      cv_.wait(lk, [this] { return stopping_ || !todo_.empty(); });
+      cv_.wait(lk, [this] { return stopping_ || !waiting_.empty(); });
       if (stopping_) return;
-      r = std::move(todo_.front());
-      todo_.pop_front();
+      r = std::move(waiting_.front());
+      waiting_.pop_front();
     }
     json::object args;
     for (auto& [k, v] : r.args) args[k] = v;

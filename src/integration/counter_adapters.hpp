@@ -34,7 +34,7 @@ class CounterAdapters final : public cti::Adapters {
   int timeout_ms_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<cti::AdapterRequest> todo_;
+  std::deque<cti::AdapterRequest> waiting_;  // asked by the core, not yet sent
   std::vector<cti::AdapterResult> done_;
   bool stopping_ = false;
   std::thread worker_;
