@@ -51,6 +51,10 @@ const char* to_string(MixMode m) {
   }
   return "?";
 }
+// A supervisor's mode as users name it: talking with everyone is 强插, barge.
+static const char* monitor_mode(MixMode m) {
+  return m == MixMode::talk ? "barge" : to_string(m);
+}
 bool parse_mix_mode(const std::string& s, MixMode& out) {
   for (auto m : {MixMode::talk, MixMode::listen, MixMode::whisper, MixMode::muted})
     if (s == to_string(m)) return out = m, true;
@@ -325,6 +329,18 @@ void CallCenter::close_segment(Call& c, int seq, const std::string& result, Mill
   c.open.erase(it);
 }
 
+void CallCenter::next_segment(Call& c, Leg& l, const std::string& result, Millis now) {
+  close_segment(c, l.seg, result, now);
+  if (l.party == Party::supervisor && !l.took_over)
+    l.seg = open_segment(c, "monitor", -1, -1, now, monitor_mode(l.mode), l.staff);
+  else if (l.party == Party::supervisor)  // 强制接管: from now on he is the one talking
+    l.seg = open_segment(c, "talk", -1, -1, now, "take_over", l.staff);
+  else if (l.agent >= 0)  // the customer came to him by transfer or conference, not by a queue
+    l.seg = open_segment(c, "talk", -1, l.agent, now, result);
+  else
+    l.seg = open_segment(c, "external", -1, -1, now, l.to);
+}
+
 // ---- the switch's events ----
 
 void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
@@ -545,14 +561,16 @@ void CallCenter::on_answered(Leg& l, Millis now) {
       emit_event(c, l.id, "established", -1, l.to, now);
       return;
     case Party::supervisor:
-      l.seg = open_segment(c, "monitor", -1, -1, now, to_string(l.mode), l.staff);
+      if (!l.take_over_pending)  // one taking over talks from the start: his segment is "talk"
+        l.seg = open_segment(c, "monitor", -1, -1, now, monitor_mode(l.mode), l.staff);
       connect(c, l);
-      emit_event(c, l.id, "monitored", c.owner, to_string(l.mode), now);
+      emit_event(c, l.id, "monitored", c.owner, monitor_mode(l.mode), now);
       if (l.take_over_pending && c.owner >= 0) {
         take_over(Supervisor{l.staff, "", l.to}, c.owner, now);
       } else if (l.take_over_pending) {  // the agent left while this phone rang: he takes the
         l.take_over_pending = false;     // customer the call was kept for
         l.took_over = true;
+        next_segment(c, l, "taken_over", now);
         emit_event(c, l.id, "transferred", -1, "take_over", now);
       }
       return;
@@ -637,6 +655,7 @@ void CallCenter::agent_leaves(Call& c, Leg& l, const std::string& result, Millis
     Leg* cl = leg(c.customer);
     if (k && k->state == LegState::up && cl) {
       k->party = k->agent >= 0 ? Party::agent : Party::external;
+      next_segment(c, *k, "transferred", now);
       c.owner = k->agent;
       c.consult = 0;
       c.consult_task = 0;
@@ -1421,6 +1440,7 @@ CallCenter::Result CallCenter::conference(AgentId a, Millis now) {
   if (!k) return "no_consultation";
   if (k->state != LegState::up) return "consultation_not_answered";
   k->party = k->agent >= 0 ? Party::agent : Party::external;
+  next_segment(*c, *k, "conferenced", now);
   c->consult = 0;
   c->consult_task = 0;
   if (Leg* cl = leg(c->customer); cl && cl->state == LegState::held) {
@@ -1493,10 +1513,12 @@ CallCenter::Result CallCenter::monitor(const Supervisor& s, AgentId target, MixM
     Leg* l = leg(it->second);
     if (l && l->call == c->id) {
       if (l->took_over) return "taken_over";
+      bool changed = l->mode != mode;
       l->mode = mode;
       if (l->state == LegState::up) {
+        if (changed) next_segment(*c, *l, "mode_changed", now);
         connect(*c, *l);
-        emit_event(*c, l->id, "monitored", target, to_string(mode), now);
+        emit_event(*c, l->id, "monitored", target, monitor_mode(mode), now);
       }
       return "";
     }
@@ -1538,6 +1560,7 @@ CallCenter::Result CallCenter::take_over(const Supervisor& s, AgentId target, Mi
   l->take_over_pending = false;
   l->took_over = true;
   l->mode = MixMode::talk;
+  next_segment(*c, *l, "taken_over", now);
   connect(*c, *l);
   Leg* al = leg(agent_leg_[size_t(target)]);
   emit_event(*c, l->id, "transferred", target, "take_over", now);

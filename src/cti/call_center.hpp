@@ -214,6 +214,9 @@ class CallCenter {
   int open_segment(Call& c, const char* kind, QueueId q, AgentId a, Millis now,
                    const std::string& party = {}, int64_t staff = 0);
   void close_segment(Call& c, int seq, const std::string& result, Millis now);
+  // The leg goes on in another role (a consulted agent who now has the customer, a supervisor
+  // who changed mode or took over): its segment ends with `result`, the next one begins.
+  void next_segment(Call& c, Leg& l, const std::string& result, Millis now);
   // Both return false when the call was cleared (c is gone).
   bool enqueue(Call& c, QueueId q, Millis now, const char* why);
   bool fallback(Call& c, QueueId q, const std::string& why, Millis now);

@@ -201,6 +201,23 @@ class Phone:
         self.rtp.bind(("127.0.0.1", 0))
         self.rtp.setblocking(False)
         self.local, self.rtp_port = self.sip.getsockname()[1], self.rtp.getsockname()[1]
+        self.seq, self.ts, self.media_port = 1000, 160000, 0
+
+    def talk(self, seconds, hz=440):
+        """Says a tone for `seconds` in 20 ms PCMU packets, without reading what comes back."""
+        tone = audioop.lin2ulaw(b"".join(int(8000 * math.sin(2 * math.pi * hz * i / 8000)).to_bytes(2, "little", signed=True)
+                                         for i in range(160)), 2)
+        end = time.time() + seconds
+        while time.time() < end:
+            self._rtp(0, tone)
+            time.sleep(0.02)
+
+    def _rtp(self, pt, payload, advance=True):
+        self.seq = (self.seq + 1) & 0xFFFF
+        if advance:
+            self.ts += 160
+        header = bytes([0x80, pt]) + self.seq.to_bytes(2, "big") + (self.ts & 0xFFFFFFFF).to_bytes(4, "big") + (0x1234).to_bytes(4, "big")
+        self.rtp.sendto(header + payload, ("127.0.0.1", self.media_port))
 
     def heard(self, seconds):
         """The loudness (RMS) of the PCMU the switch sends over `seconds`."""
@@ -210,7 +227,20 @@ class Phone:
                 pcm += audioop.ulaw2lin(self.rtp.recv(2048)[12:], 2)
             except BlockingIOError:
                 time.sleep(0.005)
+        self.last_heard = pcm
         return audioop.rms(pcm, 2) if pcm else 0
+
+    def tone_share(self, hz):
+        """How much of what was last heard is a tone of `hz` (Goertzel): about 1 for the pure tone,
+        near 0 for anything else."""
+        x = [int.from_bytes(self.last_heard[i:i + 2], "little", signed=True) for i in range(0, len(self.last_heard), 2)]
+        energy = sum(v * v for v in x)
+        if not energy:
+            return 0.0
+        w = 2 * math.pi * hz / 8000
+        re = sum(v * math.cos(w * n) for n, v in enumerate(x))
+        im = sum(v * math.sin(w * n) for n, v in enumerate(x))
+        return 2 * (re * re + im * im) / (len(x) * energy)
 
 
 class Uac(Phone):
@@ -222,7 +252,6 @@ class Uac(Phone):
         self.to = to
         self.call_id, self.tag, self.cseq = uuid.uuid4().hex, uuid.uuid4().hex[:8], 1
         self.remote_tag = ""
-        self.seq, self.ts = 1000, 160000
         self.got_bye = False
 
     def _send(self, method, body="", extra=""):
@@ -293,13 +322,6 @@ class Uac(Phone):
             self._rtp(0, audioop.lin2ulaw(pcm[i:i + 320], 2))
             time.sleep(0.02)
 
-    def _rtp(self, pt, payload, advance=True):
-        self.seq = (self.seq + 1) & 0xFFFF
-        if advance:
-            self.ts += 160
-        header = bytes([0x80, pt]) + self.seq.to_bytes(2, "big") + (self.ts & 0xFFFFFFFF).to_bytes(4, "big") + (0x1234).to_bytes(4, "big")
-        self.rtp.sendto(header + payload, ("127.0.0.1", self.media_port))
-
     def _check_bye(self):
         self.sip.setblocking(False)
         try:
@@ -340,12 +362,14 @@ def echoing_phone_ready(sip, agent):
 
 
 class Uas(Phone):
-    """A supervisor's phone in Python: registers its extension (answering the digest challenge),
-    answers the INVITE the core sends it, and keeps what it hears."""
+    """A supervisor's or an agent's phone in Python: registers its extension (answering the digest
+    challenge), answers the INVITE the core sends it, says a tone when told to and keeps what it
+    hears."""
 
     def __init__(self, port, ext, secret):
         super().__init__(port)
         self.ext, self.secret = ext, secret
+        self.got_bye = False
 
     def register(self):
         import hashlib
@@ -384,6 +408,8 @@ class Uas(Phone):
         while time.time() < end:
             data = self.sip.recv(65535).decode()
             if data.startswith("INVITE"):
+                body = data.split("\r\n\r\n", 1)[1]
+                self.media_port = int([l for l in body.split("\r\n") if l.startswith("m=audio")][0].split()[1])
                 sdp = (f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                        f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
                 self._reply(data, "200 OK", sdp, "Content-Type: application/sdp\r\n")
@@ -398,12 +424,20 @@ class Uas(Phone):
             while True:
                 data = self.sip.recv(65535).decode()
                 if data.startswith("BYE"):
+                    self.got_bye = True
                     self._reply(data, "200 OK")
         except BlockingIOError:
             pass
         finally:
             self.sip.settimeout(5)
         return loudness
+
+    def wait_bye(self, seconds):
+        """Answers the BYE the switch sends this phone; False if none came in `seconds`."""
+        end = time.time() + seconds
+        while time.time() < end and not self.got_bye:
+            self.heard(0.1)
+        return self.got_bye
 
 
 def test_a_supervisor_listens_on_his_own_phone_and_hears_the_customer(sip):
@@ -656,14 +690,144 @@ def test_a_consultative_transfer_between_two_agents_on_sip_phones(sip):
         assert chen_phone.returncode == 0, out[-3000:]
         call = wait_until(lambda: query(sip.db, "SELECT id FROM cti_call WHERE ani = '13700000001' AND ended_at IS NOT NULL "
                                                 "ORDER BY id DESC LIMIT 1"))[0][0]
-        # His talk ends "transferred"; hers is one segment from the consultation to the end of the call.
+        # His talk ends "transferred"; hers is the consultation, then her own talk with the customer.
         segs = query(sip.db, f"SELECT g.kind, s.username, g.result FROM cti_segment g JOIN staff s ON s.id = g.staff_id "
-                             f"WHERE g.call_id = {call} ORDER BY g.seq")
-        assert ("talk", "liuyang", "transferred") in segs and ("consult", "chenjing", "completed") in segs, segs
+                             f"WHERE g.call_id = {call} AND g.kind <> 'ring' ORDER BY g.seq")
+        assert segs == [("talk", "liuyang", "transferred"), ("consult", "chenjing", "transferred"),
+                        ("talk", "chenjing", "completed")], segs
     finally:
         for p in (liu_phone, chen_phone):
             if p.poll() is None:
                 p.kill()
+        liu.post("/api/v1/cti/agent/sign-out", {})
+        chen.post("/api/v1/cti/agent/sign-out", {})
+
+
+def silent_phone_ready(sip, agent):
+    """The agent's phone in Python (it says nothing until told to), registered, and the agent
+    signed in and ready."""
+    ext = agent.get("/api/v1/cti/me").json()["agent"]["extension"]
+    phone = Uas(sip.sip_port, ext, f"Kefu@{ext}")
+    phone.register()
+    agent.post("/api/v1/cti/agent/sign-in", {})
+    agent.post("/api/v1/cti/agent/ready", {})
+    return phone
+
+
+def heard_while(talker, listeners, seconds=1.5, hz=440):
+    """How loud each listener hears the switch while `talker` says a tone (the others are silent)."""
+    loudness = {}
+    threads = [threading.Thread(target=lambda p=p: loudness.__setitem__(id(p), p.heard(seconds)), daemon=True)
+               for p in listeners]
+    for t in threads:
+        t.start()
+    talker.talk(seconds, hz)
+    for t in threads:
+        t.join()
+    return [loudness[id(p)] for p in listeners]
+
+
+def call_segments(sip, ani="13700000001"):
+    call = wait_until(lambda: query(sip.db, f"SELECT id FROM cti_call WHERE ani = '{ani}' AND ended_at IS NOT NULL "
+                                            "ORDER BY id DESC LIMIT 1"))[0][0]
+    return query(sip.db, f"SELECT g.kind, COALESCE(s.username, '-'), COALESCE(g.result, '-'), COALESCE(g.party, '-') "
+                         f"FROM cti_segment g LEFT JOIN staff s ON s.id = g.staff_id WHERE g.call_id = {call} ORDER BY g.seq")
+
+
+def test_a_supervisor_whispers_then_barges_in_then_takes_over_on_real_phones(sip):
+    # Every phone is a Python one that is silent unless it talks, so what each hears shows who
+    # hears whom in the switch's mixer.
+    liu, lina = Client(sip.base).login("liuyang", DEMO_PW), Client(sip.base).login("lina", DEMO_PW)
+    before = query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0]
+    agent = silent_phone_ready(sip, liu)
+    sup_ext = lina.get("/api/v1/cti/me").json()["agent"]["extension"]
+    sup = Uas(sip.sip_port, sup_ext, f"Kefu@{sup_ext}")
+    sup.register()
+    try:
+        uac = Uac(sip.sip_port, "95555")
+        uac.call()
+        assert agent.answer(), "the agent's phone was not called"
+        wait_until(lambda: (liu.get("/api/v1/cti/me").json()["call"] or {}).get("phase") == "talking", timeout=10)
+        # 密语 (whisper): the agent hears the supervisor, the customer does not; he hears both.
+        r = lina.post("/api/v1/cti/supervisor/monitor", {"agent": "liuyang", "mode": "whisper"})
+        assert r.status == 200, r.body
+        assert sup.answer(), "the supervisor's phone was not called"
+        time.sleep(0.3)
+        agent_hears, customer_hears = heard_while(sup, [agent, uac])
+        print(f"whisper: agent hears {agent_hears}, customer hears {customer_hears}")
+        assert agent_hears > 1000 and customer_hears < 100, (agent_hears, customer_hears)
+        (sup_hears,) = heard_while(uac, [sup])
+        assert sup_hears > 1000, sup_hears
+        # 强插 (barge): the same leg, now everyone hears everyone.
+        r = lina.post("/api/v1/cti/supervisor/monitor", {"agent": "liuyang", "mode": "barge"})
+        assert r.status == 200, r.body
+        time.sleep(0.2)
+        agent_hears, customer_hears = heard_while(sup, [agent, uac])
+        print(f"barge: agent hears {agent_hears}, customer hears {customer_hears}")
+        assert agent_hears > 1000 and customer_hears > 1000, (agent_hears, customer_hears)
+        agent_hears, sup_hears = heard_while(uac, [agent, sup])
+        customer_hears, sup_hears2 = heard_while(agent, [uac, sup])
+        assert min(agent_hears, sup_hears, customer_hears, sup_hears2) > 1000, (agent_hears, sup_hears, customer_hears, sup_hears2)
+        # 强制接管 (take over): the supervisor keeps the customer, the agent's phone is hung up.
+        r = lina.post("/api/v1/cti/supervisor/take-over", {"agent": "liuyang"})
+        assert r.status == 200, r.body
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] != "busy", timeout=10)
+        assert agent.wait_bye(5), "no BYE came"
+        assert heard_while(sup, [uac])[0] > 1000
+        uac.hang_up()
+        assert sup.wait_bye(5)
+        segs = call_segments(sip)
+        # Each mode the supervisor used is a segment of its own; after the takeover, she talks.
+        assert [g for g in segs if g[1] == "lina"] == [("monitor", "lina", "mode_changed", "whisper"),
+                                                        ("monitor", "lina", "taken_over", "barge"),
+                                                        ("talk", "lina", "completed", "take_over")], segs
+        assert ("talk", "liuyang", "taken_over") in [g[:3] for g in segs], segs
+        assert query(sip.db, f"SELECT COUNT(*) FROM cti_call WHERE ani = '13700000001' AND id > {before} AND ended_at IS NULL")[0][0] == "0"
+    finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_a_three_way_conference_between_the_customer_and_two_agents_on_real_phones(sip):
+    # liuyang consults chenjing, then joins the three (三方通话): each hears the other two.
+    liu, chen = Client(sip.base).login("liuyang", DEMO_PW), Client(sip.base).login("chenjing", DEMO_PW)
+    first = silent_phone_ready(sip, liu)
+    uac = Uac(sip.sip_port, "95555")
+    uac.call()
+    assert first.answer(), "liuyang's phone was not called"
+    call_of = lambda c: c.get("/api/v1/cti/me").json()["call"] or {}  # noqa: E731
+    wait_until(lambda: call_of(liu).get("phase") == "talking", timeout=10)
+    second = silent_phone_ready(sip, chen)  # ready only now: the call was liuyang's
+    try:
+        r = liu.post("/api/v1/cti/agent/transfer", {"kind": "agent", "target": "chenjing", "consult": True})
+        assert r.status == 200, r.body
+        assert second.answer(), "chenjing's phone was not called"
+        wait_until(lambda: chen.get("/api/v1/cti/me").json()["agent"]["state"] == "busy", timeout=10)
+        time.sleep(0.3)
+        # Consulting: the customer is on hold and does not hear the agents talk about him.
+        heard_while(second, [uac], hz=1700)
+        print(f"on hold, the customer hears: 1700 Hz share {uac.tone_share(1700):.3f}")
+        assert uac.tone_share(1700) < 0.05  # music on hold, not her tone
+        r = liu.post("/api/v1/cti/agent/conference", {})
+        assert r.status == 200, r.body
+        time.sleep(0.3)
+        heard = {}
+        for name, talker, listeners in (("customer", uac, [first, second]), ("liuyang", first, [uac, second]),
+                                        ("chenjing", second, [uac, first])):
+            heard[name] = heard_while(talker, listeners)
+        print(f"conference, what the other two hear: {heard}")
+        assert min(min(v) for v in heard.values()) > 1000, heard
+        # liuyang leaves; the customer and chenjing stay together.
+        assert liu.post("/api/v1/cti/agent/hang-up", {}).status == 200
+        assert first.wait_bye(5), "no BYE came"
+        (customer_hears,) = heard_while(second, [uac])
+        assert customer_hears > 1000, customer_hears
+        uac.hang_up()
+        assert second.wait_bye(5), "no BYE came"
+        segs = call_segments(sip)
+        print(segs)
+        assert [g[:3] for g in segs if g[0] in ("talk", "consult")] == [
+            ("talk", "liuyang", "agent_hung_up"), ("consult", "chenjing", "conferenced"), ("talk", "chenjing", "completed")], segs
+    finally:
         liu.post("/api/v1/cti/agent/sign-out", {})
         chen.post("/api/v1/cti/agent/sign-out", {})
 

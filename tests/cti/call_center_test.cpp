@@ -440,6 +440,10 @@ TEST(CallCenter, ConsultationThenCompletion) {
   c.run(100);
   EXPECT_EQ(c.state(2), AgentState::wrap_up);
   EXPECT_EQ(c.sw.live_legs(), 0u);
+  // The second agent's part: the consultation, then his own talk with the customer.
+  EXPECT_EQ(c.segments(c.last_call()),
+            (std::vector<std::string>{"queue:answered", "ring:answered", "talk:transferred",
+                                      "ring:answered", "consult:transferred", "talk:completed"}));
 }
 
 TEST(CallCenter, ConsultationCancelledAndThreeWayConference) {
@@ -472,6 +476,9 @@ TEST(CallCenter, ConsultationCancelledAndThreeWayConference) {
   c.run(100);
   EXPECT_EQ(c.closed(call)->disposition, "completed");
   EXPECT_EQ(c.sw.live_legs(), 0u);
+  auto segs = c.segments(call);
+  EXPECT_TRUE(contains(segs, "consult:conferenced"));
+  EXPECT_TRUE(contains(segs, "talk:agent_hung_up"));
 }
 
 TEST(CallCenter, OutboundCallRingsTheAgentThenTheCustomer) {
@@ -547,6 +554,12 @@ TEST(CallCenter, SupervisorListensWhispersBargesAndTakesOver) {
   c.run(100);
   EXPECT_EQ(c.closed(call)->disposition, "completed");
   EXPECT_EQ(c.sw.live_legs(), 0u);
+  // Each mode he used is a segment of its own (reports count listens, whispers and barges), and
+  // after the takeover he is the one talking.
+  EXPECT_EQ(c.segments(call),
+            (std::vector<std::string>{"queue:answered", "ring:answered", "talk:taken_over",
+                                      "monitor:mode_changed", "monitor:mode_changed",
+                                      "monitor:taken_over", "talk:supervisor_left"}));
 }
 
 TEST(CallCenter, FallbacksWhenNobodyCanAnswer) {
