@@ -14,7 +14,8 @@ PACKAGES=(
   libsodium-dev libssl-dev libxlsxwriter-dev libcsv-dev
   libsofia-sip-ua-dev                 # SIP signalling (nua) for the softswitch
   libcurl4-openssl-dev                # outbound HTTP: webhooks, integration adapters
-  libspandsp-dev libspeexdsp-dev      # media: loss concealment and in-band DTMF; jitter buffer
+  libspandsp-dev libspeexdsp-dev      # media: loss concealment and in-band DTMF; jitter buffer, resampler
+  libsndfile1-dev                     # media: prompts in any WAV/FLAC/Ogg form, recordings
   espeak-ng                           # IVR prompts spoken from their text (Mandarin voice)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -27,6 +27,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "media/audio_file.hpp"
 #include "media/dtmf_detector.hpp"
 #include "media/g711.hpp"
 #include "media/jitter.hpp"
@@ -100,7 +101,7 @@ struct MediaEngine::Impl {
   std::deque<Chunk> chunks;
   bool wstop = false;
   std::thread writer;
-  std::map<std::string, FILE*> files;
+  std::map<std::string, std::unique_ptr<media::StereoWavWriter>> files;
 
   std::string address;
   int port_min, port_max, next_port;
@@ -137,37 +138,12 @@ struct MediaEngine::Impl {
     return false;
   }
 
-  // A mono or stereo 16-bit PCM WAV file as 8 kHz samples of its first channel (other rates
-  // taken to 8 kHz by nearest sample); empty when it is missing or not that format.
+  // A sound file as the 8 kHz mono samples a leg hears; empty when missing or not audio.
   static std::vector<int16_t> read_wav(const std::string& path) {
-    std::vector<int16_t> out;
-    std::ifstream f(path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(f)), {});
-    uint32_t rate = 0;
-    uint16_t channels = 0, bits = 0;
-    size_t p = 12;
-    while (bytes.size() >= 12 && bytes.compare(0, 4, "RIFF") == 0 && p + 8 <= bytes.size()) {
-      uint32_t len;
-      std::memcpy(&len, bytes.data() + p + 4, 4);
-      if (bytes.compare(p, 4, "fmt ") == 0 && len >= 16 && p + 24 <= bytes.size()) {
-        std::memcpy(&channels, bytes.data() + p + 10, 2);
-        std::memcpy(&rate, bytes.data() + p + 12, 4);
-        std::memcpy(&bits, bytes.data() + p + 22, 2);
-      } else if (bytes.compare(p, 4, "data") == 0 && bits == 16 && channels >= 1 && rate >= 4000) {
-        size_t frames = std::min<size_t>(len, bytes.size() - p - 8) / (2 * channels);
-        const char* d = bytes.data() + p + 8;
-        for (size_t o = 0;; ++o) {
-          size_t i = size_t(double(o) * rate / 8000.0);
-          if (i >= frames) break;
-          int16_t v;
-          std::memcpy(&v, d + i * 2 * channels, 2);
-          out.push_back(v);
-        }
-        break;
-      }
-      p += 8 + len + (len & 1);
-    }
-    return out;
+    auto p = media::read_prompt(path);
+    if (!p.error.empty() && std::filesystem::exists(path))
+      spdlog::warn("media: prompt {} not played: {}", path, p.error);
+    return std::move(p.samples);
   }
 
   // What the core's own prompt names say when no recording of them is in the prompt directory.
@@ -446,23 +422,6 @@ struct MediaEngine::Impl {
     wcv.notify_one();
   }
 
-  static void wav_header(FILE* f, uint32_t data_bytes) {
-    auto u32 = [&](uint32_t v) { std::fwrite(&v, 4, 1, f); };
-    auto u16 = [&](uint16_t v) { std::fwrite(&v, 2, 1, f); };
-    std::fwrite("RIFF", 1, 4, f);
-    u32(36 + data_bytes);
-    std::fwrite("WAVEfmt ", 1, 8, f);
-    u32(16);
-    u16(1);         // PCM
-    u16(2);         // stereo: customer left, agent right
-    u32(8000);      // samples per second
-    u32(8000 * 4);  // bytes per second
-    u16(4);         // block align
-    u16(16);        // bits per sample
-    std::fwrite("data", 1, 4, f);
-    u32(data_bytes);
-  }
-
   void write_loop() {
     std::unique_lock lk(wmu);
     while (true) {
@@ -471,26 +430,15 @@ struct MediaEngine::Impl {
       Chunk c = std::move(chunks.front());
       chunks.pop_front();
       lk.unlock();
-      FILE*& f = files[c.path];
+      auto& f = files[c.path];
       if (!f) {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(c.path).parent_path(), ec);
-        f = std::fopen(c.path.c_str(), "wb");
-        if (f)
-          wav_header(f, 0);
-        else
-          spdlog::error("media: cannot write recording {}", c.path);
+        f = std::make_unique<media::StereoWavWriter>();
+        if (!f->open(c.path)) spdlog::error("media: cannot write recording {}", c.path);
       }
-      if (f) std::fwrite(c.stereo.data(), sizeof(int16_t), c.stereo.size(), f);
-      if (c.close) {
-        if (f) {
-          long size = std::ftell(f);
-          std::fseek(f, 0, SEEK_SET);
-          wav_header(f, uint32_t(size - 44));
-          std::fclose(f);
-        }
-        files.erase(c.path);
-      }
+      f->write(c.stereo.data(), c.stereo.size() / 2);
+      if (c.close) files.erase(c.path);
       lk.lock();
     }
   }

@@ -352,10 +352,13 @@ void check_media(Blend& f, const char* where) {
     const auto& media = f.core.media_of(a);
     ASSERT_EQ(int(media.size()), f.router.load(a, Channel::chat) + f.router.load(a, Channel::email))
         << where << " agent " << a;
-    if (s == AgentState::signed_out) ASSERT_TRUE(media.empty()) << where << " agent " << a;
+    if (s == AgentState::signed_out) {
+      ASSERT_TRUE(media.empty()) << where << " agent " << a;
+    }
     // Routing never mixes them without blending (the agent may still dial out himself).
-    if (!f.router.agent_spec(a).voice_with_media && f.core.task_of(a) < 1'000'000)
+    if (!f.router.agent_spec(a).voice_with_media && f.core.task_of(a) < 1'000'000) {
       ASSERT_FALSE(call && !media.empty()) << where << " agent " << a;
+    }
     bool routable = s == AgentState::ready || (call && !f.core.pending_not_ready(a));
     ASSERT_EQ(f.router.ready(a), routable) << where << " agent " << a << " " << to_string(s);
     if (call) holding.insert(f.core.task_of(a));

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
 #include <map>
 #include <random>
 #include <set>
@@ -289,7 +288,8 @@ TEST(AcdRouter, AnEarlierArrivalKeepsTheCallersPlace) {
 }
 
 TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
-  const uint64_t seeds = getenv("KEFU_ROUTER_SEEDS") ? std::stoull(getenv("KEFU_ROUTER_SEEDS")) : 40;
+  const uint64_t seeds =
+      getenv("KEFU_ROUTER_SEEDS") ? std::stoull(getenv("KEFU_ROUTER_SEEDS")) : 40;
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
     std::mt19937_64 rng(seed);
     World w = random_world(rng);
@@ -380,10 +380,11 @@ TEST(AcdRouterRandomized, AgreesWithTheFullScanOnEveryStep) {
         for (int c = 0; c < kChannels; ++c)
           EXPECT_LE(fast.load(o.agent, Channel(c)), w.agents[size_t(o.agent)].capacity[size_t(c)]);
         // Without blending an agent holds phone calls or media tasks, never both.
-        if (!w.agents[size_t(o.agent)].voice_with_media)
+        if (!w.agents[size_t(o.agent)].voice_with_media) {
           EXPECT_FALSE(fast.load(o.agent, Channel::voice) > 0 &&
                        fast.load(o.agent, Channel::chat) + fast.load(o.agent, Channel::email) > 0)
               << "seed " << seed << " step " << step;
+        }
       }
     }
     // Draining: every live task ends and no agent is left holding capacity.

@@ -161,7 +161,9 @@ TEST(G711, KnownValuesRoundTripsAndQuantisationError) {
   EXPECT_EQ(linear_to_ulaw(0), 0xff);
   EXPECT_EQ(linear_to_alaw(0), 0xd5);
   for (int c = 0; c < 256; ++c) {  // every code decodes to a value that encodes back to it
-    if (c != 0x7f) EXPECT_EQ(linear_to_ulaw(ulaw_to_linear(uint8_t(c))), c) << c;  // 0x7f is -0
+    if (c != 0x7f) {               // 0x7f is -0
+      EXPECT_EQ(linear_to_ulaw(ulaw_to_linear(uint8_t(c))), c) << c;
+    }
     EXPECT_EQ(linear_to_alaw(alaw_to_linear(uint8_t(c))), c) << c;
   }
   // Companding keeps the error within half a step of the segment: about 1/32 of the value.
