@@ -49,6 +49,7 @@ test: build
 bench: build
 	@$(BUILD)/bench/kefu_bench_acd 1000000
 	@$(BUILD)/bench/kefu_bench_media 500 10
+	@$(BUILD)/bench/kefu_bench_media 700 10 listen
 	@bash bench/run-simulate.sh
 	@bash bench/run-http.sh
 	@node bench/web-console.mjs 10

@@ -7,7 +7,8 @@
 // With `listen`, every call also has a supervisor listening: three legs per mix, so every call
 // goes through the paced mixer (decode, mix, encode every 20 ms) instead of the relay; the
 // mixer sends each leg a frame every 20 ms, so what arrives is compared with that.
-//   kefu_bench_media [calls] [seconds] [listen]
+// Each runs with one media thread and with the engine's default (one per core, at most 4).
+//   kefu_bench_media [calls] [seconds] [listen] [threads]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -147,51 +148,64 @@ void print(const char* name, const Result& r) {
       r.p99_us, r.cpu_pct);
 }
 
+// Every call also has a supervisor listening: three legs per mix, through the paced mixer.
+int run_mixer(int calls, int seconds, int threads) {
+  std::vector<int> ends(size_t(calls) * 2), sups(static_cast<size_t>(calls));
+  std::vector<uint16_t> end_ports(ends.size()), sup_ports(sups.size());
+  for (size_t k = 0; k < ends.size(); ++k) ends[k] = udp_socket(end_ports[k]);
+  for (size_t k = 0; k < sups.size(); ++k) sups[k] = udp_socket(sup_ports[k]);
+  kefu::sip::MediaEngine engine("127.0.0.1", 20000, 29998, "", threads);
+  engine.start();
+  std::vector<int> all = ends;
+  all.insert(all.end(), sups.begin(), sups.end());
+  std::vector<sockaddr_in> to(ends.size());
+  for (size_t k = 0; k < all.size(); ++k) {
+    auto leg = kefu::cti::LegId(k + 1);
+    uint16_t port = engine.open(leg, k % 2 == 1);
+    if (!port) return std::fprintf(stderr, "no RTP port\n"), 1;
+    bool sup = k >= ends.size();
+    engine.set_remote(leg, "127.0.0.1", sup ? sup_ports[k - ends.size()] : end_ports[k], 0, "PCMU",
+                      101);
+    engine.join(kefu::cti::CallId(sup ? k - ends.size() + 1 : k / 2 + 1), leg,
+                sup ? kefu::cti::MixMode::listen : kefu::cti::MixMode::talk);
+    if (!sup) to[k] = loopback(port);
+  }
+  Result r = drive(all, to, seconds, ends.size());
+  const long expected = long(all.size()) * 50 * seconds;
+  std::printf(
+      "mixer, %d thread%s  sent %8ld  frames out %8ld of %8ld expected (%.2f%%)  "
+      "process CPU %5.1f%%\n",
+      threads, threads > 1 ? "s" : " ", r.sent, r.received, expected,
+      100.0 * double(r.received) / double(expected), r.cpu_pct);
+  engine.stop();
+  for (int fd : sups) ::close(fd);
+  for (int fd : ends) ::close(fd);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int calls = argc > 1 ? std::atoi(argv[1]) : 500;
   const int seconds = argc > 2 ? std::atoi(argv[2]) : 10;
   const bool listen = argc > 3 && std::string(argv[3]) == "listen";
-  std::printf("%d concurrent calls, 2 × 50 packets/s each, %d s, on one media thread\n", calls,
-              seconds);
+  // The engine's default: one media thread per core, at most 4; compared with one thread.
+  const int threads =
+      argc > 4 ? std::atoi(argv[4]) : std::clamp(int(std::thread::hardware_concurrency()), 1, 4);
+  std::printf("%d concurrent calls, 2 × 50 packets/s each, %d s; 1 and %d media threads\n", calls,
+              seconds, threads);
+  if (listen) {
+    for (int t : {1, threads})
+      if (run_mixer(calls, seconds, t)) return 1;
+    if (threads == 1) return 0;
+    return run_mixer(calls, seconds,
+                     1);  // again: the machine is noisy, the order should not matter
+  }
   std::vector<int> ends(size_t(calls) * 2);
   std::vector<uint16_t> end_ports(ends.size());
   for (size_t k = 0; k < ends.size(); ++k) ends[k] = udp_socket(end_ports[k]);
-
-  if (listen) {  // three legs per call, the third listening: the mixer's path
-    std::vector<int> sups(static_cast<size_t>(calls));
-    std::vector<uint16_t> sup_ports(sups.size());
-    for (size_t k = 0; k < sups.size(); ++k) sups[k] = udp_socket(sup_ports[k]);
-    kefu::sip::MediaEngine engine("127.0.0.1", 20000, 29998);
-    engine.start();
-    std::vector<int> all = ends;
-    all.insert(all.end(), sups.begin(), sups.end());
-    std::vector<sockaddr_in> to(ends.size());
-    for (size_t k = 0; k < all.size(); ++k) {
-      auto leg = kefu::cti::LegId(k + 1);
-      uint16_t port = engine.open(leg, k % 2 == 1);
-      if (!port) return std::fprintf(stderr, "no RTP port\n"), 1;
-      bool sup = k >= ends.size();
-      engine.set_remote(leg, "127.0.0.1", sup ? sup_ports[k - ends.size()] : end_ports[k], 0,
-                        "PCMU", 101);
-      engine.join(kefu::cti::CallId(sup ? k - ends.size() + 1 : k / 2 + 1), leg,
-                  sup ? kefu::cti::MixMode::listen : kefu::cti::MixMode::talk);
-      if (!sup) to[k] = loopback(port);
-    }
-    Result r = drive(all, to, seconds, ends.size());
-    const long expected = long(all.size()) * 50 * seconds;
-    std::printf(
-        "mixer, 3 legs    sent %8ld  frames out %8ld of %8ld expected (%.2f%%)  "
-        "process CPU %5.1f%%\n",
-        r.sent, r.received, expected, 100.0 * double(r.received) / double(expected), r.cpu_pct);
-    engine.stop();
-    for (int fd : sups) ::close(fd);
-    for (int fd : ends) ::close(fd);
-    return 0;
-  }
-  {  // Kefu's media engine: a leg per far end, the two legs of a call in one mix.
-    kefu::sip::MediaEngine engine("127.0.0.1", 20000, 29998);  // below the ephemeral ports
+  for (int t : {1, threads}) {  // Kefu's media engine: a leg per far end, a call's two in one mix
+    kefu::sip::MediaEngine engine("127.0.0.1", 20000, 29998, "", t);  // below the ephemeral ports
     engine.start();
     std::vector<sockaddr_in> to(ends.size());
     for (size_t k = 0; k < ends.size(); ++k) {
@@ -202,7 +216,7 @@ int main(int argc, char** argv) {
       engine.join(kefu::cti::CallId(k / 2 + 1), leg, kefu::cti::MixMode::talk);
       to[k] = loopback(port);
     }
-    print("media engine", drive(ends, to, seconds, ends.size()));
+    print(t == 1 ? "engine, 1 thread" : "engine, threads", drive(ends, to, seconds, ends.size()));
     engine.stop();
   }
   {  // Baseline: bytes in, the same bytes out to the other party, nothing else.

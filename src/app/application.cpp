@@ -71,6 +71,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.counter_url = config_.cti_counter_url;
   cti_opt.recording_dir = config_.cti_recording_dir;
   cti_opt.prompt_dir = config_.cti_prompt_dir;
+  cti_opt.media_threads = config_.cti_media_threads;
   cti_opt.node = config_.cti_node;
   crm_ = std::make_unique<crm::CustomerService>(*db_, clock_, audit_);
   webhooks_ =

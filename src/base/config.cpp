@@ -77,6 +77,7 @@ const std::map<std::string, Setter>& setters() {
       S(cti_counter_url),
       S(cti_recording_dir),
       S(cti_prompt_dir),
+      I(cti_media_threads),
       S(cti_node),
 #undef S
 #undef I
@@ -93,6 +94,8 @@ void Config::set(const std::string& key, const std::string& value) {
   it->second(*this, value);
   if (io_threads < 1 || worker_threads < 1 || slow_threads < 1 || db_readers < 1)
     throw std::invalid_argument("config " + key + ": thread and pool sizes must be at least 1");
+  if (cti_media_threads < 0 || cti_media_threads > 64)
+    throw std::invalid_argument("config " + key + ": media threads from 0 (one per core) to 64");
   if (cti_ring_timeout_s < 1 || cti_wrap_up_s < 0)
     throw std::invalid_argument("config " + key +
                                 ": ring timeout at least 1 s, wrap-up at least 0 s");

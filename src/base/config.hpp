@@ -52,6 +52,8 @@ struct Config {
   std::string cti_counter_url;
   std::string cti_recording_dir = "var/recordings";  // WAV files of calls and voicemail
   std::string cti_prompt_dir = "var/prompts";        // IVR prompts and music on hold: <name>.wav
+  // Media threads of the softswitch (RTP, mixing, recording); 0 = one per core, at most 4.
+  int cti_media_threads = 0;
   // This node's name in a cluster sharing PostgreSQL (cti_call.node): a restart closes only its own
   // calls and agents, so the name must stay the same across restarts. Empty: a single node, which
   // closes everything left open.

@@ -526,6 +526,7 @@ Service::Recovery Service::start() {
     so.media_address = m.opt.media_address;
     so.recording_dir = m.opt.recording_dir;
     so.prompt_dir = m.opt.prompt_dir;
+    so.media_threads = m.opt.media_threads;
     so.gateway = m.opt.sip_gateway;
     so.gateway_user = m.opt.sip_gateway_user;
     so.gateway_password = m.opt.sip_gateway_password;

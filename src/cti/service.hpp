@@ -37,6 +37,7 @@ struct ServiceOptions {
   // The trading counter's adapter endpoint (integration/counter_adapters.hpp); "" = simulated.
   std::string counter_url;
   std::string recording_dir = "var/recordings", prompt_dir = "var/prompts";
+  int media_threads = 0;  // the softswitch's media threads; 0 = one per core, at most 4
   // Nodes of a cluster share the database: each stores its name with its calls and agent states,
   // recovers only its own after a restart, and takes its ids from a block of its own. Empty: the
   // only node, which recovers every call and agent left open.

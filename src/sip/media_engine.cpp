@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -105,37 +106,290 @@ struct MediaEngine::Impl {
 
   std::string address;
   int port_min, port_max, next_port;
+  std::mutex port_mu;
+  std::mt19937 rng{std::random_device{}()};  // under port_mu
   std::string prompt_dir;
+  // Prompts and speech, shared by the shards (prompt_mu, taken inside a shard's lock, never
+  // around one).
+  std::mutex prompt_mu;
   std::map<std::string, std::shared_ptr<const std::vector<int16_t>>> prompts;  // loaded once
-  // Speech (espeak-ng, Mandarin) rendered off the media thread into prompt_dir/tts/<md5>.wav.
+  // Speech (espeak-ng, Mandarin) rendered off the media threads into prompt_dir/tts/<md5>.wav.
   std::map<std::string, std::shared_ptr<const std::vector<int16_t>>> speech;
   std::deque<std::string> tts_jobs;
   std::condition_variable tts_cv;
   bool tts_stop = false;
   std::thread tts;
-  int epfd = -1, wake_fd = -1, tick_fd = -1;
-  std::thread thread;
   std::atomic<bool> stopping{false};
-  mutable std::mutex mu;
-  std::unordered_map<LegId, Leg> legs;
-  std::unordered_map<int, LegId> by_fd;
-  std::map<cti::CallId, std::vector<LegId>> mixes;
-  std::function<void(LegId, char)> digit;
-  std::mt19937 rng{std::random_device{}()};
+  std::function<void(LegId, char)> digit;  // set before start
 
-  Impl(std::string a, int lo, int hi, std::string dir)
-      : address(std::move(a)), port_min(lo), port_max(hi), prompt_dir(std::move(dir)) {
-    next_port = port_min;
+  // One media thread and what it owns: the sockets it waits on (epoll), the 20 ms tick of its
+  // mixes and players (a timerfd, so the pace does not drift), the mixes and their recordings.
+  // A mix lives on the shard its call id picks, and a leg moves there when it joins, so neither
+  // the packet path nor the tick ever takes another thread's lock.
+  struct Shard {
+    explicit Shard(Impl& e) : engine(e) {}
+    Impl& engine;
+    mutable std::mutex mu;
+    int epfd = -1, wake_fd = -1, tick_fd = -1;
+    std::thread thread;
+    std::unordered_map<LegId, Leg> legs;
+    std::unordered_map<int, LegId> by_fd;
+    std::map<cti::CallId, std::vector<LegId>> mixes;
+    std::map<cti::CallId, Recorder> recorders;
+
+    void start();
+    void stop();
+
+    bool is_mixed(cti::CallId mix) const {
+      auto it = mixes.find(mix);
+      if (it == mixes.end() || it->second.size() < 2) return false;
+      if (it->second.size() > 2) return true;
+      for (LegId id : it->second)
+        if (auto l = legs.find(id); l != legs.end() && l->second.mode != cti::MixMode::talk)
+          return true;
+      return false;
+    }
+
+    void send_frame(Leg& l, const int16_t* pcm) {
+      if (!l.has_remote) return;
+      uint8_t payload[160], out[200];
+      media::encode(l.codec, pcm, 160, payload);
+      media::RtpHeader h;
+      h.payload_type = uint8_t(l.payload_type);
+      h.sequence = ++l.out_seq;
+      l.out_ts += 160;
+      h.timestamp = l.out_ts;
+      h.ssrc = l.out_ssrc;
+      l.last_source = -1;  // the relay, if it takes over, restarts its timeline from here
+      size_t n = media::write_rtp(h, payload, sizeof payload, out, sizeof out);
+      if (n && ::sendto(l.fd, out, n, 0, reinterpret_cast<const sockaddr*>(&l.remote),
+                        sizeof l.remote) > 0)
+        ++l.counters.relayed;
+    }
+
+    // Every 20 ms: each mixed mix, and each leg that is played something.
+    void tick() {
+      std::vector<media::Participant> parts;
+      std::vector<std::vector<int16_t>> frames, out;
+      for (auto& [mix, members] : mixes) {
+        if (!is_mixed(mix)) continue;
+        parts.assign(members.size(), {});
+        frames.assign(members.size(), std::vector<int16_t>(160, 0));
+        for (size_t i = 0; i < members.size(); ++i) {
+          Leg& l = legs.at(members[i]);
+          parts[i].id = uint32_t(i + 1);
+          parts[i].role = media::Role(l.mode);
+          for (size_t j = 0; j < members.size(); ++j)
+            if (members[j] == l.whisper_to) parts[i].whisper_to = uint32_t(j + 1);
+          // Nothing due from him (or quiet too long to conceal): silence from him this period.
+          if (!l.jitter || !l.jitter->get(frames[i].data())) continue;
+          parts[i].frame = frames[i].data();
+        }
+        media::mix(parts, 160, out);
+        for (size_t i = 0; i < members.size(); ++i) send_frame(legs.at(members[i]), out[i].data());
+      }
+      for (auto& [id, l] : legs) {
+        if (l.mix || l.playlist.empty()) continue;
+        int16_t frame[160] = {};
+        for (int k = 0; k < 160 && !l.playlist.empty();) {
+          auto& item = l.playlist.front();
+          if (!item.samples) break;  // still being spoken into a file: silence meanwhile
+          if (l.prompt_pos >= item.samples->size()) {
+            l.prompt_pos = 0;
+            if (item.loop && !item.samples->empty()) continue;  // music starts over
+            l.playlist.pop_front();
+            continue;
+          }
+          frame[k++] = (*item.samples)[l.prompt_pos++];
+        }
+        send_frame(l, frame);
+      }
+    }
+
+    // The other talking leg of a two-party mix, if that is what the mix is.
+    Leg* peer(const Leg& l) {
+      if (!l.mix || l.mode != cti::MixMode::talk) return nullptr;
+      auto it = mixes.find(l.mix);
+      if (it == mixes.end() || it->second.size() != 2) return nullptr;
+      LegId other = it->second[0] == l.id ? it->second[1] : it->second[0];
+      auto o = legs.find(other);
+      if (o == legs.end() || o->second.mode != cti::MixMode::talk || !o->second.has_remote)
+        return nullptr;
+      return &o->second;
+    }
+
+    // A key the caller pressed, as telephone-event or as tones: it cuts the words short (a menu's
+    // prompt, an announcement); music plays on.
+    void key(Leg& l, char c) {
+      if (!l.playlist.empty() && !l.playlist.front().loop) l.prompt_pos = 0;
+      std::erase_if(l.playlist, [](const Leg::Item& i) { return !i.loop; });
+      if (engine.digit) engine.digit(l.id, c);
+    }
+
+    void on_packet(Leg& l, uint8_t* data, size_t n, const sockaddr_in& from) {
+      media::RtpHeader h;
+      if (!media::parse_rtp(data, n, h)) return;
+      ++l.counters.received;
+      if (!l.has_remote || l.remote.sin_port != from.sin_port ||
+          l.remote.sin_addr.s_addr != from.sin_addr.s_addr) {
+        l.remote = from;  // symmetric RTP: answer where the packets come from
+        l.has_remote = true;
+      }
+      if (l.dtmf_pt >= 0 && h.payload_type == l.dtmf_pt) {
+        media::TelephoneEvent e;
+        if (media::parse_telephone_event(data + h.payload_offset, h.payload_size, e))
+          if (auto c = l.dtmf.on_packet(h, e)) key(l, *c);
+        return;  // digits are for the core, not for the other party
+      }
+      if (h.payload_type != l.payload_type) return;  // comfort noise and the like
+      if (l.dtmf_pt < 0 && !l.mix) {  // in a menu or a queue, without RFC 4733: listen for tones
+        if (!l.inband)
+          l.inband = std::make_unique<media::DtmfDetector>([this, &l](char c) { key(l, c); });
+        int16_t pcm[1024];
+        size_t n = std::min<size_t>(h.payload_size, 1024);
+        media::decode(l.codec, data + h.payload_offset, n, pcm);
+        l.inband->feed(pcm, n);
+        return;
+      }
+      if (l.mix && l.mode == cti::MixMode::talk)
+        if (auto r = recorders.find(l.mix); r != recorders.end())
+          record(r->second, l, h, data + h.payload_offset);
+      if (l.mix && is_mixed(l.mix)) {  // decoded for the mixer's next periods (at most 100 ms)
+        int16_t pcm[1024];
+        size_t n = std::min<size_t>(h.payload_size, 1024);
+        media::decode(l.codec, data + h.payload_offset, n, pcm);
+        if (!l.jitter) l.jitter = std::make_unique<media::AudioJitter>();
+        l.jitter->put(h.timestamp, pcm, n);
+        return;
+      }
+      Leg* to = peer(l);
+      if (!to) return;
+      if (to->last_source != l.id) {  // a new talker for this far end: keep its timeline smooth
+        to->last_source = l.id;
+        to->source_ts0 = h.timestamp;
+        to->out_ts0 = to->out_ts + 160;
+      }
+      uint8_t out[1500];
+      media::RtpHeader oh;
+      oh.marker = h.marker;
+      oh.payload_type = uint8_t(to->payload_type);
+      oh.sequence = ++to->out_seq;
+      oh.timestamp = to->out_ts = to->out_ts0 + (h.timestamp - to->source_ts0);
+      oh.ssrc = to->out_ssrc;
+      const uint8_t* payload = data + h.payload_offset;
+      uint8_t converted[1500];
+      if (to->codec != l.codec && h.payload_size <= sizeof converted) {
+        int16_t pcm[1500];
+        media::decode(l.codec, payload, h.payload_size, pcm);
+        media::encode(to->codec, pcm, h.payload_size, converted);
+        payload = converted;
+      }
+      size_t m = media::write_rtp(oh, payload, h.payload_size, out, sizeof out);
+      if (m && ::sendto(to->fd, out, m, 0, reinterpret_cast<const sockaddr*>(&to->remote),
+                        sizeof to->remote) > 0)
+        ++to->counters.relayed;
+    }
+
+    void record(Recorder& r, const Leg& l, const media::RtpHeader& h, const uint8_t* payload) {
+      auto t = r.tracks.find(l.id);
+      if (t == r.tracks.end()) {
+        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - r.start)
+                          .count() *
+                      8;
+        t = r.tracks.emplace(l.id, Recorder::Track{now, h.timestamp}).first;
+      }
+      int64_t pos = t->second.pos0 + int32_t(h.timestamp - t->second.ts0);
+      size_t n = std::min<size_t>(h.payload_size, 1024);
+      if (pos < r.flushed || pos - r.flushed > 8000 * 600) return;  // too late, or absurd
+      auto& ch = l.agent_side ? r.right : r.left;
+      size_t off = size_t(pos - r.flushed);
+      if (r.left.size() < off + n) r.left.resize(off + n, 0);
+      if (r.right.size() < off + n) r.right.resize(off + n, 0);
+      int16_t pcm[1024];
+      media::decode(l.codec, payload, n, pcm);
+      for (size_t i = 0; i < n; ++i)
+        ch[off + i] = int16_t(std::clamp(int32_t(ch[off + i]) + pcm[i], -32768, 32767));
+      // Everything older than a second is final: hand it to the writer.
+      if (r.left.size() > 16000) flush(r, r.left.size() - 8000, false);
+    }
+
+    void flush(Recorder& r, size_t count, bool close) {
+      Chunk c{r.path, {}, close};
+      c.stereo.resize(count * 2);
+      for (size_t i = 0; i < count; ++i)
+        c.stereo[2 * i] = r.left[i], c.stereo[2 * i + 1] = r.right[i];
+      r.left.erase(r.left.begin(), r.left.begin() + long(count));
+      r.right.erase(r.right.begin(), r.right.begin() + long(count));
+      r.flushed += int64_t(count);
+      engine.write(std::move(c));
+    }
+
+    void run() {
+      epoll_event evs[64];
+      uint8_t buf[2048];
+      while (!engine.stopping) {
+        int n = epoll_wait(epfd, evs, 64, 500);
+        for (int i = 0; i < n; ++i) {
+          int fd = evs[i].data.fd;
+          if (fd == wake_fd) {
+            uint64_t x;
+            (void)!::read(wake_fd, &x, sizeof x);
+            continue;
+          }
+          if (fd == tick_fd) {
+            uint64_t x = 0;
+            (void)!::read(tick_fd, &x, sizeof x);
+            std::lock_guard lk(mu);
+            // Periods missed while busy are made up (a little late), so every leg keeps its 50
+            // frames a second; beyond 100 ms behind, the rest are dropped.
+            for (uint64_t k = 0; k < std::min<uint64_t>(x, 5); ++k) tick();
+            continue;
+          }
+          while (true) {
+            // Read under the lock: the socket may have moved to another shard (or been closed
+            // and its number reused there) since epoll named it; its packets are not ours then.
+            std::lock_guard lk(mu);
+            auto it = by_fd.find(fd);
+            if (it == by_fd.end()) break;
+            sockaddr_in from{};
+            socklen_t len = sizeof from;
+            ssize_t got = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
+                                     reinterpret_cast<sockaddr*>(&from), &len);
+            if (got <= 0) break;
+            on_packet(legs.at(it->second), buf, size_t(got), from);
+          }
+        }
+      }
+    }
+  };
+  std::vector<std::unique_ptr<Shard>> shards;
+  // Which shard holds each leg; control calls look it up, the packet path never does.
+  std::mutex route_mu;
+  std::unordered_map<LegId, Shard*> route;
+
+  Shard& shard_for_mix(cti::CallId mix) { return *shards[size_t(mix) % shards.size()]; }
+  Shard* shard_of(LegId leg) {
+    std::lock_guard lk(route_mu);
+    auto it = route.find(leg);
+    return it == route.end() ? nullptr : it->second;
+  }
+  // `f(shard, leg)` under the lock of the shard holding the leg; nothing if there is none.
+  template <class F>
+  void with_leg(LegId id, F&& f) {
+    for (int tries = 0; tries < 3; ++tries) {  // it may move between the lookup and the lock
+      Shard* s = shard_of(id);
+      if (!s) return;
+      std::lock_guard lk(s->mu);
+      if (auto it = s->legs.find(id); it != s->legs.end()) return f(*s, it->second);
+    }
   }
 
-  bool is_mixed(cti::CallId mix) const {
-    auto it = mixes.find(mix);
-    if (it == mixes.end() || it->second.size() < 2) return false;
-    if (it->second.size() > 2) return true;
-    for (LegId id : it->second)
-      if (auto l = legs.find(id); l != legs.end() && l->second.mode != cti::MixMode::talk)
-        return true;
-    return false;
+  Impl(std::string a, int lo, int hi, std::string dir, int threads)
+      : address(std::move(a)), port_min(lo), port_max(hi), prompt_dir(std::move(dir)) {
+    next_port = port_min;
+    if (threads < 1) threads = std::clamp(int(std::thread::hardware_concurrency()), 1, 4);
+    for (int i = 0; i < threads; ++i) shards.push_back(std::make_unique<Shard>(*this));
   }
 
   // A sound file as the 8 kHz mono samples a leg hears; empty when missing or not audio.
@@ -207,7 +461,7 @@ struct MediaEngine::Impl {
   // The TTS thread: espeak-ng's Mandarin voice, the text through a file (never an argument),
   // the WAV renamed into the cache when complete; the legs waiting for it start speaking.
   void tts_loop() {
-    std::unique_lock lk(mu);
+    std::unique_lock lk(prompt_mu);
     while (true) {
       tts_cv.wait(lk, [&] { return tts_stop || !tts_jobs.empty(); });
       if (tts_stop) return;
@@ -233,188 +487,20 @@ struct MediaEngine::Impl {
       }
       std::filesystem::remove(txt, ec);
       std::filesystem::remove(tmp, ec);
+      auto ready = std::make_shared<const std::vector<int16_t>>(std::move(samples));
+      for (auto& sh : shards) {  // never under prompt_mu: a shard takes it inside its own lock
+        std::lock_guard sl(sh->mu);
+        for (auto& [id, l] : sh->legs)
+          for (auto& item : l.playlist)
+            if (!item.samples && item.text == text) item.samples = ready;
+      }
       lk.lock();
       std::erase(tts_jobs, text);
-      auto ready = std::make_shared<const std::vector<int16_t>>(std::move(samples));
       speech[text] = ready;  // empty when it failed: the callers are not kept waiting
-      for (auto& [id, l] : legs)
-        for (auto& item : l.playlist)
-          if (!item.samples && item.text == text) item.samples = ready;
     }
   }
 
-  void send_frame(Leg& l, const int16_t* pcm) {
-    if (!l.has_remote) return;
-    uint8_t payload[160], out[200];
-    media::encode(l.codec, pcm, 160, payload);
-    media::RtpHeader h;
-    h.payload_type = uint8_t(l.payload_type);
-    h.sequence = ++l.out_seq;
-    l.out_ts += 160;
-    h.timestamp = l.out_ts;
-    h.ssrc = l.out_ssrc;
-    l.last_source = -1;  // the relay, if it takes over, restarts its timeline from here
-    size_t n = media::write_rtp(h, payload, sizeof payload, out, sizeof out);
-    if (n && ::sendto(l.fd, out, n, 0, reinterpret_cast<const sockaddr*>(&l.remote),
-                      sizeof l.remote) > 0)
-      ++l.counters.relayed;
-  }
-
-  // Every 20 ms: each mixed mix, and each leg that is played something.
-  void tick() {
-    std::vector<media::Participant> parts;
-    std::vector<std::vector<int16_t>> frames, out;
-    for (auto& [mix, members] : mixes) {
-      if (!is_mixed(mix)) continue;
-      parts.assign(members.size(), {});
-      frames.assign(members.size(), std::vector<int16_t>(160, 0));
-      for (size_t i = 0; i < members.size(); ++i) {
-        Leg& l = legs.at(members[i]);
-        parts[i].id = uint32_t(i + 1);
-        parts[i].role = media::Role(l.mode);
-        for (size_t j = 0; j < members.size(); ++j)
-          if (members[j] == l.whisper_to) parts[i].whisper_to = uint32_t(j + 1);
-        // Nothing due from him (or quiet too long to conceal): silence from him this period.
-        if (!l.jitter || !l.jitter->get(frames[i].data())) continue;
-        parts[i].frame = frames[i].data();
-      }
-      media::mix(parts, 160, out);
-      for (size_t i = 0; i < members.size(); ++i) send_frame(legs.at(members[i]), out[i].data());
-    }
-    for (auto& [id, l] : legs) {
-      if (l.mix || l.playlist.empty()) continue;
-      int16_t frame[160] = {};
-      for (int k = 0; k < 160 && !l.playlist.empty();) {
-        auto& item = l.playlist.front();
-        if (!item.samples) break;  // still being spoken into a file: silence meanwhile
-        if (l.prompt_pos >= item.samples->size()) {
-          l.prompt_pos = 0;
-          if (item.loop && !item.samples->empty()) continue;  // music starts over
-          l.playlist.pop_front();
-          continue;
-        }
-        frame[k++] = (*item.samples)[l.prompt_pos++];
-      }
-      send_frame(l, frame);
-    }
-  }
-
-  // The other talking leg of a two-party mix, if that is what the mix is.
-  Leg* peer(const Leg& l) {
-    if (!l.mix || l.mode != cti::MixMode::talk) return nullptr;
-    auto it = mixes.find(l.mix);
-    if (it == mixes.end() || it->second.size() != 2) return nullptr;
-    LegId other = it->second[0] == l.id ? it->second[1] : it->second[0];
-    auto o = legs.find(other);
-    if (o == legs.end() || o->second.mode != cti::MixMode::talk || !o->second.has_remote)
-      return nullptr;
-    return &o->second;
-  }
-
-  // A key the caller pressed, as telephone-event or as tones: it cuts the words short (a menu's
-  // prompt, an announcement); music plays on.
-  void key(Leg& l, char c) {
-    if (!l.playlist.empty() && !l.playlist.front().loop) l.prompt_pos = 0;
-    std::erase_if(l.playlist, [](const Leg::Item& i) { return !i.loop; });
-    if (digit) digit(l.id, c);
-  }
-
-  void on_packet(Leg& l, uint8_t* data, size_t n, const sockaddr_in& from) {
-    media::RtpHeader h;
-    if (!media::parse_rtp(data, n, h)) return;
-    ++l.counters.received;
-    if (!l.has_remote || l.remote.sin_port != from.sin_port ||
-        l.remote.sin_addr.s_addr != from.sin_addr.s_addr) {
-      l.remote = from;  // symmetric RTP: answer where the packets come from
-      l.has_remote = true;
-    }
-    if (l.dtmf_pt >= 0 && h.payload_type == l.dtmf_pt) {
-      media::TelephoneEvent e;
-      if (media::parse_telephone_event(data + h.payload_offset, h.payload_size, e))
-        if (auto c = l.dtmf.on_packet(h, e)) key(l, *c);
-      return;  // digits are for the core, not for the other party
-    }
-    if (h.payload_type != l.payload_type) return;  // comfort noise and the like
-    if (l.dtmf_pt < 0 && !l.mix) {  // in a menu or a queue, without RFC 4733: listen for tones
-      if (!l.inband)
-        l.inband = std::make_unique<media::DtmfDetector>([this, &l](char c) { key(l, c); });
-      int16_t pcm[1024];
-      size_t n = std::min<size_t>(h.payload_size, 1024);
-      media::decode(l.codec, data + h.payload_offset, n, pcm);
-      l.inband->feed(pcm, n);
-      return;
-    }
-    if (l.mix && l.mode == cti::MixMode::talk)
-      if (auto r = recorders.find(l.mix); r != recorders.end())
-        record(r->second, l, h, data + h.payload_offset);
-    if (l.mix && is_mixed(l.mix)) {  // decoded for the mixer's next periods (at most 100 ms)
-      int16_t pcm[1024];
-      size_t n = std::min<size_t>(h.payload_size, 1024);
-      media::decode(l.codec, data + h.payload_offset, n, pcm);
-      if (!l.jitter) l.jitter = std::make_unique<media::AudioJitter>();
-      l.jitter->put(h.timestamp, pcm, n);
-      return;
-    }
-    Leg* to = peer(l);
-    if (!to) return;
-    if (to->last_source != l.id) {  // a new talker for this far end: keep its timeline smooth
-      to->last_source = l.id;
-      to->source_ts0 = h.timestamp;
-      to->out_ts0 = to->out_ts + 160;
-    }
-    uint8_t out[1500];
-    media::RtpHeader oh;
-    oh.marker = h.marker;
-    oh.payload_type = uint8_t(to->payload_type);
-    oh.sequence = ++to->out_seq;
-    oh.timestamp = to->out_ts = to->out_ts0 + (h.timestamp - to->source_ts0);
-    oh.ssrc = to->out_ssrc;
-    const uint8_t* payload = data + h.payload_offset;
-    uint8_t converted[1500];
-    if (to->codec != l.codec && h.payload_size <= sizeof converted) {
-      int16_t pcm[1500];
-      media::decode(l.codec, payload, h.payload_size, pcm);
-      media::encode(to->codec, pcm, h.payload_size, converted);
-      payload = converted;
-    }
-    size_t m = media::write_rtp(oh, payload, h.payload_size, out, sizeof out);
-    if (m && ::sendto(to->fd, out, m, 0, reinterpret_cast<const sockaddr*>(&to->remote),
-                      sizeof to->remote) > 0)
-      ++to->counters.relayed;
-  }
-
-  void record(Recorder& r, const Leg& l, const media::RtpHeader& h, const uint8_t* payload) {
-    auto t = r.tracks.find(l.id);
-    if (t == r.tracks.end()) {
-      int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - r.start)
-                        .count() *
-                    8;
-      t = r.tracks.emplace(l.id, Recorder::Track{now, h.timestamp}).first;
-    }
-    int64_t pos = t->second.pos0 + int32_t(h.timestamp - t->second.ts0);
-    size_t n = std::min<size_t>(h.payload_size, 1024);
-    if (pos < r.flushed || pos - r.flushed > 8000 * 600) return;  // too late, or absurd
-    auto& ch = l.agent_side ? r.right : r.left;
-    size_t off = size_t(pos - r.flushed);
-    if (r.left.size() < off + n) r.left.resize(off + n, 0);
-    if (r.right.size() < off + n) r.right.resize(off + n, 0);
-    int16_t pcm[1024];
-    media::decode(l.codec, payload, n, pcm);
-    for (size_t i = 0; i < n; ++i)
-      ch[off + i] = int16_t(std::clamp(int32_t(ch[off + i]) + pcm[i], -32768, 32767));
-    // Everything older than a second is final: hand it to the writer.
-    if (r.left.size() > 16000) flush(r, r.left.size() - 8000, false);
-  }
-
-  void flush(Recorder& r, size_t count, bool close) {
-    Chunk c{r.path, {}, close};
-    c.stereo.resize(count * 2);
-    for (size_t i = 0; i < count; ++i)
-      c.stereo[2 * i] = r.left[i], c.stereo[2 * i + 1] = r.right[i];
-    r.left.erase(r.left.begin(), r.left.begin() + long(count));
-    r.right.erase(r.right.begin(), r.right.begin() + long(count));
-    r.flushed += int64_t(count);
+  void write(Chunk c) {
     {
       std::lock_guard lk(wmu);
       chunks.push_back(std::move(c));
@@ -442,120 +528,104 @@ struct MediaEngine::Impl {
       lk.lock();
     }
   }
-
-  void run() {
-    epoll_event evs[64];
-    uint8_t buf[2048];
-    while (!stopping) {
-      int n = epoll_wait(epfd, evs, 64, 500);
-      for (int i = 0; i < n; ++i) {
-        int fd = evs[i].data.fd;
-        if (fd == wake_fd) {
-          uint64_t x;
-          (void)!::read(wake_fd, &x, sizeof x);
-          continue;
-        }
-        if (fd == tick_fd) {
-          uint64_t x = 0;
-          (void)!::read(tick_fd, &x, sizeof x);
-          std::lock_guard lk(mu);
-          // Periods missed while busy are made up (a little late), so every leg keeps its 50
-          // frames a second; beyond 100 ms behind, the rest are dropped.
-          for (uint64_t k = 0; k < std::min<uint64_t>(x, 5); ++k) tick();
-          continue;
-        }
-        while (true) {
-          sockaddr_in from{};
-          socklen_t len = sizeof from;
-          ssize_t got = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
-                                   reinterpret_cast<sockaddr*>(&from), &len);
-          if (got <= 0) break;
-          std::lock_guard lk(mu);
-          auto it = by_fd.find(fd);
-          if (it == by_fd.end()) break;
-          on_packet(legs.at(it->second), buf, size_t(got), from);
-        }
-      }
-    }
-  }
 };
 
-MediaEngine::MediaEngine(std::string address, int port_min, int port_max, std::string prompt_dir)
-    : impl_(std::make_unique<Impl>(std::move(address), port_min, port_max, std::move(prompt_dir))) {
+void MediaEngine::Impl::Shard::start() {
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd;
+  epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev);
+  tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  itimerspec period{{0, 20'000'000}, {0, 20'000'000}};
+  timerfd_settime(tick_fd, 0, &period, nullptr);
+  ev.data.fd = tick_fd;
+  epoll_ctl(epfd, EPOLL_CTL_ADD, tick_fd, &ev);
+  thread = std::thread([this] { run(); });
 }
+
+void MediaEngine::Impl::Shard::stop() {
+  uint64_t one = 1;
+  (void)!::write(wake_fd, &one, sizeof one);
+  thread.join();
+  std::lock_guard lk(mu);  // recordings still open are finished, not lost
+  for (auto& [mix, r] : recorders) flush(r, r.left.size(), true);
+  recorders.clear();
+}
+
+MediaEngine::MediaEngine(std::string address, int port_min, int port_max, std::string prompt_dir,
+                         int threads)
+    : impl_(std::make_unique<Impl>(std::move(address), port_min, port_max, std::move(prompt_dir),
+                                   threads)) {}
 
 MediaEngine::~MediaEngine() {
   stop();
-  std::lock_guard lk(impl_->mu);
-  for (auto& [id, l] : impl_->legs) ::close(l.fd);
+  for (auto& sh : impl_->shards) {
+    std::lock_guard lk(sh->mu);
+    for (auto& [id, l] : sh->legs) ::close(l.fd);
+  }
+}
+
+int MediaEngine::threads() const {
+  return int(impl_->shards.size());
 }
 
 void MediaEngine::start() {
-  impl_->epfd = epoll_create1(EPOLL_CLOEXEC);
-  impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = impl_->wake_fd;
-  epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->wake_fd, &ev);
-  // The mixer's and the players' 20 ms: a periodic timerfd keeps the pace without drift.
-  impl_->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  itimerspec period{{0, 20'000'000}, {0, 20'000'000}};
-  timerfd_settime(impl_->tick_fd, 0, &period, nullptr);
-  ev.data.fd = impl_->tick_fd;
-  epoll_ctl(impl_->epfd, EPOLL_CTL_ADD, impl_->tick_fd, &ev);
-  impl_->thread = std::thread([this] { impl_->run(); });
+  for (auto& sh : impl_->shards) sh->start();
   impl_->writer = std::thread([this] { impl_->write_loop(); });
   impl_->tts = std::thread([this] { impl_->tts_loop(); });
 }
 
 void MediaEngine::stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->stopping = true;
-  uint64_t one = 1;
-  (void)!::write(impl_->wake_fd, &one, sizeof one);
-  impl_->thread.join();
+  auto& m = *impl_;
+  if (!m.writer.joinable()) return;
+  m.stopping = true;
+  for (auto& sh : m.shards) sh->stop();
   {
-    std::lock_guard lk(impl_->mu);
-    impl_->tts_stop = true;
+    std::lock_guard lk(m.prompt_mu);
+    m.tts_stop = true;
   }
-  impl_->tts_cv.notify_one();
-  impl_->tts.join();
+  m.tts_cv.notify_one();
+  m.tts.join();
   {
-    std::lock_guard lk(impl_->mu);  // recordings still open are finished, not lost
-    for (auto& [mix, r] : impl_->recorders) impl_->flush(r, r.left.size(), true);
-    impl_->recorders.clear();
+    std::lock_guard lk(m.wmu);
+    m.wstop = true;
   }
-  {
-    std::lock_guard lk(impl_->wmu);
-    impl_->wstop = true;
+  m.wcv.notify_one();
+  m.writer.join();
+  for (auto& sh : m.shards) {
+    ::close(sh->epfd);
+    ::close(sh->wake_fd);
+    ::close(sh->tick_fd);
   }
-  impl_->wcv.notify_one();
-  impl_->writer.join();
-  ::close(impl_->epfd);
-  ::close(impl_->wake_fd);
-  ::close(impl_->tick_fd);
 }
 
 void MediaEngine::record_start(cti::CallId mix, const std::string& path) {
-  std::lock_guard lk(impl_->mu);
-  if (impl_->recorders.count(mix)) return;
-  auto& r = impl_->recorders[mix];
+  auto& sh = impl_->shard_for_mix(mix);
+  std::lock_guard lk(sh.mu);
+  if (sh.recorders.count(mix)) return;
+  auto& r = sh.recorders[mix];
   r.path = path;
   r.start = std::chrono::steady_clock::now();
 }
 
 void MediaEngine::record_stop(cti::CallId mix) {
-  std::lock_guard lk(impl_->mu);
-  auto it = impl_->recorders.find(mix);
-  if (it == impl_->recorders.end()) return;
-  impl_->flush(it->second, it->second.left.size(), true);
-  impl_->recorders.erase(it);
+  auto& sh = impl_->shard_for_mix(mix);
+  std::lock_guard lk(sh.mu);
+  auto it = sh.recorders.find(mix);
+  if (it == sh.recorders.end()) return;
+  sh.flush(it->second, it->second.left.size(), true);
+  sh.recorders.erase(it);
 }
 
 uint16_t MediaEngine::open(LegId leg, bool agent_side) {
   auto& m = *impl_;
-  std::lock_guard lk(m.mu);
-  if (auto it = m.legs.find(leg); it != m.legs.end()) return it->second.port;
+  if (auto* s = m.shard_of(leg)) {
+    std::lock_guard lk(s->mu);
+    if (auto it = s->legs.find(leg); it != s->legs.end()) return it->second.port;
+  }
+  std::unique_lock pl(m.port_mu);
   const int span = (m.port_max - m.port_min) / 2 + 1;
   for (int tries = 0; tries < span; ++tries) {
     int port = m.next_port;
@@ -570,19 +640,28 @@ uint16_t MediaEngine::open(LegId leg, bool agent_side) {
       ::close(fd);
       continue;  // in use: the next pair
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    epoll_ctl(m.epfd, EPOLL_CTL_ADD, fd, &ev);
-    Impl::Leg& l = m.legs[leg];
+    uint32_t ssrc = m.rng(), seq = m.rng(), ts = m.rng();
+    pl.unlock();
+    // Until it joins a mix, the leg (a menu, a queue) stays where its id falls.
+    auto& sh = *m.shards[size_t(leg) % m.shards.size()];
+    std::lock_guard lk(sh.mu);
+    Impl::Leg& l = sh.legs[leg];
     l.id = leg;
     l.fd = fd;
     l.port = uint16_t(port);
-    l.out_ssrc = m.rng();
-    l.out_seq = uint16_t(m.rng());
-    l.out_ts = m.rng();
+    l.out_ssrc = ssrc;
+    l.out_seq = uint16_t(seq);
+    l.out_ts = ts;
     l.agent_side = agent_side;
-    m.by_fd[fd] = leg;
+    sh.by_fd[fd] = leg;
+    {
+      std::lock_guard rl(m.route_mu);
+      m.route[leg] = &sh;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(sh.epfd, EPOLL_CTL_ADD, fd, &ev);
     return l.port;
   }
   spdlog::error("media: no free RTP port in {}-{}", m.port_min, m.port_max);
@@ -591,42 +670,68 @@ uint16_t MediaEngine::open(LegId leg, bool agent_side) {
 
 void MediaEngine::set_remote(LegId leg, const std::string& address, uint16_t port, int payload_type,
                              const std::string& codec, int dtmf_pt) {
-  std::lock_guard lk(impl_->mu);
-  auto it = impl_->legs.find(leg);
-  if (it == impl_->legs.end()) return;
-  auto& l = it->second;
-  l.payload_type = payload_type;
-  l.codec = codec == "PCMA" ? media::Codec::pcma : media::Codec::pcmu;
-  l.dtmf_pt = dtmf_pt;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  if (port && inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
-    l.remote = a;
-    l.has_remote = true;
-  }
+  impl_->with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) {
+    l.payload_type = payload_type;
+    l.codec = codec == "PCMA" ? media::Codec::pcma : media::Codec::pcmu;
+    l.dtmf_pt = dtmf_pt;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    if (port && inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1) {
+      l.remote = a;
+      l.has_remote = true;
+    }
+  });
 }
 
 void MediaEngine::close(LegId leg) {
   auto& m = *impl_;
-  std::lock_guard lk(m.mu);
-  auto it = m.legs.find(leg);
-  if (it == m.legs.end()) return;
-  if (it->second.mix) std::erase(m.mixes[it->second.mix], leg);
-  epoll_ctl(m.epfd, EPOLL_CTL_DEL, it->second.fd, nullptr);
-  ::close(it->second.fd);
-  m.by_fd.erase(it->second.fd);
-  m.legs.erase(it);
+  m.with_leg(leg, [&](Impl::Shard& sh, Impl::Leg& l) {
+    if (l.mix) std::erase(sh.mixes[l.mix], leg);
+    epoll_ctl(sh.epfd, EPOLL_CTL_DEL, l.fd, nullptr);
+    ::close(l.fd);
+    sh.by_fd.erase(l.fd);
+    sh.legs.erase(leg);
+    std::lock_guard rl(m.route_mu);
+    m.route.erase(leg);
+  });
 }
 
 void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whisper_to) {
   auto& m = *impl_;
-  std::lock_guard lk(m.mu);
-  auto it = m.legs.find(leg);
-  if (it == m.legs.end()) return;
+  auto& to = m.shard_for_mix(mix);
+  Impl::Shard* from = m.shard_of(leg);
+  if (!from) return;
+  std::unique_lock a(from->mu, std::defer_lock), b(to.mu, std::defer_lock);
+  if (from == &to)
+    b.lock();
+  else
+    std::lock(a, b);
+  if (from != &to) {  // the leg moves to its mix's thread, socket and all
+    auto node = from->legs.extract(leg);
+    if (node.empty()) return;
+    Impl::Leg& l = node.mapped();
+    if (l.mix) {
+      std::erase(from->mixes[l.mix], leg);
+      if (from->mixes[l.mix].empty()) from->mixes.erase(l.mix);
+      l.mix = 0;
+    }
+    epoll_ctl(from->epfd, EPOLL_CTL_DEL, l.fd, nullptr);
+    from->by_fd.erase(l.fd);
+    to.by_fd[l.fd] = leg;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = l.fd;
+    epoll_ctl(to.epfd, EPOLL_CTL_ADD, l.fd, &ev);
+    to.legs.insert(std::move(node));  // the node keeps its address: callbacks still hold it
+    std::lock_guard rl(m.route_mu);
+    m.route[leg] = &to;
+  }
+  auto it = to.legs.find(leg);
+  if (it == to.legs.end()) return;
   auto& l = it->second;
-  if (l.mix && l.mix != mix) std::erase(m.mixes[l.mix], leg);
-  auto& members = m.mixes[mix];
+  if (l.mix && l.mix != mix) std::erase(to.mixes[l.mix], leg);
+  auto& members = to.mixes[mix];
   if (std::find(members.begin(), members.end(), leg) == members.end()) members.push_back(leg);
   l.mix = mix;
   l.mode = mode;
@@ -638,50 +743,47 @@ void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whis
 
 void MediaEngine::play(LegId leg, const std::string& prompt) {
   auto& m = *impl_;
-  std::lock_guard lk(m.mu);
-  auto it = m.legs.find(leg);
-  if (it == m.legs.end()) return;
-  auto& l = it->second;
-  const bool music = prompt == "music_on_hold" || prompt == "queue_music";
-  // Music replaces music and follows words still being said (an announcement, then the music
-  // again); words stop the music.
-  const bool music_now = !l.playlist.empty() && l.playlist.front().loop;
-  if (music) {
-    std::erase_if(l.playlist, [](const Impl::Leg::Item& i) { return i.loop; });
-    if (music_now) l.prompt_pos = 0;
-  } else if (music_now) {
-    l.playlist.clear();
-    l.prompt_pos = 0;
-  }
-  if (auto rec = Impl::is_name(prompt) ? m.recorded(prompt) : nullptr) {
-    l.playlist.push_back({prompt, rec, music});
-    return;
-  }
-  const char* text = Impl::is_name(prompt) ? Impl::default_text(prompt) : prompt.c_str();
-  if (!text || m.prompt_dir.empty()) return;  // a name with neither a recording nor words
-  l.playlist.push_back({text, m.spoken(text), music});
+  m.with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) {
+    const bool music = prompt == "music_on_hold" || prompt == "queue_music";
+    // Music replaces music and follows words still being said (an announcement, then the music
+    // again); words stop the music.
+    const bool music_now = !l.playlist.empty() && l.playlist.front().loop;
+    if (music) {
+      std::erase_if(l.playlist, [](const Impl::Leg::Item& i) { return i.loop; });
+      if (music_now) l.prompt_pos = 0;
+    } else if (music_now) {
+      l.playlist.clear();
+      l.prompt_pos = 0;
+    }
+    std::lock_guard pl(m.prompt_mu);
+    if (auto rec = Impl::is_name(prompt) ? m.recorded(prompt) : nullptr) {
+      l.playlist.push_back({prompt, rec, music});
+      return;
+    }
+    const char* text = Impl::is_name(prompt) ? Impl::default_text(prompt) : prompt.c_str();
+    if (!text || m.prompt_dir.empty()) return;  // a name with neither a recording nor words
+    l.playlist.push_back({text, m.spoken(text), music});
+  });
 }
 
 void MediaEngine::leave(cti::CallId mix, LegId leg) {
-  auto& m = *impl_;
-  std::lock_guard lk(m.mu);
-  auto it = m.legs.find(leg);
-  if (it == m.legs.end() || it->second.mix != mix) return;
-  auto& members = m.mixes[mix];
-  std::erase(members, leg);
-  if (members.empty()) m.mixes.erase(mix);
-  it->second.mix = 0;
+  impl_->with_leg(leg, [&](Impl::Shard& sh, Impl::Leg& l) {
+    if (l.mix != mix) return;
+    auto& members = sh.mixes[mix];
+    std::erase(members, leg);
+    if (members.empty()) sh.mixes.erase(mix);
+    l.mix = 0;
+  });
 }
 
 void MediaEngine::on_digit(std::function<void(LegId, char)> f) {
-  std::lock_guard lk(impl_->mu);
   impl_->digit = std::move(f);
 }
 
 MediaEngine::Counters MediaEngine::counters(LegId leg) const {
-  std::lock_guard lk(impl_->mu);
-  auto it = impl_->legs.find(leg);
-  return it == impl_->legs.end() ? Counters{} : it->second.counters;
+  Counters c;
+  impl_->with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) { c = l.counters; });
+  return c;
 }
 
 }  // namespace kefu::sip

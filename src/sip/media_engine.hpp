@@ -10,8 +10,9 @@
 // in time is concealed by spandsp's PLC, src/media/jitter.*), and every 20 ms (a timerfd, so the
 // pace does not drift) the mixer (src/media/mixer.*) gives each leg what its mode lets it hear,
 // encoded in its codec. A leg in a menu or a queue whose SDP has no telephone-event has its audio
-// decoded for in-band DTMF (spandsp, src/media/dtmf_detector.*). A leg outside any mix hears what is played to it: a WAV prompt from the
-// prompt directory, or music on hold (a WAV if there is one, else a soft generated chime).
+// decoded for in-band DTMF (spandsp, src/media/dtmf_detector.*). A leg outside any mix hears what
+// is played to it: a WAV prompt from the prompt directory, or music on hold (a WAV if there is one,
+// else a soft generated chime).
 //
 // Full-call recording (全程录音) taps what each talking leg of a mix sends: the customer's side
 // (legs from outside) on the left channel, the agents' side (phones of extensions) on the right,
@@ -19,8 +20,10 @@
 // silence and both channels stay aligned. A writer thread appends to the WAV file off the packet
 // path; the file is complete (sizes patched) when the recording stops.
 //
-// One media thread waits on every socket (epoll). Control calls come from the SIP thread and
-// take a short lock shared with the packet path.
+// Media threads (shards), each with its own epoll and 20 ms tick: a call's mix lives on the
+// shard its id picks and its legs move there when they join, so a call's packets, mixing and
+// recording stay on one thread and calls spread over the cores. Control calls come from the SIP
+// thread and take the short lock of the leg's shard. on_digit is set before start.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,10 +35,13 @@ namespace kefu::sip {
 
 class MediaEngine {
  public:
-  MediaEngine(std::string address, int port_min, int port_max, std::string prompt_dir = "");
+  // threads: media threads (0 = one per core, at most 4).
+  MediaEngine(std::string address, int port_min, int port_max, std::string prompt_dir = "",
+              int threads = 0);
   ~MediaEngine();
   void start();
   void stop();
+  int threads() const;
 
   // Binds the leg's socket; returns its port, 0 when no port of the range is free. agent_side:
   // the leg reaches an agent's or supervisor's phone (the right channel of recordings).

@@ -122,7 +122,7 @@ struct SipSwitch::Impl {
     if (opt.media_address.empty()) opt.media_address = host;
     if (opt.nonce_key.empty()) opt.nonce_key = std::to_string(std::random_device{}());
     media = std::make_unique<MediaEngine>(opt.media_address, opt.rtp_port_min, opt.rtp_port_max,
-                                          opt.prompt_dir);
+                                          opt.prompt_dir, opt.media_threads);
     media->on_digit([this](LegId leg, char c) {
       SwitchEvent ev{K::digits, leg};
       ev.digits = std::string(1, c);
@@ -617,7 +617,8 @@ void SipSwitch::start() {
     impl_->media->stop();
     throw;
   }
-  spdlog::info("sip: listening on {} (UDP and TCP), realm {}", impl_->opt.listen, impl_->opt.realm);
+  spdlog::info("sip: listening on {} (UDP and TCP), realm {}, {} media threads", impl_->opt.listen,
+               impl_->opt.realm, impl_->media->threads());
 }
 
 void SipSwitch::stop() {

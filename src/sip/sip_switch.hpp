@@ -29,7 +29,8 @@ struct SipOptions {
   std::string gateway;  // host:port: calls to numbers that are not extensions go there
   std::string gateway_user, gateway_password;  // answered when the trunk challenges (digest)
   std::string recording_dir = "var/recordings";  // the core's recording names are below it
-  std::string prompt_dir = "var/prompts";        // <prompt>.wav, 16-bit PCM
+  std::string prompt_dir = "var/prompts";        // <prompt>.wav (or FLAC, Ogg), any rate
+  int media_threads = 0;                         // 0 = one per core, at most 4
 };
 
 class SipSwitch : public cti::Switch {

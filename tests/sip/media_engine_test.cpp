@@ -162,6 +162,65 @@ TEST(MediaEngine, MixesThreePartiesByTheirModesAndPlaysMusicOutsideAMix) {
   m.stop();
 }
 
+TEST(MediaEngine, CallsSpreadOverMediaThreadsAndALegFollowsItsMixFromThreadToThread) {
+  MediaEngine m("127.0.0.1", 31600, 31700, "", 3);
+  ASSERT_EQ(m.threads(), 3);
+  m.start();
+  // Six calls of two legs: a leg starts on the thread its id picks, and most joins move it to
+  // the thread of its call.
+  constexpr int kCalls = 6;
+  std::vector<std::unique_ptr<Peer>> peers;
+  std::vector<uint16_t> ports;
+  for (int k = 0; k < 2 * kCalls; ++k) {
+    peers.push_back(std::make_unique<Peer>());
+    auto leg = cti::LegId(k + 1);
+    ports.push_back(m.open(leg));
+    ASSERT_NE(ports.back(), 0);
+    m.set_remote(leg, "127.0.0.1", peers.back()->port, 0, "PCMU", 101);
+  }
+  // Packets already flowing to every leg while the legs move (a caller talking in the queue).
+  std::atomic<bool> talking{true};
+  std::thread talk([&] {
+    std::vector<uint8_t> voice(160, media::linear_to_ulaw(8000));
+    for (uint16_t i = 0; talking; ++i) {
+      for (size_t k = 0; k < peers.size(); ++k)
+        peers[k]->send(ports[k], 0, i, 160u * i, std::vector<uint8_t>(160, uint8_t(k + 1)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  for (int c = 0; c < kCalls; ++c) {
+    m.join(cti::CallId(c + 1), cti::LegId(2 * c + 1), cti::MixMode::talk);
+    m.join(cti::CallId(c + 1), cti::LegId(2 * c + 2), cti::MixMode::talk);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Each far end now hears its partner's packets, relayed as they are.
+  auto hears = [&](size_t k, uint8_t from) {
+    media::RtpHeader h;
+    std::vector<uint8_t> got;
+    for (int i = 0; i < 20 && peers[k]->recv(h, got); ++i)
+      if (!got.empty() && got[0] == from) return true;
+    return false;
+  };
+  for (int c = 0; c < kCalls; ++c) {
+    EXPECT_TRUE(hears(size_t(2 * c), uint8_t(2 * c + 2))) << "call " << c + 1;
+    EXPECT_TRUE(hears(size_t(2 * c + 1), uint8_t(2 * c + 1))) << "call " << c + 1;
+  }
+  // A transfer: call 1's second leg leaves and joins call 2 (another thread) with a third party
+  // there, so call 2 is mixed now; its first leg hears both others, decoded and mixed.
+  m.leave(1, 2);
+  m.join(2, 2, cti::MixMode::talk);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_GT(m.counters(3).relayed, 0u);
+  auto before = m.counters(2).relayed;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_GT(m.counters(2).relayed, before);  // its packets come from the mixer of call 2 now
+  talking = false;
+  talk.join();
+  for (int k = 1; k <= 2 * kCalls; ++k) m.close(cti::LegId(k));
+  EXPECT_EQ(m.counters(1).relayed, 0u);  // closed: nothing known of it
+  m.stop();
+}
+
 // A 16-bit mono 8 kHz WAV of a 500 Hz tone at `amplitude` for `ms`.
 void write_tone(const std::string& path, int amplitude, int ms) {
   std::vector<int16_t> pcm(size_t(ms) * 8);
