@@ -265,12 +265,12 @@ class Uac(Phone):
                f"Content-Length: {len(body)}\r\n\r\n{body}")
         self.sip.sendto(msg.encode(), ("127.0.0.1", self.port))
 
-    def call(self, telephone_event=True):
+    def call(self, telephone_event=True, extra=""):
         events = "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n" if telephone_event else ""
         sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                f"m=audio {self.rtp_port} RTP/AVP 0{' 101' if telephone_event else ''}\r\na=rtpmap:0 PCMU/8000\r\n"
                + events)
-        self._send("INVITE", sdp, "Content-Type: application/sdp\r\n")
+        self._send("INVITE", sdp, "Content-Type: application/sdp\r\n" + extra)
         while True:
             data = self.sip.recv(65535).decode()
             status = int(data.split(" ", 2)[1])
@@ -830,6 +830,28 @@ def test_a_three_way_conference_between_the_customer_and_two_agents_on_real_phon
     finally:
         liu.post("/api/v1/cti/agent/sign-out", {})
         chen.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_a_caller_who_stops_refreshing_his_session_is_hung_up_and_leaves_the_queue(sip):
+    # RFC 4028 for real: a 90 s session (the least allowed) that the caller should refresh and
+    # never does, as when his phone loses its network. The switch ends it before it expires
+    # (at 90 − 30 s) rather than keeping a caller nobody hears in the queue.
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    assert liu.post("/api/v1/cti/agent/sign-in", {}).status == 200  # signed in, not ready: he waits
+    before = query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0]
+    try:
+        uac = Uac(sip.sip_port, "95555")
+        started = time.time()
+        uac.call(extra="Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n")
+        assert uac.wait_bye(100), "the switch kept a call whose session expired"
+        waited = time.time() - started
+        print(f"BYE after {waited:.1f} s")
+        assert 55 <= waited <= 95, waited
+        rows = wait_until(lambda: query(sip.db, f"SELECT disposition FROM cti_call WHERE ani = '13700000001' "
+                                                f"AND id > {before} AND ended_at IS NOT NULL"))
+        assert rows == [("abandoned",)], rows
+    finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
 
 
 def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
