@@ -78,6 +78,8 @@ const char* to_string(SwitchEvent::Kind k) {
       return "digits";
     case K::refer:
       return "refer";
+    case K::media:
+      return "media";
   }
   return "?";
 }
@@ -395,6 +397,10 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
     }
     return drain(now);
   }
+  if (ev.kind == K::media) {  // the leg is gone by now: its statistics go to the call's record
+    if (ev.call) facts_.push_back(LegMedia{ev.call, ev.leg, ev.quality, now});
+    return;
+  }
   Leg* l = leg(ev.leg);
   if (!l) {  // a leg the core already gave up on (answered too late, or never ours)
     if (ev.kind == K::answered || ev.kind == K::alerting) sw_.hang_up(ev.leg, "too_late");
@@ -423,6 +429,7 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
       on_refer(*l, ev.to, now);
       break;
     case K::incoming:
+    case K::media:
       break;
   }
   drain(now);

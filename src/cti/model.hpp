@@ -141,8 +141,21 @@ struct CallContact {
   Millis at = 0;
 };
 
+// 通话质量: one leg's RTP when it ended, as Kefu received it and as the far end's RTCP reports
+// said Kefu's stream arrived (far_*, -1 when it sent none). Jitter and round trip in µs.
+struct MediaQuality {
+  int64_t packets_in = 0, lost = 0, packets_out = 0, jitter_us = 0;
+  int64_t far_lost = -1, far_jitter_us = -1, rtt_us = -1;
+};
+struct LegMedia {
+  CallId call;
+  LegId leg;
+  MediaQuality quality;
+  Millis at;
+};
+
 using Fact = std::variant<CallOpened, CallEvent, QueueLog, AgentChange, SegmentClosed, CallClosed,
-                          WrapUp, Alert, IvrStep, Message>;
+                          WrapUp, Alert, IvrStep, Message, LegMedia>;
 
 // Set-up of the core, loaded from the store.
 struct QueueDef {

@@ -327,10 +327,16 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
            out["ivr_path"] = rows(
                "SELECT seq, flow, node, input, result, at FROM cti_ivr_path WHERE call_id = ? "
                "ORDER BY seq");
+           // 通话质量: each leg's RTP as received, and as its far end reported ours (RTCP).
+           out["media"] = rows(
+               "SELECT leg_id, packets_in, lost, packets_out, jitter_us, far_lost, far_jitter_us, "
+               "rtt_us FROM cti_leg_media WHERE call_id = ? ORDER BY leg_id");
          });
          return Response::json(out);
        },
-       false, "A stored call detail record with its segments, events, queue log and wrap-ups",
+       false,
+       "A stored call detail record with its segments, events, queue log, wrap-ups, IVR path "
+       "and each leg's media quality",
        "cti"});
 
   // 录音调听: the call's stereo WAV (customer left, agent right) for whoever may read the call.

@@ -96,6 +96,14 @@ CREATE TABLE cti_voicemail (
   status TEXT NOT NULL, handled_by BIGINT, handled_at BIGINT, note TEXT);
 CREATE INDEX ix_cti_voicemail_status ON cti_voicemail (status, at);
 )",
+           ""},
+          // 通话质量: each leg's RTP statistics and the far end's RTCP view, for QA and reports.
+          {"cti/0008_leg_media", R"(
+CREATE TABLE cti_leg_media (
+  call_id BIGINT NOT NULL, leg_id BIGINT NOT NULL, packets_in BIGINT NOT NULL, lost BIGINT NOT NULL,
+  packets_out BIGINT NOT NULL, jitter_us BIGINT NOT NULL, far_lost BIGINT, far_jitter_us BIGINT,
+  rtt_us BIGINT, at BIGINT NOT NULL, PRIMARY KEY (call_id, leg_id));
+)",
            ""}};
 }
 
@@ -741,6 +749,15 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
             "VALUES (?, 0, 'help', ?, NULL, ?, ?)",
             {al->call, opt_staff(ad, al->agent), al->note, al->at});
+      } else if (auto* lm = std::get_if<LegMedia>(&f)) {
+        const auto& q = lm->quality;
+        auto known = [](int64_t v) { return v < 0 ? Value() : Value(v); };
+        c.exec(
+            "INSERT INTO cti_leg_media (call_id, leg_id, packets_in, lost, packets_out, jitter_us, "
+            "far_lost, far_jitter_us, rtt_us, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (call_id, leg_id) DO NOTHING",
+            {lm->call, lm->leg, q.packets_in, q.lost, q.packets_out, q.jitter_us, known(q.far_lost),
+             known(q.far_jitter_us), known(q.rtt_us), lm->at});
       }
     }
   });

@@ -24,6 +24,7 @@ struct SwitchEvent {
     failed,    // an originated leg could not be set up (cause: busy, unreachable, timeout, ...)
     digits,    // DTMF collected
     refer,     // the phone on this leg asks to transfer its call to `to` (SIP REFER, blind)
+    media,     // a closed leg's RTP statistics (`quality`) in the mix `call` it was last in
   };
   Kind kind;
   LegId leg = 0;
@@ -34,6 +35,8 @@ struct SwitchEvent {
   int64_t customer = 0;
   bool blocked = false;
   std::string queue;
+  CallId call = 0;
+  MediaQuality quality;
 };
 const char* to_string(SwitchEvent::Kind k);
 

@@ -33,6 +33,7 @@
 #include "media/g711.hpp"
 #include "media/jitter.hpp"
 #include "media/mixer.hpp"
+#include "media/rtcp.hpp"
 #include "media/rtp.hpp"
 #include "sip/digest.hpp"
 
@@ -60,6 +61,15 @@ struct MediaEngine::Impl {
     LegId last_source = 0;
     uint32_t source_ts0 = 0, out_ts0 = 0;
     Counters counters;
+    // RTCP on the port above (RFC 3550): a report every 5 s, the far end's read when it comes.
+    int rtcp_fd = -1;
+    sockaddr_in rtcp_remote{};
+    bool rtcp_learned = false;  // answered where its reports come from, else the RTP port + 1
+    media::ReceptionStats rx;
+    uint32_t rx_ssrc = 0, sent_octets = 0;
+    uint32_t last_sr = 0;  // the middle of the far end's last SR's NTP time, and when it came
+    std::chrono::steady_clock::time_point last_sr_at;
+    int rtcp_tick = 0;
     bool agent_side = false;
     cti::LegId whisper_to = 0;
     // Decoded audio waiting for the mixer (mixed mixes only): reordered, losses concealed.
@@ -133,7 +143,7 @@ struct MediaEngine::Impl {
     int epfd = -1, wake_fd = -1, tick_fd = -1;
     std::thread thread;
     std::unordered_map<LegId, Leg> legs;
-    std::unordered_map<int, LegId> by_fd;
+    std::unordered_map<int, LegId> by_fd, rtcp_by_fd;
     std::map<cti::CallId, std::vector<LegId>> mixes;
     std::map<cti::CallId, Recorder> recorders;
 
@@ -164,7 +174,67 @@ struct MediaEngine::Impl {
       size_t n = media::write_rtp(h, payload, sizeof payload, out, sizeof out);
       if (n && ::sendto(l.fd, out, n, 0, reinterpret_cast<const sockaddr*>(&l.remote),
                         sizeof l.remote) > 0)
-        ++l.counters.relayed;
+        ++l.counters.relayed, l.sent_octets += sizeof payload;
+    }
+
+    // An SR (or an RR before Kefu has sent anything) with a report block on what it received,
+    // to where the far end's reports come from (or its RTP port + 1).
+    bool send_rtcp(Leg& l) {
+      if (l.rtcp_fd < 0 || !l.has_remote || (!l.counters.relayed && !l.rx.received())) return false;
+      const auto now = std::chrono::system_clock::now();
+      media::RtcpReport r;
+      r.sender = l.counters.relayed > 0;
+      r.ssrc = l.out_ssrc;
+      r.ntp = media::ntp_time(
+          std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
+      r.rtp_timestamp = l.out_ts;
+      r.packets = uint32_t(l.counters.relayed);
+      r.octets = l.sent_octets;
+      if (l.rx.received()) {
+        uint32_t dlsr = 0;
+        if (l.last_sr)
+          dlsr = uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - l.last_sr_at)
+                              .count() *
+                          65536 / 1'000'000);
+        r.blocks.push_back(l.rx.block(l.rx_ssrc, l.last_sr, dlsr));
+      }
+      sockaddr_in to = l.rtcp_learned ? l.rtcp_remote : l.remote;
+      if (!l.rtcp_learned) to.sin_port = htons(uint16_t(ntohs(l.remote.sin_port) + 1));
+      uint8_t out[256];
+      size_t n = media::write_rtcp(r, "kefu@" + engine.address, out, sizeof out);
+      if (n &&
+          ::sendto(l.rtcp_fd, out, n, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) > 0)
+        ++l.counters.rtcp_sent;
+      return true;
+    }
+
+    // The far end's reports: its SRs (for the delay in ours) and its blocks about our stream.
+    void on_rtcp(Leg& l, const uint8_t* data, size_t n, const sockaddr_in& from) {
+      std::vector<media::RtcpReport> reports;
+      if (!media::parse_rtcp(data, n, reports)) return;
+      ++l.counters.rtcp_received;
+      l.rtcp_remote = from;
+      l.rtcp_learned = true;
+      const auto now = std::chrono::system_clock::now();
+      const uint32_t now_mid = media::ntp_middle(media::ntp_time(
+          std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count()));
+      for (auto& r : reports) {
+        if (r.sender) {
+          l.last_sr = media::ntp_middle(r.ntp);
+          l.last_sr_at = std::chrono::steady_clock::now();
+        }
+        for (auto& b : r.blocks) {
+          if (b.ssrc != l.out_ssrc) continue;
+          l.counters.far_reported = true;
+          l.counters.far_lost = b.cumulative_lost;
+          l.counters.far_jitter_ms = b.jitter / 8.0;
+          if (b.lsr) {  // RFC 3550 6.4.1: now − LSR − DLSR, in 1/65536 s
+            const uint32_t rtt = now_mid - b.lsr - b.dlsr;
+            if (rtt < 65536u * 10) l.counters.rtt_ms = rtt * 1000.0 / 65536;
+          }
+        }
+      }
     }
 
     // Every 20 ms: each mixed mix, and each leg that is played something.
@@ -189,6 +259,9 @@ struct MediaEngine::Impl {
         for (size_t i = 0; i < members.size(); ++i) send_frame(legs.at(members[i]), out[i].data());
       }
       for (auto& [id, l] : legs) {
+        // Every 5 s once there is something to report; legs start apart (by id), so their
+        // reports do not bunch.
+        if (++l.rtcp_tick >= 250 && send_rtcp(l)) l.rtcp_tick = 0;
         if (l.mix || l.playlist.empty()) continue;
         int16_t frame[160] = {};
         for (int k = 0; k < 160 && !l.playlist.empty();) {
@@ -230,6 +303,13 @@ struct MediaEngine::Impl {
       media::RtpHeader h;
       if (!media::parse_rtp(data, n, h)) return;
       ++l.counters.received;
+      // Reception statistics in timestamp units (8 kHz) for RTCP and the call's record.
+      l.rx_ssrc = h.ssrc;
+      l.rx.on_packet(h.sequence, h.timestamp,
+                     uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count() /
+                              125));
       if (!l.has_remote || l.remote.sin_port != from.sin_port ||
           l.remote.sin_addr.s_addr != from.sin_addr.s_addr) {
         l.remote = from;  // symmetric RTP: answer where the packets come from
@@ -287,7 +367,7 @@ struct MediaEngine::Impl {
       size_t m = media::write_rtp(oh, payload, h.payload_size, out, sizeof out);
       if (m && ::sendto(to->fd, out, m, 0, reinterpret_cast<const sockaddr*>(&to->remote),
                         sizeof to->remote) > 0)
-        ++to->counters.relayed;
+        ++to->counters.relayed, to->sent_octets += uint32_t(h.payload_size);
     }
 
     void record(Recorder& r, const Leg& l, const media::RtpHeader& h, const uint8_t* payload) {
@@ -351,13 +431,17 @@ struct MediaEngine::Impl {
             // and its number reused there) since epoll named it; its packets are not ours then.
             std::lock_guard lk(mu);
             auto it = by_fd.find(fd);
-            if (it == by_fd.end()) break;
+            auto rt = it == by_fd.end() ? rtcp_by_fd.find(fd) : rtcp_by_fd.end();
+            if (it == by_fd.end() && rt == rtcp_by_fd.end()) break;
             sockaddr_in from{};
             socklen_t len = sizeof from;
             ssize_t got = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
                                      reinterpret_cast<sockaddr*>(&from), &len);
             if (got <= 0) break;
-            on_packet(legs.at(it->second), buf, size_t(got), from);
+            if (it != by_fd.end())
+              on_packet(legs.at(it->second), buf, size_t(got), from);
+            else
+              on_rtcp(legs.at(rt->second), buf, size_t(got), from);
           }
         }
       }
@@ -563,7 +647,7 @@ MediaEngine::~MediaEngine() {
   stop();
   for (auto& sh : impl_->shards) {
     std::lock_guard lk(sh->mu);
-    for (auto& [id, l] : sh->legs) ::close(l.fd);
+    for (auto& [id, l] : sh->legs) ::close(l.fd), ::close(l.rtcp_fd);
   }
 }
 
@@ -636,8 +720,13 @@ uint16_t MediaEngine::open(LegId leg, bool agent_side) {
     a.sin_family = AF_INET;
     a.sin_port = htons(uint16_t(port));
     inet_pton(AF_INET, m.address.c_str(), &a.sin_addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    int rtcp = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_in b = a;
+    b.sin_port = htons(uint16_t(port + 1));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || rtcp < 0 ||
+        ::bind(rtcp, reinterpret_cast<sockaddr*>(&b), sizeof b) != 0) {
       ::close(fd);
+      if (rtcp >= 0) ::close(rtcp);
       continue;  // in use: the next pair
     }
     uint32_t ssrc = m.rng(), seq = m.rng(), ts = m.rng();
@@ -653,15 +742,20 @@ uint16_t MediaEngine::open(LegId leg, bool agent_side) {
     l.out_seq = uint16_t(seq);
     l.out_ts = ts;
     l.agent_side = agent_side;
+    l.rtcp_fd = rtcp;
+    l.rtcp_tick = int(leg % 250);
     sh.by_fd[fd] = leg;
+    sh.rtcp_by_fd[rtcp] = leg;
     {
       std::lock_guard rl(m.route_mu);
       m.route[leg] = &sh;
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    epoll_ctl(sh.epfd, EPOLL_CTL_ADD, fd, &ev);
+    for (int s : {fd, rtcp}) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = s;
+      epoll_ctl(sh.epfd, EPOLL_CTL_ADD, s, &ev);
+    }
     return l.port;
   }
   spdlog::error("media: no free RTP port in {}-{}", m.port_min, m.port_max);
@@ -684,17 +778,25 @@ void MediaEngine::set_remote(LegId leg, const std::string& address, uint16_t por
   });
 }
 
-void MediaEngine::close(LegId leg) {
+MediaEngine::Counters MediaEngine::close(LegId leg) {
   auto& m = *impl_;
+  Counters last;
   m.with_leg(leg, [&](Impl::Shard& sh, Impl::Leg& l) {
     if (l.mix) std::erase(sh.mixes[l.mix], leg);
-    epoll_ctl(sh.epfd, EPOLL_CTL_DEL, l.fd, nullptr);
-    ::close(l.fd);
+    for (int s : {l.fd, l.rtcp_fd}) {
+      epoll_ctl(sh.epfd, EPOLL_CTL_DEL, s, nullptr);
+      ::close(s);
+    }
     sh.by_fd.erase(l.fd);
+    sh.rtcp_by_fd.erase(l.rtcp_fd);
+    last = l.counters;
+    last.lost = l.rx.lost();
+    last.jitter_ms = l.rx.jitter() / 8.0;
     sh.legs.erase(leg);
     std::lock_guard rl(m.route_mu);
     m.route.erase(leg);
   });
+  return last;
 }
 
 void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whisper_to) {
@@ -716,13 +818,17 @@ void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whis
       if (from->mixes[l.mix].empty()) from->mixes.erase(l.mix);
       l.mix = 0;
     }
-    epoll_ctl(from->epfd, EPOLL_CTL_DEL, l.fd, nullptr);
+    for (int s : {l.fd, l.rtcp_fd}) {
+      epoll_ctl(from->epfd, EPOLL_CTL_DEL, s, nullptr);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = s;
+      epoll_ctl(to.epfd, EPOLL_CTL_ADD, s, &ev);
+    }
     from->by_fd.erase(l.fd);
+    from->rtcp_by_fd.erase(l.rtcp_fd);
     to.by_fd[l.fd] = leg;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = l.fd;
-    epoll_ctl(to.epfd, EPOLL_CTL_ADD, l.fd, &ev);
+    to.rtcp_by_fd[l.rtcp_fd] = leg;
     to.legs.insert(std::move(node));  // the node keeps its address: callbacks still hold it
     std::lock_guard rl(m.route_mu);
     m.route[leg] = &to;
@@ -733,7 +839,7 @@ void MediaEngine::join(cti::CallId mix, LegId leg, cti::MixMode mode, LegId whis
   if (l.mix && l.mix != mix) std::erase(to.mixes[l.mix], leg);
   auto& members = to.mixes[mix];
   if (std::find(members.begin(), members.end(), leg) == members.end()) members.push_back(leg);
-  l.mix = mix;
+  l.mix = l.counters.mix = mix;
   l.mode = mode;
   l.whisper_to = whisper_to;
   l.playlist.clear();
@@ -782,7 +888,11 @@ void MediaEngine::on_digit(std::function<void(LegId, char)> f) {
 
 MediaEngine::Counters MediaEngine::counters(LegId leg) const {
   Counters c;
-  impl_->with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) { c = l.counters; });
+  impl_->with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) {
+    c = l.counters;
+    c.lost = l.rx.lost();
+    c.jitter_ms = l.rx.jitter() / 8.0;
+  });
   return c;
 }
 

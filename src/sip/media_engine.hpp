@@ -14,11 +14,15 @@
 // is played to it: a WAV prompt from the prompt directory, or music on hold (a WAV if there is one,
 // else a soft generated chime).
 //
+// RTCP (RFC 3550) on the port above each leg's RTP port: an SR or RR every 5 s with a report block
+// on what was received, and the far end's reports read; close() returns the leg's figures
+// (通话质量) for the call's record.
+//
 // Full-call recording (全程录音) taps what each talking leg of a mix sends: the customer's side
 // (legs from outside) on the left channel, the agents' side (phones of extensions) on the right,
 // each packet placed by its RTP timestamp from the leg's first packet, so lost packets stay
 // silence and both channels stay aligned. A writer thread appends to the WAV file off the packet
-// path; the file is complete (sizes patched) when the recording stops.
+// path (libsndfile), its header kept current after every write.
 //
 // Media threads (shards), each with its own epoll and 20 ms tick: a call's mix lives on the
 // shard its id picks and its legs move there when they join, so a call's packets, mixing and
@@ -43,6 +47,20 @@ class MediaEngine {
   void stop();
   int threads() const;
 
+  // A leg's RTP: what Kefu received and sent, and what the far end said of Kefu's stream in its
+  // RTCP reports (far_*: far_reported is false when it sent none).
+  struct Counters {
+    uint64_t received = 0, relayed = 0;
+    int64_t lost = 0;      // expected by sequence number and never received
+    double jitter_ms = 0;  // interarrival jitter (RFC 3550 A.8)
+    uint64_t rtcp_received = 0, rtcp_sent = 0;
+    bool far_reported = false;
+    int64_t far_lost = 0;
+    double far_jitter_ms = 0;
+    double rtt_ms = -1;   // round trip from the far end's report blocks; -1 unknown
+    cti::CallId mix = 0;  // the last mix the leg was in
+  };
+
   // Binds the leg's socket; returns its port, 0 when no port of the range is free. agent_side:
   // the leg reaches an agent's or supervisor's phone (the right channel of recordings).
   uint16_t open(cti::LegId leg, bool agent_side = false);
@@ -50,7 +68,8 @@ class MediaEngine {
   // the offer's dynamic numbers; dtmf_pt -1 when telephone-event was not negotiated).
   void set_remote(cti::LegId leg, const std::string& address, uint16_t port, int payload_type,
                   const std::string& codec, int dtmf_pt);
-  void close(cti::LegId leg);
+  // Closes the leg's sockets; its final counters.
+  Counters close(cti::LegId leg);
   void join(cti::CallId mix, cti::LegId leg, cti::MixMode mode, cti::LegId whisper_to = 0);
   // Plays `prompt` (prompt_dir/prompt.wav, 8 kHz or resampled) to a leg outside any mix, once;
   // music_on_hold and queue_music loop. Joining a mix or another play ends it.
@@ -62,9 +81,6 @@ class MediaEngine {
   // Called on the media thread for each digit a leg sends (RFC 4733).
   void on_digit(std::function<void(cti::LegId, char)> f);
 
-  struct Counters {
-    uint64_t received = 0, relayed = 0;
-  };
   Counters counters(cti::LegId leg) const;
 
   struct Impl;

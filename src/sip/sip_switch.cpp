@@ -171,7 +171,19 @@ struct SipSwitch::Impl {
   }
 
   void forget(Leg& l) {
-    media->close(l.id);
+    auto m = media->close(l.id);
+    if (m.mix && (m.received || m.relayed)) {  // 通话质量, for the call's record
+      SwitchEvent ev{K::media, l.id};
+      ev.call = m.mix;
+      ev.quality = cti::MediaQuality{int64_t(m.received),
+                                     std::max<int64_t>(m.lost, 0),
+                                     int64_t(m.relayed),
+                                     int64_t(m.jitter_ms * 1000),
+                                     m.far_reported ? m.far_lost : -1,
+                                     m.far_reported ? int64_t(m.far_jitter_ms * 1000) : -1,
+                                     m.rtt_ms < 0 ? -1 : int64_t(m.rtt_ms * 1000)};
+      emit(std::move(ev));
+    }
     if (l.nh) {
       by_handle.erase(l.nh);
       nua_handle_destroy(l.nh);

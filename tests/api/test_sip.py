@@ -300,9 +300,17 @@ class Uac(Phone):
                     break
                 if len(pkt) >= 12 + 4 and pkt[12:16] == b"KEFU":
                     received += 1
+                    self.kefu_ssrc = int.from_bytes(pkt[8:12], "big")
             self._check_bye()
             time.sleep(0.02)
         return sent, received
+
+    def report(self, lost, jitter):
+        """An RTCP receiver report on the switch's stream (RFC 3550 6.4.2) to the port above RTP."""
+        block = (self.kefu_ssrc.to_bytes(4, "big") + (lost & 0xFFFFFF).to_bytes(4, "big")
+                 + (0).to_bytes(4, "big") + jitter.to_bytes(4, "big") + bytes(8))
+        rr = bytes([0x81, 201]) + (7).to_bytes(2, "big") + (0x1234).to_bytes(4, "big") + block
+        self.rtp.sendto(rr, ("127.0.0.1", self.media_port + 1))
 
     def key(self, digit):
         """One RFC 4733 event: three packets with one timestamp, the last two with the end bit."""
@@ -479,6 +487,8 @@ def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
         # Customer → switch → phone → (echo) → switch → customer: most packets make the round trip.
         print(f"RTP round trip: {received} of {sent} packets came back")
         assert received >= sent * 0.8, (sent, received)
+        uac.report(lost=4, jitter=24)  # his phone's RTCP: 4 of ours lost, 3 ms of jitter
+        time.sleep(0.2)
         uac.hang_up()
         out, _ = phone.communicate(timeout=30)
         assert phone.returncode == 0, out[-3000:]
@@ -495,6 +505,13 @@ def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
         print(f"recording: {seconds:.2f} s, rms left {audioop.rms(left, 2)}, right {audioop.rms(right, 2)}")
         assert 1.5 <= seconds <= 4.0, seconds
         assert audioop.rms(left, 2) > 1000 and audioop.rms(right, 2) > 1000
+        # 通话质量: every leg's RTP as the switch received it; the customer's with his RTCP report.
+        media = wait_until(lambda: (lambda m: m if len(m) >= 2 else None)(liu.get(f"/api/v1/cti/calls/{call}").json()["media"]))
+        print(f"media quality: {media}")
+        customer = min(media, key=lambda m: m["leg_id"])  # his leg came first
+        assert customer["packets_in"] >= sent * 0.95 and customer["lost"] == 0, media
+        assert (customer["far_lost"], customer["far_jitter_us"]) == (4, 3000), media
+        assert all(m["packets_out"] > 0 for m in media), media
     finally:
         if phone.poll() is None:
             phone.kill()

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "media/g711.hpp"
+#include "media/rtcp.hpp"
 #include "media/rtp.hpp"
 
 namespace kefu::sip {
@@ -218,6 +219,72 @@ TEST(MediaEngine, CallsSpreadOverMediaThreadsAndALegFollowsItsMixFromThreadToThr
   talk.join();
   for (int k = 1; k <= 2 * kCalls; ++k) m.close(cti::LegId(k));
   EXPECT_EQ(m.counters(1).relayed, 0u);  // closed: nothing known of it
+  m.stop();
+}
+
+TEST(MediaEngine, RtcpReportsGoBothWaysAndEachLegKeepsItsQuality) {
+  MediaEngine m("127.0.0.1", 31800, 31900);
+  m.start();
+  Peer a, b;
+  // Leg ids whose first report is due at once (reports are spread over 5 s by leg id).
+  const cti::LegId la = 249, lb = 498;
+  uint16_t pa = m.open(la), pb = m.open(lb);
+  m.set_remote(la, "127.0.0.1", a.port, 0, "PCMU", 101);
+  m.set_remote(lb, "127.0.0.1", b.port, 0, "PCMU", 101);
+  m.join(7, la, cti::MixMode::talk);
+  m.join(7, lb, cti::MixMode::talk);
+  auto send_rtcp = [](Peer& p, uint16_t port, const media::RtcpReport& r) {
+    uint8_t buf[256];
+    size_t n = media::write_rtcp(r, "peer", buf, sizeof buf);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(uint16_t(port + 1));  // RTCP: the port above RTP
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::sendto(p.fd, buf, n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  };
+  // A's first report (no blocks yet) teaches Kefu where A wants RTCP: its own socket.
+  media::RtcpReport hello;
+  hello.ssrc = 0xabcdef;
+  send_rtcp(a, pa, hello);
+  // One second of both talking; A loses two of its packets on the way to Kefu.
+  std::vector<uint8_t> voice(160, media::linear_to_ulaw(3000));
+  for (uint16_t i = 1; i <= 50; ++i) {
+    if (i != 10 && i != 20) a.send(pa, 0, i, 160u * i, voice);
+    b.send(pb, 0, i, 160u * i, voice);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // A reads what came: Kefu's RTP (B's voice relayed, with Kefu's SSRC) and Kefu's SR.
+  uint32_t kefu_ssrc = 0;
+  bool got_sr = false;
+  uint8_t buf[1500];
+  for (ssize_t n; (n = ::recv(a.fd, buf, sizeof buf, MSG_DONTWAIT)) > 0;) {
+    std::vector<media::RtcpReport> reports;
+    if (buf[1] >= 200 && buf[1] <= 204 && media::parse_rtcp(buf, size_t(n), reports)) {
+      got_sr = got_sr || (!reports.empty() && reports[0].sender);
+      continue;
+    }
+    media::RtpHeader h;
+    if (media::parse_rtp(buf, size_t(n), h)) kefu_ssrc = h.ssrc;
+  }
+  ASSERT_NE(kefu_ssrc, 0u);
+  EXPECT_TRUE(got_sr) << "no sender report from Kefu";
+  // A reports on Kefu's stream: 3 lost, 10 ms of jitter.
+  media::RtcpReport rr;
+  rr.ssrc = 0xabcdef;
+  rr.blocks.push_back({kefu_ssrc, 5, 3, 50, 80, 0, 0});
+  send_rtcp(a, pa, rr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto q = m.close(la);
+  EXPECT_EQ(q.mix, 7u);
+  EXPECT_EQ(q.received, 48u);
+  EXPECT_EQ(q.lost, 2);
+  EXPECT_EQ(q.rtcp_received, 2u);
+  EXPECT_GE(q.rtcp_sent, 1u);
+  EXPECT_TRUE(q.far_reported);
+  EXPECT_EQ(q.far_lost, 3);
+  EXPECT_DOUBLE_EQ(q.far_jitter_ms, 10.0);
+  EXPECT_GT(q.relayed, 40u);
+  EXPECT_FALSE(m.close(lb).far_reported);  // B sent no report
   m.stop();
 }
 
