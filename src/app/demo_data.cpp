@@ -334,9 +334,15 @@ void Application::load_demo_data() {
             {"org_id", branch_units[0].first},
             {"caller_id", "02168880000"},
             {"enabled", true}});
+    // 活动反馈码 2026: the fund-plan campaign's customers reach the general queue through it.
+    create(c, "cti_campaign_code",
+           {{"code", "2026"},
+            {"name", "基金定投推广活动"},
+            {"reception_number", "95555"},
+            {"enabled", true}});
     // IVR主菜单 on 95588: self-service balance after the identity check (demo accounts 880001 /
-    // 123456 and 880002 / 654321), the fund line in business hours, an agent, a message; the
-    // survey after the agent hangs up.
+    // 123456 and 880002 / 654321), the fund line in business hours, a campaign's feedback code,
+    // an agent, a message; the survey after the agent hangs up.
     create(c, "ivr_flow",
            {{"code", "main"},
             {"name", "客服热线主菜单"},
@@ -351,6 +357,7 @@ void Application::load_demo_data() {
                  "options": [{"digit": "1", "prompt": "查询资金余额请按1", "next": "verify"},
                              {"digit": "2", "prompt": "基金业务请按2", "next": "fund",
                               "show_if": "hours 09:00-17:00 and weekday 1-5 and not holiday"},
+                             {"digit": "8", "prompt": "活动反馈请按8", "next": "campaign"},
                              {"digit": "9", "prompt": "留言请按9", "next": "vm"},
                              {"digit": "0", "prompt": "人工服务请按0", "next": "agent"}],
                  "on_fail": "agent"},
@@ -365,6 +372,8 @@ void Application::load_demo_data() {
         "fund": {"type": "queue", "queue": "fund"},
         "agent": {"type": "queue", "queue": "general"},
         "vm": {"type": "voicemail", "prompt": "请在提示音后留言，按任意键结束"},
+        "campaign": {"type": "campaign", "prompt": "请输入活动反馈码，以井号键结束",
+                     "invalid_prompt": "反馈码无效", "retries": 1, "on_fail": "menu"},
         "rate": {"type": "survey", "prompt": "请对本次服务评价：满意请按1，一般请按3，不满意请按5", "next": "bye"},
         "bye": {"type": "hangup", "prompt": "感谢您的来电，再见"}}})")}});
     (void)r_admin;

@@ -914,6 +914,23 @@ void CallCenter::set_holidays(std::vector<int> yyyymmdd) {
   std::sort(holidays_.begin(), holidays_.end());
 }
 
+void CallCenter::set_campaign_codes(std::vector<CampaignCode> codes) {
+  campaign_codes_.clear();
+  for (auto& k : codes) campaign_codes_[k.code] = std::move(k);
+}
+
+int CallCenter::local_date(Millis now) const {
+  const int64_t local_min = (now / 60'000) + cfg_.utc_offset_min;
+  const int64_t day = local_min >= 0 ? local_min / 1440 : (local_min - 1439) / 1440;
+  // Civil date from days since the epoch (Howard Hinnant's algorithm).
+  int64_t z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  int64_t dd = doy - (153 * mp + 2) / 5 + 1, mm = mp < 10 ? mp + 3 : mp - 9;
+  int64_t yy = yoe + era * 400 + (mm <= 2);
+  return int(yy * 10000 + mm * 100 + dd);
+}
+
 void CallCenter::start_ivr(Call& c, const IvrDef& d, const std::string& node, Millis now) {
   Leg* cl = leg(c.customer);
   if (!cl) return;
@@ -925,16 +942,7 @@ void CallCenter::start_ivr(Call& c, const IvrDef& d, const std::string& node, Mi
   const int64_t day = local_min >= 0 ? local_min / 1440 : (local_min - 1439) / 1440;
   f.minute_of_day = int(local_min - day * 1440);
   f.weekday = int(((day + 3) % 7 + 7) % 7) + 1;  // 1970-01-01 was a Thursday
-  {
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    int64_t z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1, mm = mp < 10 ? mp + 3 : mp - 9;
-    int64_t yy = yoe + era * 400 + (mm <= 2);
-    f.holiday =
-        std::binary_search(holidays_.begin(), holidays_.end(), int(yy * 10000 + mm * 100 + dd));
-  }
+  f.holiday = std::binary_search(holidays_.begin(), holidays_.end(), local_date(now));
   c.ivr = std::make_unique<ivr::Session>(d.flow, std::move(f));
   c.ivr_code = d.code;
   c.ivr_reported = 0;
@@ -966,6 +974,18 @@ void CallCenter::run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now) 
         ivr_deadlines_.push({now + a.timeout_ms, c.id, ++c.ivr_gen});
         break;
       case K::adapter:  // an adapter that does not answer in time counts as a failure
+        if (a.target == "campaign") {  // 活动反馈码: the core's own table answers at once
+          std::map<std::string, std::string> found;
+          auto k = campaign_codes_.find(a.args["code"]);
+          const int today = local_date(now);
+          if (k != campaign_codes_.end() &&
+              (!k->second.valid_from || today >= k->second.valid_from) &&
+              (!k->second.valid_to || today <= k->second.valid_to))
+            found = {{"number", k->second.reception_number}, {"campaign", k->second.name}};
+          if (!found.empty())
+            emit_event(c, c.customer, "campaign", -1, k->second.code + ":" + k->second.name, now);
+          return run_ivr(c, c.ivr->adapter_result(!found.empty(), found), now);
+        }
         adapter_requests_.push_back({c.id, a.target, a.args});
         ivr_deadlines_.push({now + cfg_.adapter_timeout_ms, c.id, ++c.ivr_gen});
         break;
@@ -994,6 +1014,18 @@ void CallCenter::run_ivr(Call& c, std::vector<ivr::Action> actions, Millis now) 
         if (a.kind == K::voicemail) {
           if (!start_voicemail(c, c.queue >= 0 ? c.queue : -1, now)) clear(c, "ivr", now);
           return;
+        }
+        // A number of this hotline (a campaign's reception number, say) is followed inside: its
+        // menu or its queue; any other number is rung outside.
+        if (a.kind == K::transfer) {
+          if (auto f = ivr_by_number_.find(a.target); f != ivr_by_number_.end()) {
+            start_ivr(c, ivrs_[f->second], "", now);
+            return;
+          }
+          if (auto q = queue_by_number_.find(a.target); q != queue_by_number_.end()) {
+            enqueue(c, q->second, now, "ivr");
+            return;
+          }
         }
         if (a.kind == K::transfer && valid_number(a.target)) {
           LegId id = new_leg(c, Party::external, -1, a.target, false, now);

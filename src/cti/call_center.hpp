@@ -146,6 +146,7 @@ class CallCenter {
   // flow finish the version they started.
   void set_ivrs(std::vector<IvrDef> ivrs);
   void set_holidays(std::vector<int> yyyymmdd);
+  void set_campaign_codes(std::vector<CampaignCode> codes);
   const std::vector<IvrDef>& ivrs() const { return ivrs_; }
   std::vector<AdapterRequest> take_adapter_requests() { return std::move(adapter_requests_); }
   void on_adapter_result(CallId call, bool ok, const std::map<std::string, std::string>& values,
@@ -295,6 +296,8 @@ class CallCenter {
   std::vector<IvrDef> ivrs_;
   std::unordered_map<std::string, size_t> ivr_by_number_;
   std::vector<int> holidays_;
+  std::unordered_map<std::string, CampaignCode> campaign_codes_;
+  int local_date(Millis now) const;  // yyyymmdd in the configured local time
   std::vector<AdapterRequest> adapter_requests_;
   struct IvrWait {
     Millis at;

@@ -138,6 +138,30 @@ void register_entities(meta::Registry& reg) {
        .default_sort = "code",
        .menu = "cti"});
 
+  // 活动反馈码 (seed 003): the codes campaigns give their customers; a caller who keys one in an
+  // IVR `campaign` node is put through to that campaign's reception number while it runs.
+  reg.add(
+      {.name = "cti_campaign_code",
+       .label_zh = "活动反馈码",
+       .label_en = "Campaign feedback code",
+       .fields = {F("code", FieldType::string, "反馈码", "Code")
+                      .required()
+                      .unique()
+                      .sort()
+                      .len(8)
+                      .pattern("[0-9]{3,8}"),
+                  F("name", FieldType::string, "活动名称", "Campaign").required().search().len(60),
+                  F("reception_number", FieldType::string, "受理号码", "Reception number")
+                      .required()
+                      .len(20)
+                      .pattern("[0-9]{3,20}"),
+                  F("valid_from", FieldType::date, "开始日期", "First day").filter(),
+                  F("valid_to", FieldType::date, "结束日期", "Last day").filter(),
+                  F("enabled", FieldType::boolean, "启用", "Enabled").filter().def(true)},
+       .title_field = "name",
+       .default_sort = "code",
+       .menu = "cti"});
+
   // IVR菜单管理: versioned flows (the record's version is the flow's), checked on every save.
   reg.add({.name = "ivr_flow",
            .label_zh = "IVR流程",

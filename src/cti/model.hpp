@@ -185,6 +185,14 @@ struct IvrDef {  // an IVR flow and the access numbers that lead to it
   std::shared_ptr<const ivr::Flow> flow;
 };
 
+// 活动反馈码: a code a campaign gives its customers; keyed in the IVR, it puts the caller through
+// to the campaign's reception number (a queue's or a menu's access number, or an outside number)
+// between its first and last day (local dates, yyyymmdd; 0 = open).
+struct CampaignCode {
+  std::string code, name, reception_number;
+  int valid_from = 0, valid_to = 0;
+};
+
 struct AgentDef {
   int64_t staff_id = 0;
   std::string username, name, extension;

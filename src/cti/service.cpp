@@ -221,6 +221,7 @@ struct Service::Impl {
   void load_config(store::Connection& c, std::vector<QueueDef>& queues,
                    std::vector<AgentDef>& agents, std::vector<AgentInfo>& infos);
   std::vector<IvrDef> load_ivrs(store::Connection& c);
+  std::vector<CampaignCode> load_campaign_codes(store::Connection& c);
   void refresh_views();  // KPI board and team list after the core's configuration changed
   // The IVR's adapters: the trading counter over the adapter protocol when one is configured,
   // else simulated in process (see sim_adapters.hpp).
@@ -258,7 +259,9 @@ std::string Service::Impl::config_fingerprint(store::Connection& c) {
       " (SELECT COALESCE(SUM(o.version), 0) FROM org_unit o),"
       " (SELECT COUNT(*) FROM ivr_flow), (SELECT COALESCE(SUM(version), 0) FROM ivr_flow),"
       " (SELECT COUNT(*) FROM cti_site), (SELECT COALESCE(SUM(version), 0) FROM cti_site),"
-      " (SELECT COALESCE(SUM(version), 0) FROM dict_item WHERE dict_type = 'holiday')",
+      " (SELECT COALESCE(SUM(version), 0) FROM dict_item WHERE dict_type = 'holiday'),"
+      " (SELECT COUNT(*) FROM cti_campaign_code),"
+      " (SELECT COALESCE(SUM(version), 0) FROM cti_campaign_code)",
       {});
   std::string out;
   for (auto& v : r.rows[0]) out += std::to_string(store::as_int(v)) + ":";
@@ -276,6 +279,24 @@ static std::vector<int> load_holidays(store::Connection& c) {
     if (code.size() == 8 && code.find_first_not_of("0123456789") == std::string::npos)
       out.push_back(std::stoi(code));
   }
+  return out;
+}
+
+std::vector<CampaignCode> Service::Impl::load_campaign_codes(store::Connection& c) {
+  std::vector<CampaignCode> out;
+  auto day = [](const store::Value& v) {  // "YYYY-MM-DD" → yyyymmdd; 0 when open
+    if (store::is_null(v)) return 0;
+    std::string t = store::as_text(v);
+    std::erase(t, '-');
+    return t.size() == 8 && t.find_first_not_of("0123456789") == std::string::npos ? std::stoi(t)
+                                                                                   : 0;
+  };
+  for (auto& r : c.exec("SELECT code, name, reception_number, valid_from, valid_to FROM "
+                        "cti_campaign_code WHERE archived = 0 AND enabled <> 0",
+                        {})
+                     .rows)
+    out.push_back(
+        {store::as_text(r[0]), store::as_text(r[1]), store::as_text(r[2]), day(r[3]), day(r[4])});
   return out;
 }
 
@@ -397,6 +418,7 @@ void Service::Impl::reload(Millis now) {
   std::vector<AgentInfo> infos;
   std::vector<IvrDef> ivrs;
   std::vector<int> holidays;
+  std::vector<CampaignCode> codes;
   std::string print;
   db.read([&](store::Connection& c) {
     print = config_fingerprint(c);
@@ -404,6 +426,7 @@ void Service::Impl::reload(Millis now) {
       load_config(c, queues, defs, infos);
       ivrs = load_ivrs(c);
       holidays = load_holidays(c);
+      codes = load_campaign_codes(c);
     }
   });
   if (print == fingerprint) return;
@@ -417,6 +440,7 @@ void Service::Impl::reload(Millis now) {
   auto r = cc->reconfigure(std::move(queues), std::move(defs), now);
   cc->set_ivrs(std::move(ivrs));
   cc->set_holidays(std::move(holidays));
+  cc->set_campaign_codes(std::move(codes));
   refresh_views();
   spdlog::info("cti: configuration reloaded: queues +{} ~{} -{}, agents +{} ~{} -{}",
                r.queues_added, r.queues_changed, r.queues_retired, r.agents_added, r.agents_changed,
@@ -509,6 +533,7 @@ Service::Recovery Service::start() {
   std::vector<AgentDef> agents;
   std::vector<IvrDef> ivrs;
   std::vector<int> holidays;
+  std::vector<CampaignCode> codes;
   int64_t max_id = 0;
   std::vector<std::vector<Value>> last_agents;
   m.db.read([&](store::Connection& c) {
@@ -516,6 +541,7 @@ Service::Recovery Service::start() {
     m.load_config(c, queues, agents, m.agents);
     ivrs = m.load_ivrs(c);
     holidays = load_holidays(c);
+    codes = m.load_campaign_codes(c);
     last_agents = c.exec(kLoadLastAgents, {m.clock.now_ms() - 7 * 86'400'000LL}).rows;
     auto ids = c.exec("SELECT COALESCE(MAX(id), 0) FROM cti_call", {});
     auto legs = c.exec("SELECT COALESCE(MAX(leg_id), 0) FROM cti_call_event", {});
@@ -557,6 +583,7 @@ Service::Recovery Service::start() {
       std::make_unique<CallCenter>(m.opt.center, std::move(queues), std::move(agents), *sw, m.ids);
   m.cc->set_ivrs(std::move(ivrs));
   m.cc->set_holidays(std::move(holidays));
+  m.cc->set_campaign_codes(std::move(codes));
   m.refresh_views();
   for (auto& r : reopen)
     m.cc->reopen_conversation(r.id, r.req, r.started, r.segments, r.messages, now);

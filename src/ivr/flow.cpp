@@ -124,10 +124,11 @@ std::vector<Condition> Parser::conditions(const std::string& src, const std::str
 Node::Type parse_type(const std::string& t, bool& ok) {
   using T = Node::Type;
   static const std::map<std::string, T> types{
-      {"play", T::play},     {"menu", T::menu},           {"collect", T::collect},
-      {"branch", T::branch}, {"verify", T::verify},       {"service", T::service},
-      {"queue", T::queue},   {"voicemail", T::voicemail}, {"transfer", T::transfer},
-      {"hangup", T::hangup}, {"survey", T::survey},       {"return", T::back}};
+      {"play", T::play},        {"menu", T::menu},           {"collect", T::collect},
+      {"branch", T::branch},    {"verify", T::verify},       {"service", T::service},
+      {"queue", T::queue},      {"voicemail", T::voicemail}, {"transfer", T::transfer},
+      {"hangup", T::hangup},    {"survey", T::survey},       {"return", T::back},
+      {"campaign", T::campaign}};
   auto it = types.find(t);
   ok = it != types.end();
   return ok ? it->second : T::hangup;
@@ -181,8 +182,13 @@ Flow parse_flow(std::string_view text) {
     n.on_fail = p.text(o, "on_fail", at, false, kMaxId);
     n.retries = p.number(o, "retries", at, 2, 0, 9);
     n.timeout_ms = Millis(p.number(o, "timeout_s", at, 5, 1, 60)) * 1000;
-    n.min_digits = p.number(o, "min_digits", at, 1, 1, 32);
-    n.max_digits = p.number(o, "max_digits", at, n.type == Node::Type::verify ? 20 : 1, 1, 32);
+    const bool code = n.type == Node::Type::campaign;  // campaign codes: 3 to 8 digits
+    n.min_digits = p.number(o, "min_digits", at, code ? 3 : 1, 1, 32);
+    n.max_digits = p.number(o, "max_digits", at,
+                            n.type == Node::Type::verify ? 20
+                            : code                       ? 8
+                                                         : 1,
+                            1, 32);
     n.var = p.text(o, "var", at, n.type == Node::Type::collect, 32);
     using T = Node::Type;
     if (n.type == T::queue) n.target = p.text(o, "queue", at, true, 32);

@@ -22,7 +22,9 @@
 //      ...}}
 //
 // Node types: play, menu, collect, branch, verify, service, queue, voicemail, transfer, hangup,
-// survey, return (back to the agent who sent the caller here: "verify and return").
+// survey, return (back to the agent who sent the caller here: "verify and return"), campaign
+// (活动反馈码: the caller keys the code a campaign gave him and is put through to that
+// campaign's reception number; an unknown or expired code is retried, then on_fail).
 // Conditions: `tier >= N` (also <=, ==), `hours HH:MM-HH:MM`, `weekday 1-5`, `holiday`,
 // `list red` / `list black`, `verified`, `var NAME == VALUE`; `not ` before any of them.
 #include <cstdint>
@@ -66,7 +68,8 @@ struct Node {
     transfer,
     hangup,
     survey,
-    back  // "return"
+    back,  // "return"
+    campaign
   } type;
   std::string id, prompt, pin_prompt, invalid_prompt, next, on_fail;
   std::vector<Option> options;  // menu

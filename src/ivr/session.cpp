@@ -84,6 +84,8 @@ void Session::run(std::vector<Action>& out) {
         return ask(n, n.prompt, 1, n.max_digits, out);
       case T::survey:
         return ask(n, n.prompt, 1, 1, out);
+      case T::campaign:
+        return ask(n, n.prompt, n.min_digits, n.max_digits, out);
       case T::service: {
         Action a{K::adapter, "", n.target};
         a.args = facts_.vars;
@@ -123,7 +125,8 @@ void Session::failed(const Node& n, std::vector<Action>& out) {
     if (!n.invalid_prompt.empty()) out.push_back(Action{K::play, fill(n.invalid_prompt)});
     if (n.type == T::menu) return prompt_menu(n, out);
     stage_ = 0;
-    return ask(n, n.prompt, n.type == T::collect ? n.min_digits : 1, n.max_digits, out);
+    const bool sized = n.type == T::collect || n.type == T::campaign;
+    return ask(n, n.prompt, sized ? n.min_digits : 1, n.max_digits, out);
   }
   if (n.on_fail.empty()) return exit(Action{K::hangup}, "failed", out);
   path_.push_back({n.id, "", "failed"});
@@ -176,6 +179,19 @@ std::vector<Action> Session::digits(const std::string& raw) {
         wait_ = Wait::adapter;
       }
       return out;
+    case T::campaign: {
+      if (int(d.size()) < n.min_digits || int(d.size()) > n.max_digits) {
+        path_.push_back({n.id, d, "invalid"});
+        failed(n, out);
+        return out;
+      }
+      facts_.vars["campaign_code"] = d;
+      Action a{K::adapter, "", "campaign"};
+      a.args = {{"code", d}};
+      out.push_back(std::move(a));
+      wait_ = Wait::adapter;
+      return out;
+    }
     case T::survey:
       if (d.size() != 1 || d[0] < '1' || d[0] > '5') {
         path_.push_back({n.id, "", "invalid"});
@@ -220,6 +236,18 @@ std::vector<Action> Session::adapter_result(bool ok,
     } else {
       failed(n, out);
     }
+    return out;
+  }
+  if (n.type == T::campaign) {
+    const std::string& code = facts_.vars["campaign_code"];
+    auto number = values.find("number");
+    if (!ok || number == values.end() || number->second.empty()) {
+      path_.push_back({n.id, code, "unknown_code"});
+      failed(n, out);
+      return out;
+    }
+    path_.push_back({n.id, code, "campaign"});
+    exit(Action{K::transfer, "", number->second}, "transfer:" + number->second, out);
     return out;
   }
   path_.push_back({n.id, "", ok ? "ok" : "failed"});

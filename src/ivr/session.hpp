@@ -14,7 +14,8 @@ struct Action {
   enum class Kind : uint8_t {
     play,     // prompt: a file name or text for TTS
     collect,  // wait for digits: min/max, timeout; the switch stops prompts on the first key
-    adapter,  // call target (verify, balance, ...) with args; answer with adapter_result()
+    adapter,  // call target (verify, balance, campaign, ...) with args; answer with
+              // adapter_result() (campaign: "number" is the reception number, "campaign" its name)
     queue,    // exits: target = queue code
     voicemail,
     transfer,  // target = number

@@ -329,6 +329,38 @@ def test_a_caller_verifies_in_the_ivr_then_talks_to_an_agent_and_the_path_is_sto
     assert chen.get("/api/v1/cti/ivr-stats").status == 403  # agents do not see statistics
 
 
+def test_a_campaign_feedback_code_keyed_in_the_menu_reaches_the_campaigns_reception_queue(cti):
+    admin, lina, chen = Client(cti.base).login("admin", ADMIN_PW), login(cti, "lina"), login(cti, "chenjing")
+    # 活动反馈码: digits only, with a reception number; a bad one is refused by field.
+    r = admin.post("/api/v1/cti_campaign_code", {"code": "12", "name": "太短", "reception_number": "95500"})
+    assert r.status == 422 and r.error["field"] == "code", r.body
+    r = admin.post("/api/v1/cti_campaign_code", {"code": "7788", "name": "新客理财讲座",
+                                                 "reception_number": "95500", "valid_from": "2020-01-01"})
+    assert r.status == 201, r.body
+    time.sleep(2.5)  # the core takes configuration edits within 2 s
+    cmd(chen, "sign-in")
+    cmd(chen, "ready")
+    number = "13700007788"
+    leg = lina.post("/api/v1/cti/sim/calls", {"from": number, "to": "95588"}).json()["leg"]
+    wait_until(lambda: [c for c in lina.get("/api/v1/cti/live").json()["calls"] if c["ani"] == number
+                        and c["phase"] == "ivr"])
+    for d in ("8", "7788#"):  # 活动反馈 in the menu, then the code
+        assert lina.post(f"/api/v1/cti/sim/legs/{leg}/digits", {"digits": d}).status == 200
+        time.sleep(0.3)
+    desk = wait_until(lambda: (d := me(chen))["agent"]["state"] == "reserved" and d)
+    assert desk["call"]["ani"] == number
+    cmd(chen, "answer")
+    assert lina.post(f"/api/v1/cti/sim/legs/{leg}/hang-up", {}).status == 200
+    cmd(chen, "wrap-up", {"call_type": "consult", "summary": "", "done": True})
+    cmd(chen, "sign-out")
+    call_id = wait_until(lambda: query(cti.db, f"SELECT id FROM cti_call WHERE ani = '{number}' AND ended_at IS NOT NULL"))[0][0]
+    cdr = lina.get(f"/api/v1/cti/calls/{call_id}").json()
+    path = [(p["node"], p["input"], p["result"]) for p in cdr["ivr_path"]]
+    assert ("menu", "8", "campaign") in path and ("campaign", "7788", "campaign") in path, path
+    assert ("campaign", "", "transfer:95500") in path, path
+    assert [e["detail"] for e in cdr["events"] if e["type"] == "campaign"] == ["7788:新客理财讲座"], cdr["events"]
+
+
 def test_outbound_calls_show_the_caller_id_of_the_agents_access_site(cti):
     liu = login(cti, "liuyang")  # in the HQ service centre: the HQ site's 95555
     cmd(liu, "sign-in")

@@ -732,6 +732,60 @@ TEST(CallCenter, FlowConditionsReadTheLocalTimeWeekdayAndHolidayCalendar) {
   EXPECT_EQ(c.closed(c.last_call())->disposition, "ivr");
 }
 
+// 活动反馈码: the test clock's local date is 2023-11-15.
+TEST(CallCenter, ACampaignCodePutsTheCallerThroughToItsReceptionNumberWhileTheCampaignRuns) {
+  Center c;
+  ASSERT_EQ(c.cc->sign_in(0, c.now()), "");  // vip-skilled, not ready: callers wait for him
+  auto flow = std::make_shared<const ivr::Flow>(ivr::parse_flow(R"({"start": "code", "nodes": {
+    "code": {"type": "campaign", "prompt": "code?", "invalid_prompt": "again", "retries": 1,
+             "on_fail": "bye"},
+    "bye": {"type": "hangup", "prompt": "bye"}}})"));
+  c.cc->set_ivrs({IvrDef{"main",
+                         "主菜单",
+                         {"95588"},
+                         std::make_shared<const ivr::Flow>(ivr::parse_flow(kMainFlow))},
+                  IvrDef{"feedback", "活动反馈", {"95577"}, flow}});
+  c.cc->set_campaign_codes({{"2023", "基金定投推广", "95501", 20231101, 20231130},  // the vip queue
+                            {"1999", "往年活动", "95501", 19990101, 19991231},      // over
+                            {"3001", "理财讲座", "95588", 0, 0},                    // the main menu
+                            {"4001", "外包回访", "02161234567", 20231115, 0}});     // outside
+  // A running campaign's code: into the queue behind its reception number.
+  LegId cust = c.customer_call("95577");
+  CallId call = c.last_call();
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "code?");
+  c.press(cust, {"2023#"});
+  EXPECT_EQ(c.cc->call(call)->phase, "queued");
+  EXPECT_EQ(ivr_path(c, call),
+            (std::vector<std::string>{"code:2023:campaign", "code::transfer:95501"}));
+  EXPECT_TRUE(contains(c.events(call), "campaign"));
+  // A code whose campaign is over, then a code nobody gave: retried once, then on_fail.
+  cust = c.customer_call("95577");
+  call = c.last_call();
+  c.press(cust, {"1999#"});
+  auto played = c.sw.leg(cust)->played;
+  ASSERT_GE(played.size(), 2u);
+  EXPECT_EQ(played[played.size() - 2], "again");
+  EXPECT_EQ(played.back(), "code?");
+  c.press(cust, {"12#"});  // too short: counts as a failure too
+  EXPECT_EQ(ivr_path(c, call),
+            (std::vector<std::string>{"code:1999:unknown_code", "code:12:invalid", "code::failed",
+                                      "bye::hangup"}));
+  EXPECT_EQ(c.closed(call)->disposition, "ivr");
+  // A reception number that is a menu: the caller walks that menu; an outside one is rung.
+  cust = c.customer_call("95577");
+  call = c.last_call();
+  c.press(cust, {"3001#"});
+  EXPECT_EQ(c.cc->call(call)->phase, "ivr");
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "welcome，p1，p0");
+  cust = c.customer_call("95577");
+  call = c.last_call();
+  c.press(cust, {"4001#"});
+  EXPECT_EQ(c.sw.legs_to("02161234567").size(), 1u);
+  c.sw.far_end_hang_up(cust);
+  c.run(100);
+  EXPECT_EQ(c.sw.legs_to("02161234567").size(), 0u);
+}
+
 TEST(CallCenter, SilenceInTheMenuRetriesThenQueuesAndAHangUpInTheMenuIsAnAbandon) {
   Center c;
   c.cc->sign_in(1, c.now());
