@@ -225,9 +225,13 @@ def summary(run, wall, cpu=None):
     return line
 
 
-def check_recordings(rec_dir, since, expect_s, sample=8):
+def check_recordings(db, rec_dir, since, expect_s, sample=8):
+    """A sample of the recordings (stereo, length, both channels heard), each with what the switch
+    received on its legs (cti_leg_media): a short recording with few packets in means the caller
+    sent less, not that Kefu lost what came."""
     files = [f for f in glob.glob(os.path.join(rec_dir, "**", "*.wav"), recursive=True) if os.path.getmtime(f) >= since]
     good, checked = 0, []
+    con = sqlite3.connect(db)
     for f in sorted(files)[:sample]:
         with wave.open(f) as w:
             frames = w.readframes(w.getnframes())
@@ -237,8 +241,13 @@ def check_recordings(rec_dir, since, expect_s, sample=8):
         rl, rr = audioop.rms(left, 2), audioop.rms(right, 2)
         ok = ok and abs(dur - expect_s) < 3 and rl > 500 and rr > 500
         good += ok
-        checked.append({"seconds": round(dur, 1), "rms_left": rl, "rms_right": rr, "ok": ok})
-    return {"files": len(files), "sampled": len(checked), "good": good, "sample": checked[:3]}
+        call = os.path.splitext(os.path.basename(f))[0]
+        legs = con.execute("SELECT packets_in, lost, packets_out FROM cti_leg_media WHERE call_id = ? ORDER BY leg_id",
+                           (int(call) if call.isdigit() else -1,)).fetchall()
+        checked.append({"seconds": round(dur, 1), "rms_left": rl, "rms_right": rr, "ok": ok,
+                        "legs_in_lost_out": [list(x) for x in legs]})
+    con.close()
+    return {"files": len(files), "sampled": len(checked), "good": good, "sample": checked}
 
 
 def main():
@@ -337,7 +346,7 @@ def main():
                  cpu_ms_per_call_second=round(1000 * plateau_cpu / plateau_wall / n, 3))
         time.sleep(2)
         s["to_agent"] = queue_to_agent_ms(db, since)
-        s["recordings"] = check_recordings(rec_dir, since, a.hold_long_s)
+        s["recordings"] = check_recordings(db, rec_dir, since, a.hold_long_s)
         results["concurrent"] = s
         print(json.dumps({"concurrent": s}, ensure_ascii=False), flush=True)
         phones.stop()

@@ -80,6 +80,10 @@ const char* to_string(SwitchEvent::Kind k) {
       return "refer";
     case K::media:
       return "media";
+    case K::held:
+      return "held";
+    case K::resumed:
+      return "resumed";
   }
   return "?";
 }
@@ -428,6 +432,10 @@ void CallCenter::on_switch(const SwitchEvent& ev, Millis now) {
     case K::refer:
       on_refer(*l, ev.to, now);
       break;
+    case K::held:
+    case K::resumed:
+      on_phone_hold(*l, ev.kind == K::held, now);
+      break;
     case K::incoming:
     case K::media:
       break;
@@ -462,6 +470,17 @@ void CallCenter::on_refer(Leg& l, const std::string& to, Millis now) {
     if (auto it = calls_.find(call); it != calls_.end())
       emit_event(*it->second, id, "failed", agent, "transfer:" + r, now);
   sw_.refer_result(id, r.empty());
+}
+
+// A phone's own hold button. The agent who has the customer holds him as from the desk (music on
+// hold, the same `held` event); retrieving works the same way. Anyone else's hold (the customer's
+// phone, a consulted party) is only recorded: the call's state does not change under the agent.
+void CallCenter::on_phone_hold(Leg& l, bool held, Millis now) {
+  Call& c = *calls_.at(l.call);
+  if (l.party == Party::agent && l.agent >= 0 && c.owner == l.agent &&
+      (held ? hold(l.agent, now) : retrieve(l.agent, now)).empty())
+    return;
+  emit_event(c, l.id, held ? "phone_held" : "phone_resumed", l.agent, to_string(l.party), now);
 }
 
 void CallCenter::connect(Call& c, Leg& l) {
@@ -1488,6 +1507,20 @@ CallCenter::Result CallCenter::conference(AgentId a, Millis now) {
   }
   emit_event(*c, k->id, "conferenced", a, k->to, now);
   return "";
+}
+
+CallCenter::Result CallCenter::send_digits(AgentId a, const std::string& keys, Millis now) {
+  Call* c = call_of(a);
+  if (!c || c->owner != a || core_->state(a) != AgentState::busy) return "not_talking";
+  if (keys.empty() || keys.size() > 32 ||
+      keys.find_first_not_of("0123456789*#ABCD") != std::string::npos)
+    return "bad_digits";
+  Leg* to = leg(c->consult);
+  if (!to || to->state != LegState::up) to = leg(c->customer);
+  if (!to || to->state != LegState::up) return "not_talking";  // held, or not answered yet
+  sw_.send_digits(to->id, keys);
+  emit_event(*c, to->id, "digits_sent", a, std::to_string(keys.size()), now);  // not the keys:
+  return "";                                                                   // they may be a PIN
 }
 
 CallCenter::Result CallCenter::dial(AgentId a, const std::string& number, Millis now) {

@@ -76,6 +76,9 @@ class CallCenter {
   Result complete_transfer(AgentId a, Millis now);
   Result cancel_consult(AgentId a, Millis now);
   Result conference(AgentId a, Millis now);
+  // 二次拨号: keys to the party the agent is talking with (the consulted one during a
+  // consultation), as a phone's keypad would send them.
+  Result send_digits(AgentId a, const std::string& keys, Millis now);
   Result dial(AgentId a, const std::string& number, Millis now);
   Result wrap_up(AgentId a, const std::string& call_type, const std::string& summary, bool done,
                  Millis now);
@@ -218,6 +221,7 @@ class CallCenter {
   // The leg goes on in another role (a consulted agent who now has the customer, a supervisor
   // who changed mode or took over): its segment ends with `result`, the next one begins.
   void next_segment(Call& c, Leg& l, const std::string& result, Millis now);
+  void on_phone_hold(Leg& l, bool held, Millis now);
   // Both return false when the call was cleared (c is gone).
   bool enqueue(Call& c, QueueId q, Millis now, const char* why);
   bool fallback(Call& c, QueueId q, const std::string& why, Millis now);

@@ -150,77 +150,84 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
               },
               false, "The agent's own state, call, colleagues and queues", "cti"});
 
-  router.add({"POST", "/api/v1/cti/agent/{action}", "cti:agent",
-              [&svc](Context& ctx) {
-                const auto& p = ctx.who();
-                std::string action = ctx.req.param("action");
-                auto body = body_of(ctx);
-                auto v = svc.exec([&](Service::Ctx& c) -> json::value {
-                  AgentId a = agent_of(c, p);
-                  auto& cc = c.cc;
-                  if (action == "sign-in")
-                    only_fields(body, {}), check(cc.sign_in(a, c.now));
-                  else if (action == "sign-out")
-                    only_fields(body, {}), check(cc.sign_out(a, "signed_out", c.now));
-                  else if (action == "ready")
-                    only_fields(body, {}), check(cc.ready(a, c.now));
-                  else if (action == "not-ready") {
-                    only_fields(body, {"reason"});
-                    check(cc.not_ready(a, string_field(body, "reason", true, 40), c.now));
-                  } else if (action == "answer")
-                    check(cc.answer(a, c.now));
-                  else if (action == "hang-up")
-                    check(cc.hang_up(a, c.now));
-                  else if (action == "hold")
-                    check(cc.hold(a, c.now));
-                  else if (action == "retrieve")
-                    check(cc.retrieve(a, c.now));
-                  else if (action == "mute")
-                    only_fields(body, {"on"}),
-                        check(cc.mute(a, bool_field(body, "on", true), c.now));
-                  else if (action == "transfer") {
-                    only_fields(body, {"kind", "target", "consult"});
-                    auto kind = string_field(body, "kind", true, 10);
-                    Target t{Target::Kind::agent, string_field(body, "target", true, 64)};
-                    if (kind == "queue")
-                      t.kind = Target::Kind::queue;
-                    else if (kind == "number")
-                      t.kind = Target::Kind::number;
-                    else if (kind == "ivr")  // target: flow code, or flow:node
-                      t.kind = Target::Kind::ivr;
-                    else if (kind != "agent")
-                      throw Error::validation(
-                          {{"kind", "invalid_option", "kind is agent, queue, number or ivr"}});
-                    check(cc.transfer(a, t, bool_field(body, "consult", false), c.now));
-                  } else if (action == "complete-transfer")
-                    check(cc.complete_transfer(a, c.now));
-                  else if (action == "cancel-consult")
-                    check(cc.cancel_consult(a, c.now));
-                  else if (action == "conference")
-                    check(cc.conference(a, c.now));
-                  else if (action == "dial") {
-                    only_fields(body, {"number"});
-                    check(cc.dial(a, string_field(body, "number", true, 20), c.now));
-                  } else if (action == "wrap-up") {
-                    only_fields(body, {"call_type", "summary", "done"});
-                    check(cc.wrap_up(a, string_field(body, "call_type", false, 40),
-                                     string_field(body, "summary", false, 2000),
-                                     bool_field(body, "done", true), c.now));
-                  } else if (action == "help") {
-                    only_fields(body, {"note"});
-                    check(cc.flag_help(a, string_field(body, "note", false, 500), c.now));
-                  } else {
-                    throw Error::not_found("no such agent command", "action");
-                  }
-                  return desk(svc, c, a);
-                });
-                return Response::json(v);
-              },
-              false,
-              "Agent softphone command: sign-in, sign-out, ready, not-ready, answer, hang-up, "
-              "hold, retrieve, "
-              "mute, transfer, complete-transfer, cancel-consult, conference, dial, wrap-up, help",
-              "cti"});
+  router.add(
+      {"POST", "/api/v1/cti/agent/{action}", "cti:agent",
+       [&svc](Context& ctx) {
+         const auto& p = ctx.who();
+         std::string action = ctx.req.param("action");
+         auto body = body_of(ctx);
+         auto v = svc.exec([&](Service::Ctx& c) -> json::value {
+           AgentId a = agent_of(c, p);
+           auto& cc = c.cc;
+           if (action == "sign-in")
+             only_fields(body, {}), check(cc.sign_in(a, c.now));
+           else if (action == "sign-out")
+             only_fields(body, {}), check(cc.sign_out(a, "signed_out", c.now));
+           else if (action == "ready")
+             only_fields(body, {}), check(cc.ready(a, c.now));
+           else if (action == "not-ready") {
+             only_fields(body, {"reason"});
+             check(cc.not_ready(a, string_field(body, "reason", true, 40), c.now));
+           } else if (action == "answer")
+             check(cc.answer(a, c.now));
+           else if (action == "hang-up")
+             check(cc.hang_up(a, c.now));
+           else if (action == "hold")
+             check(cc.hold(a, c.now));
+           else if (action == "retrieve")
+             check(cc.retrieve(a, c.now));
+           else if (action == "mute")
+             only_fields(body, {"on"}), check(cc.mute(a, bool_field(body, "on", true), c.now));
+           else if (action == "transfer") {
+             only_fields(body, {"kind", "target", "consult"});
+             auto kind = string_field(body, "kind", true, 10);
+             Target t{Target::Kind::agent, string_field(body, "target", true, 64)};
+             if (kind == "queue")
+               t.kind = Target::Kind::queue;
+             else if (kind == "number")
+               t.kind = Target::Kind::number;
+             else if (kind == "ivr")  // target: flow code, or flow:node
+               t.kind = Target::Kind::ivr;
+             else if (kind != "agent")
+               throw Error::validation(
+                   {{"kind", "invalid_option", "kind is agent, queue, number or ivr"}});
+             check(cc.transfer(a, t, bool_field(body, "consult", false), c.now));
+           } else if (action == "complete-transfer")
+             check(cc.complete_transfer(a, c.now));
+           else if (action == "cancel-consult")
+             check(cc.cancel_consult(a, c.now));
+           else if (action == "conference")
+             check(cc.conference(a, c.now));
+           else if (action == "dtmf") {
+             only_fields(body, {"digits"});
+             auto keys = string_field(body, "digits", true, 32);
+             if (keys.find_first_not_of("0123456789*#ABCD") != std::string::npos)
+               throw Error::validation({{"digits", "invalid_format", "keys are 0-9, *, #, A-D"}});
+             check(cc.send_digits(a, keys, c.now));
+           } else if (action == "dial") {
+             only_fields(body, {"number"});
+             check(cc.dial(a, string_field(body, "number", true, 20), c.now));
+           } else if (action == "wrap-up") {
+             only_fields(body, {"call_type", "summary", "done"});
+             check(cc.wrap_up(a, string_field(body, "call_type", false, 40),
+                              string_field(body, "summary", false, 2000),
+                              bool_field(body, "done", true), c.now));
+           } else if (action == "help") {
+             only_fields(body, {"note"});
+             check(cc.flag_help(a, string_field(body, "note", false, 500), c.now));
+           } else {
+             throw Error::not_found("no such agent command", "action");
+           }
+           return desk(svc, c, a);
+         });
+         return Response::json(v);
+       },
+       false,
+       "Agent softphone command: sign-in, sign-out, ready, not-ready, answer, hang-up, "
+       "hold, retrieve, "
+       "mute, transfer, complete-transfer, cancel-consult, conference, dtmf, dial, wrap-up, "
+       "help",
+       "cti"});
 
   router.add({"GET", "/api/v1/cti/live", "cti:supervise",
               [&svc](Context& ctx) {

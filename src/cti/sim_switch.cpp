@@ -108,6 +108,10 @@ void SimSwitch::refer(LegId id, const std::string& to) {
   schedule(0, std::move(ev));
 }
 
+void SimSwitch::phone_hold(LegId id, bool held) {
+  schedule(0, SwitchEvent{held ? SwitchEvent::Kind::held : SwitchEvent::Kind::resumed, id});
+}
+
 void SimSwitch::set_offline(const std::string& extension, bool offline) {
   if (offline)
     offline_.insert(extension);

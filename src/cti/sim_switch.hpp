@@ -45,7 +45,14 @@ class SimSwitch final : public Switch {
   void press(LegId leg, const std::string& digits);
   // The phone on a leg asks to transfer its call (what a SIP phone's REFER does).
   void refer(LegId leg, const std::string& to);
+  // The phone on a leg presses its own hold button (a SIP phone's re-INVITE), or takes it back.
+  void phone_hold(LegId leg, bool held);
   void refer_result(LegId leg, bool accepted) override { refer_results_[leg] = accepted; }
+  void send_digits(LegId leg, const std::string& keys) override { sent_digits_[leg] += keys; }
+  std::string sent_digits(LegId leg) const {
+    auto it = sent_digits_.find(leg);
+    return it == sent_digits_.end() ? "" : it->second;
+  }
   std::optional<bool> refer_result_of(LegId leg) const {
     auto it = refer_results_.find(leg);
     return it == refer_results_.end() ? std::nullopt : std::optional<bool>(it->second);
@@ -72,6 +79,7 @@ class SimSwitch final : public Switch {
 
  private:
   std::map<LegId, bool> refer_results_;
+  std::map<LegId, std::string> sent_digits_;
   void schedule(Millis delay, SwitchEvent ev);
 
   const Clock& clock_;

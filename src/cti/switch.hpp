@@ -25,6 +25,8 @@ struct SwitchEvent {
     digits,    // DTMF collected
     refer,     // the phone on this leg asks to transfer its call to `to` (SIP REFER, blind)
     media,     // a closed leg's RTP statistics (`quality`) in the mix `call` it was last in
+    held,      // the far end put the call on hold (its own hold button: a re-INVITE)
+    resumed,   // … and took it back
   };
   Kind kind;
   LegId leg = 0;
@@ -73,6 +75,8 @@ class Switch {
   // How a `refer` ended, for the phone that asked (a NOTIFY): accepted (the call went on to the
   // target) or refused (the call stays with the phone). Switches without transfers ignore it.
   virtual void refer_result(LegId leg, bool accepted) {}
+  // Keys (0-9 * # A-D) to the far end of a leg: an agent keying into an outside party's menu.
+  virtual void send_digits(LegId leg, const std::string& keys) {}
 };
 
 }  // namespace kefu::cti

@@ -44,6 +44,7 @@ class SwitchPair : public Switch {
     second_.record_stop(mix);
   }
   void refer_result(LegId leg, bool accepted) override { of(leg).refer_result(leg, accepted); }
+  void send_digits(LegId leg, const std::string& keys) override { of(leg).send_digits(leg, keys); }
   void hang_up(LegId leg, const std::string& cause) override {
     of(leg).hang_up(leg, cause);
     owner_.erase(leg);

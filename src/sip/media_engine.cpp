@@ -30,6 +30,7 @@
 
 #include "media/audio_file.hpp"
 #include "media/dtmf_detector.hpp"
+#include "media/dtmf_sender.hpp"
 #include "media/g711.hpp"
 #include "media/jitter.hpp"
 #include "media/mixer.hpp"
@@ -70,6 +71,9 @@ struct MediaEngine::Impl {
     uint32_t last_sr = 0;  // the middle of the far end's last SR's NTP time, and when it came
     std::chrono::steady_clock::time_point last_sr_at;
     int rtcp_tick = 0;
+    // Keys going out to the far end (二次拨号); its audio waits meanwhile.
+    std::unique_ptr<media::DtmfSender> keys_out;
+    bool sending_keys() const { return keys_out && keys_out->active(); }
     bool agent_side = false;
     cti::LegId whisper_to = 0;
     // Decoded audio waiting for the mixer (mixed mixes only): reordered, losses concealed.
@@ -160,21 +164,46 @@ struct MediaEngine::Impl {
       return false;
     }
 
-    void send_frame(Leg& l, const int16_t* pcm) {
-      if (!l.has_remote) return;
-      uint8_t payload[160], out[200];
-      media::encode(l.codec, pcm, 160, payload);
+    void send_rtp(Leg& l, int pt, bool marker, uint32_t ts, const uint8_t* payload, size_t n) {
       media::RtpHeader h;
-      h.payload_type = uint8_t(l.payload_type);
+      h.payload_type = uint8_t(pt);
+      h.marker = marker;
       h.sequence = ++l.out_seq;
-      l.out_ts += 160;
-      h.timestamp = l.out_ts;
+      h.timestamp = ts;
       h.ssrc = l.out_ssrc;
-      l.last_source = -1;  // the relay, if it takes over, restarts its timeline from here
-      size_t n = media::write_rtp(h, payload, sizeof payload, out, sizeof out);
-      if (n && ::sendto(l.fd, out, n, 0, reinterpret_cast<const sockaddr*>(&l.remote),
+      uint8_t out[256];
+      size_t m = media::write_rtp(h, payload, n, out, sizeof out);
+      if (m && ::sendto(l.fd, out, m, 0, reinterpret_cast<const sockaddr*>(&l.remote),
                         sizeof l.remote) > 0)
-        ++l.counters.relayed, l.sent_octets += sizeof payload;
+        ++l.counters.relayed, l.sent_octets += uint32_t(n);
+    }
+
+    void send_frame(Leg& l, const int16_t* pcm) {
+      if (!l.has_remote || l.sending_keys()) return;
+      uint8_t payload[160];
+      media::encode(l.codec, pcm, 160, payload);
+      l.out_ts += 160;
+      l.last_source = -1;  // the relay, if it takes over, restarts its timeline from here
+      send_rtp(l, l.payload_type, false, l.out_ts, payload, sizeof payload);
+    }
+
+    // The next 20 ms of keys: RFC 4733 events on the key's first timestamp, or the tones. The
+    // stream's clock runs on through them, so the audio after them continues smoothly.
+    void send_keys(Leg& l) {
+      auto p = l.keys_out->next();
+      l.out_ts += 160;
+      l.last_source = -1;
+      if (!l.has_remote) return;
+      if (p.audio) {
+        uint8_t payload[160];
+        media::encode(l.codec, p.pcm, 160, payload);
+        return send_rtp(l, l.payload_type, false, l.out_ts, payload, sizeof payload);
+      }
+      for (size_t i = 0; i < p.events.size(); ++i) {
+        uint8_t b[4];
+        media::write_telephone_event(p.events[i], b, sizeof b);
+        send_rtp(l, l.dtmf_pt, p.marker && i == 0, l.out_ts - p.started, b, sizeof b);
+      }
     }
 
     // An SR (or an RR before Kefu has sent anything) with a report block on what it received,
@@ -262,6 +291,10 @@ struct MediaEngine::Impl {
         // Every 5 s once there is something to report; legs start apart (by id), so their
         // reports do not bunch.
         if (++l.rtcp_tick >= 250 && send_rtcp(l)) l.rtcp_tick = 0;
+        if (l.sending_keys()) {
+          send_keys(l);
+          continue;
+        }
         if (l.mix || l.playlist.empty()) continue;
         int16_t frame[160] = {};
         for (int k = 0; k < 160 && !l.playlist.empty();) {
@@ -343,7 +376,7 @@ struct MediaEngine::Impl {
         return;
       }
       Leg* to = peer(l);
-      if (!to) return;
+      if (!to || to->sending_keys()) return;
       if (to->last_source != l.id) {  // a new talker for this far end: keep its timeline smooth
         to->last_source = l.id;
         to->source_ts0 = h.timestamp;
@@ -879,6 +912,13 @@ void MediaEngine::leave(cti::CallId mix, LegId leg) {
     std::erase(members, leg);
     if (members.empty()) sh.mixes.erase(mix);
     l.mix = 0;
+  });
+}
+
+void MediaEngine::send_digits(LegId leg, const std::string& keys) {
+  impl_->with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) {
+    if (!l.keys_out) l.keys_out = std::make_unique<media::DtmfSender>(l.dtmf_pt >= 0);
+    l.keys_out->queue(keys);
   });
 }
 

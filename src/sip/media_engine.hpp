@@ -78,6 +78,9 @@ class MediaEngine {
   // Stereo 8 kHz 16-bit WAV at `path` (directories created); stop finishes the file.
   void record_start(cti::CallId mix, const std::string& path);
   void record_stop(cti::CallId mix);
+  // Keys to the far end of a leg (二次拨号): RFC 4733 events when negotiated, else tones in the
+  // audio; what the leg would hear waits until they are sent.
+  void send_digits(cti::LegId leg, const std::string& keys);
   // Called on the media thread for each digit a leg sends (RFC 4733).
   void on_digit(std::function<void(cti::LegId, char)> f);
 

@@ -80,6 +80,7 @@ struct SipSwitch::Impl {
     // A REFER from the phone waiting for its outcome: the Event of the NOTIFY that reports it.
     std::string refer_event;
     bool authenticated = false;  // credentials sent once: a second challenge is a refusal
+    bool held = false;           // the far end put us on hold (a=sendonly/inactive, c=0.0.0.0)
   };
   std::unique_ptr<MediaEngine> media;
 
@@ -263,11 +264,17 @@ struct SipSwitch::Impl {
                               ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
                               : l->remote_sdp;
       try {
-        std::string sdp = our_sdp(*l, &offer);
+        bool held = false;
+        std::string sdp = our_sdp(*l, &offer, &held);
         l->remote_sdp = offer;
         nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
                     SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
                     TAG_END());
+        // The phone's own hold button: the core holds the customer (music) or takes him back.
+        if (held != l->held && l->up) {
+          l->held = held;
+          emit({held ? K::held : K::resumed, l->id});
+        }
       } catch (const media::SdpError&) {
         nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua), TAG_END());
       }
@@ -461,12 +468,16 @@ struct SipSwitch::Impl {
                       n.dtmf_payload_type);
   }
 
-  std::string our_sdp(Leg& l, const std::string* remote_offer) {
+  // held: set to whether the offer puts us on hold (RFC 3264 §8.4, or the old c=0.0.0.0).
+  std::string our_sdp(Leg& l, const std::string* remote_offer, bool* held = nullptr) {
     if (!l.rtp_port) l.rtp_port = media->open(l.id, l.agent_side);
     if (!l.rtp_port) throw media::SdpError("no_port", 0, "no free RTP port");
     if (remote_offer) {
       auto offer = media::parse_sdp(*remote_offer);
       auto n = media::negotiate(offer);
+      if (held)
+        *held =
+            n.direction == "recvonly" || n.direction == "inactive" || n.remote_address == "0.0.0.0";
       use_remote(l, n);
       return media::to_string(media::answer(offer, n, opt.media_address, l.rtp_port, session_id++));
     }
@@ -720,6 +731,10 @@ void SipSwitch::answer(LegId leg) {
 void SipSwitch::refer_result(LegId leg, bool accepted) {
   auto* m = impl_.get();
   m->post([m, leg, accepted] { m->do_refer_result(leg, accepted); });
+}
+
+void SipSwitch::send_digits(LegId leg, const std::string& keys) {
+  impl_->media->send_digits(leg, keys);
 }
 
 void SipSwitch::hang_up(LegId leg, const std::string& cause) {

@@ -26,8 +26,8 @@ struct SipOptions {
   std::string nonce_key;  // shared by the nodes of a cluster; random when empty
   int register_max_s = 3600;
   int session_expires_s = 1800;  // RFC 4028 session interval offered and accepted (min 90)
-  std::string gateway;  // host:port: calls to numbers that are not extensions go there
-  std::string gateway_user, gateway_password;  // answered when the trunk challenges (digest)
+  std::string gateway;           // host:port: calls to numbers that are not extensions go there
+  std::string gateway_user, gateway_password;    // answered when the trunk challenges (digest)
   std::string recording_dir = "var/recordings";  // the core's recording names are below it
   std::string prompt_dir = "var/prompts";        // <prompt>.wav (or FLAC, Ogg), any rate
   int media_threads = 0;                         // 0 = one per core, at most 4
@@ -64,6 +64,7 @@ class SipSwitch : public cti::Switch {
   void record_stop(cti::CallId mix) override;
   void hang_up(cti::LegId leg, const std::string& cause) override;
   void refer_result(cti::LegId leg, bool accepted) override;
+  void send_digits(cti::LegId leg, const std::string& keys) override;
 
   // Whether the leg is one of this switch's (so a composite switch can route commands).
   bool owns(cti::LegId leg) const;

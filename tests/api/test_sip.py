@@ -312,6 +312,22 @@ class Uac(Phone):
         rr = bytes([0x81, 201]) + (7).to_bytes(2, "big") + (0x1234).to_bytes(4, "big") + block
         self.rtp.sendto(rr, ("127.0.0.1", self.media_port + 1))
 
+    def keys_heard(self, seconds):
+        """The RFC 4733 keys (payload type 101) the switch sends over `seconds`, one per event."""
+        keys, seen, end = "", set(), time.time() + seconds
+        while time.time() < end:
+            try:
+                pkt = self.rtp.recv(2048)
+            except BlockingIOError:
+                time.sleep(0.005)
+                continue
+            if len(pkt) >= 16 and (pkt[1] & 0x7F) == 101:
+                ts = int.from_bytes(pkt[4:8], "big")
+                if ts not in seen:
+                    seen.add(ts)
+                    keys += "0123456789*#ABCD"[pkt[12]]
+        return keys
+
     def key(self, digit):
         """One RFC 4733 event: three packets with one timestamp, the last two with the end bit."""
         event = "0123456789*#".index(digit)
@@ -416,6 +432,7 @@ class Uas(Phone):
         while time.time() < end:
             data = self.sip.recv(65535).decode()
             if data.startswith("INVITE"):
+                self.invite = data
                 body = data.split("\r\n\r\n", 1)[1]
                 self.media_port = int([l for l in body.split("\r\n") if l.startswith("m=audio")][0].split()[1])
                 sdp = (f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -439,6 +456,31 @@ class Uas(Phone):
         finally:
             self.sip.settimeout(5)
         return loudness
+
+    def reinvite(self, direction):
+        """The phone's own hold button: a re-INVITE in the dialog the switch opened, with the SDP
+        direction (sendonly = hold, sendrecv = take back); the 200 OK is acknowledged."""
+        head = self.invite.split("\r\n\r\n", 1)[0].split("\r\n")
+        field = lambda name: next(l.split(":", 1)[1].strip() for l in head if l.lower().startswith(name + ":"))  # noqa: E731
+        target = field("contact").strip("<>").split(">")[0]
+        self.cseq = getattr(self, "cseq", 100) + 1
+        sdp = (f"v=0\r\no=- 2 {self.cseq} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+               f"a=rtpmap:101 telephone-event/8000\r\na={direction}\r\n")
+        common = (f"From: {field('to')}{'' if 'tag=' in field('to') else ';tag=sup1'}\r\nTo: {field('from')}\r\n"
+                  f"Call-ID: {field('call-id')}\r\nContact: <sip:{self.ext}@127.0.0.1:{self.local}>\r\nMax-Forwards: 70\r\n")
+        via = f"Via: SIP/2.0/UDP 127.0.0.1:{self.local};branch=z9hG4bK{uuid.uuid4().hex[:10]}\r\n"
+        self.sip.sendto((f"INVITE {target} SIP/2.0\r\n{via}{common}CSeq: {self.cseq} INVITE\r\n"
+                         f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}").encode(),
+                        ("127.0.0.1", self.port))
+        while True:
+            data = self.sip.recv(65535).decode()
+            if data.startswith("SIP/2.0") and f"{self.cseq} INVITE" in data and int(data.split(" ", 2)[1]) >= 200:
+                break
+        assert data.startswith("SIP/2.0 200"), data
+        via = f"Via: SIP/2.0/UDP 127.0.0.1:{self.local};branch=z9hG4bK{uuid.uuid4().hex[:10]}\r\n"
+        self.sip.sendto(f"ACK {target} SIP/2.0\r\n{via}{common}CSeq: {self.cseq} ACK\r\nContent-Length: 0\r\n\r\n".encode(),
+                        ("127.0.0.1", self.port))
 
     def wait_bye(self, seconds):
         """Answers the BYE the switch sends this phone; False if none came in `seconds`."""
@@ -731,6 +773,16 @@ def silent_phone_ready(sip, agent):
     return phone
 
 
+def customer_talks_to(sip, agent):
+    """A customer's call to the general queue, answered by the agent's silent Python phone."""
+    phone = silent_phone_ready(sip, agent)
+    uac = Uac(sip.sip_port, "95555")
+    uac.call()
+    assert phone.answer(), "the agent's phone was not called"
+    wait_until(lambda: (agent.get("/api/v1/cti/me").json()["call"] or {}).get("phase") == "talking", timeout=10)
+    return phone, uac
+
+
 def heard_while(talker, listeners, seconds=1.5, hz=440):
     """How loud each listener hears the switch while `talker` says a tone (the others are silent)."""
     loudness = {}
@@ -800,6 +852,48 @@ def test_a_supervisor_whispers_then_barges_in_then_takes_over_on_real_phones(sip
                                                         ("talk", "lina", "completed", "take_over")], segs
         assert ("talk", "liuyang", "taken_over") in [g[:3] for g in segs], segs
         assert query(sip.db, f"SELECT COUNT(*) FROM cti_call WHERE ani = '13700000001' AND id > {before} AND ended_at IS NULL")[0][0] == "0"
+    finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_the_agents_phone_holds_the_customer_with_its_own_hold_button(sip):
+    # A re-INVITE with a=sendonly from the agent's phone: the core holds the customer as the desk
+    # would (music on hold, the desk shows held); a=sendrecv takes him back.
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    try:
+        phone, uac = customer_talks_to(sip, liu)
+        assert uac.heard(1.0) < 100  # the agent says nothing: silence
+        phone.reinvite("sendonly")
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["held"], timeout=5)
+        loudness = uac.heard(1.5)
+        print(f"held by the phone: the customer hears RMS {loudness}")
+        assert loudness > 300, loudness  # music on hold
+        phone.reinvite("sendrecv")
+        wait_until(lambda: not liu.get("/api/v1/cti/me").json()["agent"]["held"], timeout=5)
+        time.sleep(0.2)
+        assert heard_while(phone, [uac])[0] > 1000  # talking again
+        uac.hang_up()
+        assert phone.wait_bye(5)
+        events = query(sip.db, "SELECT e.type FROM cti_call_event e JOIN cti_call c ON c.id = e.call_id WHERE "
+                               "c.ani = '13700000001' AND c.id = (SELECT MAX(id) FROM cti_call) ORDER BY e.id")
+        assert ("held",) in events and ("retrieved",) in events, events
+    finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_the_desk_keys_digits_to_the_far_end_as_rfc4733_events(sip):
+    # 二次拨号: the agent keys into the far end's menu from the desk; the far end gets the events.
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    try:
+        phone, uac = customer_talks_to(sip, liu)
+        r = liu.post("/api/v1/cti/agent/dtmf", {"digits": "12x"})
+        assert r.status == 422 and r.error["field"] == "digits", r.body
+        assert liu.post("/api/v1/cti/agent/dtmf", {"digits": "905#"}).status == 200
+        keys = uac.keys_heard(1.5)
+        print(f"the far end got the keys {keys!r}")
+        assert keys == "905#", keys
+        uac.hang_up()
+        assert phone.wait_bye(5)
     finally:
         liu.post("/api/v1/cti/agent/sign-out", {})
 

@@ -136,6 +136,19 @@ struct Center {
       if (auto* o = std::get_if<CallOpened>(&*it)) return o->call;
     return 0;
   }
+  // A customer's call answered by agent 1 (made ready): the customer's leg, the call, his leg.
+  struct Talk {
+    LegId customer;
+    CallId call;
+    LegId agent;
+  };
+  Talk talking_with_agent_1() {
+    ready(1);
+    LegId cust = customer_call();
+    CallId call = last_call();
+    answer(1);
+    return {cust, call, cc->agent_leg(1)};
+  }
   // Answers for the agent and lets the switch confirm.
   void answer(AgentId a) {
     ASSERT_EQ(cc->answer(a, now()), "");
@@ -378,6 +391,59 @@ TEST(CallCenter, APhonesOwnTransferButtonMovesTheCallOrSaysWhyNot) {
   EXPECT_EQ(m.sw.leg(caller)->state, "up");
 }
 
+TEST(CallCenter, APhonesOwnHoldButtonHoldsTheCustomerLikeTheDesk) {
+  Center c;
+  auto [cust, call, al] = c.talking_with_agent_1();
+  c.sw.phone_hold(al, true);
+  c.run(10);
+  EXPECT_TRUE(c.cc->agent(1).held);
+  EXPECT_EQ(c.sw.leg(cust)->prompt, "music_on_hold");
+  EXPECT_FALSE(c.hears(cust, al));
+  EXPECT_EQ(c.cc->retrieve(1, c.now()), "");  // the desk can take him back too
+  c.sw.phone_hold(al, true);
+  c.run(10);
+  c.sw.phone_hold(al, false);  // … or the phone
+  c.run(10);
+  EXPECT_FALSE(c.cc->agent(1).held);
+  EXPECT_TRUE(c.hears(cust, al));
+  // The customer's phone holding changes nothing under the agent: it is only recorded.
+  c.sw.phone_hold(cust, true);
+  c.run(10);
+  EXPECT_FALSE(c.cc->agent(1).held);
+  EXPECT_TRUE(contains(c.events(call), "phone_held"));
+  EXPECT_EQ(c.cc->hang_up(1, c.now()), "");
+}
+
+TEST(CallCenter, AnAgentKeysDigitsToTheCustomerOrToTheConsultedParty) {
+  Center c;
+  c.ready(1);
+  EXPECT_EQ(c.cc->send_digits(1, "1", c.now()), "not_talking");
+  LegId cust = c.customer_call();
+  CallId call = c.last_call();
+  c.answer(1);
+  EXPECT_EQ(c.cc->send_digits(1, "12x", c.now()), "bad_digits");
+  EXPECT_EQ(c.cc->send_digits(1, "", c.now()), "bad_digits");
+  ASSERT_EQ(c.cc->send_digits(1, "880001#", c.now()), "");
+  EXPECT_EQ(c.sw.sent_digits(cust), "880001#");
+  // Consulting an outside number: the keys go there, not to the customer on hold.
+  ASSERT_EQ(c.cc->transfer(1, {Target::Kind::number, "13800001234"}, true, c.now()), "");
+  c.run(2'500);
+  auto out = c.sw.legs_to("13800001234");
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(c.cc->send_digits(1, "0", c.now()), "");
+  EXPECT_EQ(c.sw.sent_digits(out[0]), "0");
+  EXPECT_EQ(c.sw.sent_digits(cust), "880001#");
+  // The record says keys were sent, not which: they may be a password.
+  c.collect();
+  int sent = 0;
+  for (auto& f : c.facts)
+    if (auto* e = std::get_if<CallEvent>(&f); e && e->call == call && e->type == "digits_sent") {
+      EXPECT_EQ(e->detail.find("880001"), std::string::npos);
+      ++sent;
+    }
+  EXPECT_EQ(sent, 2);
+}
+
 TEST(CallCenter, BlindTransfersToAnAgentAQueueAndANumber) {
   Center c;
   c.ready(1);
@@ -526,11 +592,7 @@ TEST(CallCenter, OutsidePartiesSeeTheSitesNumberOrTheNumberTheCustomerCalled) {
 
 TEST(CallCenter, SupervisorListensWhispersBargesAndTakesOver) {
   Center c;
-  c.ready(1);
-  LegId cust = c.customer_call();
-  CallId call = c.last_call();
-  c.answer(1);
-  LegId al = c.cc->agent_leg(1);
+  auto [cust, call, al] = c.talking_with_agent_1();
   Supervisor s{900, "李娜", "8100"};
   EXPECT_EQ(c.cc->monitor(s, 2, MixMode::listen, c.now()), "not_talking");
   ASSERT_EQ(c.cc->monitor(s, 1, MixMode::listen, c.now()), "");
@@ -1189,11 +1251,11 @@ TEST(CallCenter, RandomEventStormsLeaveNothingStuck) {
         case 9:
           c.cc->hang_up(a, now);
           break;
-        case 10:
-          c.cc->hold(a, now);
+        case 10:  // from the desk, or the phone's own hold button (on any leg of his)
+          pick(2) ? void(c.cc->hold(a, now)) : c.sw.phone_hold(c.cc->agent_leg(a), true);
           break;
         case 11:
-          c.cc->retrieve(a, now);
+          pick(2) ? void(c.cc->retrieve(a, now)) : c.sw.phone_hold(c.cc->agent_leg(a), false);
           break;
         case 12:
           c.cc->transfer(a,

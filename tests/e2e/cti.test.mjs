@@ -56,6 +56,11 @@ test('two agents and a supervisor take a call from offer to takeover', async () 
   await liu.locator('[data-testid="call-phase"][data-phase="held"]').waitFor();
   await button(liu, '恢复').click();
   await liu.locator('[data-testid="call-phase"][data-phase="talking"]').waitFor();
+  // 二次拨号: keys to the far end; the field keeps only keys, and empties once they are sent.
+  await liu.getByTestId('dtmf-keys').fill('8a8#');
+  assert.equal(await liu.getByTestId('dtmf-keys').inputValue(), '88#');
+  await button(liu, '二次拨号').click();
+  await liu.waitForFunction(() => document.querySelector('[data-testid="dtmf-keys"]').value === '');
 
   // 身份验证: the agent sends the caller to the IVR identity check and gets him back verified;
   // the customer's keys come through the simulator's API.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "media/dtmf_detector.hpp"
+#include "media/dtmf_sender.hpp"
 
 namespace kefu::media {
 namespace {
@@ -91,6 +92,48 @@ TEST(DtmfDetector, HearsDigitsInTheAudio) {
   for (size_t i = 0; i < pcm.size(); i += 160)
     d.feed(pcm.data() + i, std::min<size_t>(160, pcm.size() - i));
   EXPECT_EQ(heard, "95588#");
+}
+
+TEST(DtmfSender, KeysGoOutAsRfc4733EventsThatTheReceiverReadsOnce) {
+  DtmfSender tx(true);
+  EXPECT_FALSE(tx.active());
+  tx.queue("1x#");  // x is not a key: skipped
+  std::string got;
+  DtmfReceiver rx;
+  uint32_t ts = 1000;  // the stream's clock, 160 a period
+  int periods = 0, end_packets = 0;
+  while (tx.active() && periods < 100) {
+    auto p = tx.next();
+    ts += 160;
+    ++periods;
+    for (size_t i = 0; i < p.events.size(); ++i) {
+      RtpHeader h;
+      h.timestamp = ts - p.started;  // every packet of a key carries its first timestamp
+      h.marker = p.marker && i == 0;
+      end_packets += p.events[i].end;
+      if (auto c = rx.on_packet(h, p.events[i])) got += *c;
+    }
+  }
+  EXPECT_EQ(got, "1#");
+  EXPECT_EQ(end_packets, 6);  // each key's end, three times
+  EXPECT_EQ(periods, 18);     // 100 ms of key, its end, 60 ms of pause: 9 periods a key
+}
+
+TEST(DtmfSender, WithoutTelephoneEventTheTonesAreInTheAudio) {
+  DtmfSender tx(false);
+  tx.queue("95#");
+  std::string heard;
+  DtmfDetector d([&](char c) { heard += c; });
+  int periods = 0;
+  while (tx.active() && periods < 200) {
+    auto p = tx.next();
+    ++periods;
+    if (p.audio) d.feed(p.pcm, 160);
+  }
+  int16_t silence[160] = {};
+  for (int i = 0; i < 5; ++i) d.feed(silence, 160);
+  EXPECT_EQ(heard, "95#");
+  EXPECT_LT(periods, 40);  // 160 ms a key
 }
 
 TEST(DtmfDetector, SpeechAndMusicAreNotDigits) {

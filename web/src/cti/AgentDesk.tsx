@@ -29,6 +29,7 @@ export function AgentDesk() {
   const [now, setNow] = useState(Date.now());
   const [reason, setReason] = useState('rest');
   const [number, setNumber] = useState('');
+  const [keys, setKeys] = useState('');
   const [transferOpen, setTransferOpen] = useState(false);
   const [history, setHistory] = useState<HistoryItem[]>([]);
   const [wrapForm] = Form.useForm();
@@ -119,6 +120,13 @@ export function AgentDesk() {
             <Input placeholder={t('cti.number')} value={number} onChange={(e) => setNumber(e.target.value)} style={{ width: 150 }} data-testid="dial-number" />
             <Button disabled={!signedIn || st === 'busy' || st === 'reserved'} onClick={() => run('dial', { number })}>{t('cti.dial')}</Button>
           </Space.Compact>
+          {talking && (
+            <Space.Compact>
+              <Input placeholder={t('cti.keys')} value={keys} onChange={(e) => setKeys(e.target.value.replace(/[^0-9*#ABCD]/g, ''))}
+                maxLength={32} style={{ width: 110 }} data-testid="dtmf-keys" />
+              <Button disabled={!keys} onClick={() => run('dtmf', { digits: keys }).then((ok) => ok && setKeys(''))}>{t('cti.send_keys')}</Button>
+            </Space.Compact>
+          )}
           <Button disabled={!talking} onClick={() => run('help', { note: '' }).then((ok) => ok && message.info(t('cti.help_sent')))}>{t('cti.help')}</Button>
         </Space>
       </Card>

@@ -251,6 +251,8 @@ const enUS: Record<keyof typeof zhCN, string> = {
   'cti.complete_transfer': "Complete transfer",
   'cti.cancel_consult': "Cancel consultation",
   'cti.conference': "Conference",
+  'cti.keys': "Keys",
+  'cti.send_keys': "Send keys",
   'cti.dial': "Dial",
   'cti.help': "Ask for help",
   'cti.pending_not_ready': "Not ready after this call",

@@ -250,6 +250,8 @@ const zhCN = {
   'cti.complete_transfer': "完成转接",
   'cti.cancel_consult': "取消咨询",
   'cti.conference': "三方通话",
+  'cti.keys': "按键",
+  'cti.send_keys': "二次拨号",
   'cti.dial': "外呼",
   'cti.help': "求助班长",
   'cti.pending_not_ready': "话后将示忙",
