@@ -108,6 +108,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
         "# TYPE kefu_websocket_connections gauge\nkefu_websocket_connections {}\n",
         s.size, s.in_use, s.waits, hub_.size());
   });
+  metrics_.add_collector([this] { return cti_->metrics(); });
   files_ = std::make_unique<http::StaticFiles>(config_.web_root);
   pipeline_ = std::make_unique<http::Pipeline>(
       router_, metrics_,

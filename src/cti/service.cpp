@@ -1013,6 +1013,32 @@ Millis Service::now() const {
   return impl_->clock.now_ms();
 }
 
+std::string Service::metrics() {
+  std::map<std::string, int> states;
+  size_t calls = 0;
+  exec([&](Ctx& c) -> json::value {
+    calls = c.cc.live_calls();
+    for (size_t a = 0; a < c.cc.agent_defs().size(); ++a)
+      ++states[to_string(c.cc.agent(AgentId(a)).state)];
+    return nullptr;
+  });
+  std::string out = fmt::format(
+      "# TYPE kefu_cti_live_calls gauge\nkefu_cti_live_calls {}\n"
+      "# TYPE kefu_cti_agents gauge\n",
+      calls);
+  for (auto& [state, n] : states)
+    out += fmt::format("kefu_cti_agents{{state=\"{}\"}} {}\n", state, n);
+  if (impl_->sip) {
+    auto g = impl_->sip->gauges();
+    out += fmt::format(
+        "# TYPE kefu_sip_legs gauge\nkefu_sip_legs {}\n# TYPE kefu_media_legs gauge\n"
+        "kefu_media_legs {}\n# TYPE kefu_sip_registered_phones gauge\nkefu_sip_registered_phones "
+        "{}\n",
+        g.legs, g.media_legs, g.registered);
+  }
+  return out;
+}
+
 json::object Service::snapshot() {
   // Every wallboard asks each second: one picture serves them all while nothing has changed
   // (no fact stored since) and it is less than half a second old.

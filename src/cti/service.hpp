@@ -79,6 +79,9 @@ class Service {
 
   // The live picture (agents, calls, queues and teams with their KPIs), built on the core thread.
   json::object snapshot();
+  // Prometheus lines: live calls and conversations, agents by state; with the softswitch, its
+  // SIP legs, RTP legs and registered phones (a leak shows as a count that never comes down).
+  std::string metrics();
   Millis now() const;  // the service's clock
   // The customer file's word on an address (a number, an e-mail address); nothing known without it.
   Screening screen(const std::string& address) const;

@@ -926,6 +926,15 @@ void MediaEngine::on_digit(std::function<void(LegId, char)> f) {
   impl_->digit = std::move(f);
 }
 
+size_t MediaEngine::legs() const {
+  size_t n = 0;
+  for (auto& sh : impl_->shards) {
+    std::lock_guard lk(sh->mu);
+    n += sh->legs.size();
+  }
+  return n;
+}
+
 MediaEngine::Counters MediaEngine::counters(LegId leg) const {
   Counters c;
   impl_->with_leg(leg, [&](Impl::Shard&, Impl::Leg& l) {

@@ -85,6 +85,7 @@ class MediaEngine {
   void on_digit(std::function<void(cti::LegId, char)> f);
 
   Counters counters(cti::LegId leg) const;
+  size_t legs() const;  // open, over every media thread
 
   struct Impl;
 

@@ -673,6 +673,17 @@ void SipSwitch::set_accounts(std::map<std::string, std::string> secrets) {
   impl_->accounts = std::move(secrets);
 }
 
+SipSwitch::Gauges SipSwitch::gauges() const {
+  Gauges g;
+  {
+    std::lock_guard lk(impl_->mu);
+    g.legs = impl_->owned.size();
+    for (auto& [ext, b] : impl_->bindings) g.registered += b.expires_s > now_s();
+  }
+  g.media_legs = impl_->media->legs();
+  return g;
+}
+
 bool SipSwitch::registered(const std::string& extension) const {
   std::lock_guard lk(impl_->mu);
   auto b = impl_->bindings.find(extension);

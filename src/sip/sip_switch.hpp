@@ -44,6 +44,11 @@ class SipSwitch : public cti::Switch {
   // Every extension → the SIP secret of its phone ("" = it may not register), replaced live.
   void set_accounts(std::map<std::string, std::string> secrets);
   bool registered(const std::string& extension) const;
+  // For /metrics: SIP legs (dialogs) held, their RTP legs, extensions registered.
+  struct Gauges {
+    size_t legs = 0, media_legs = 0, registered = 0;
+  };
+  Gauges gauges() const;
   // Whether a new leg to `to` is this switch's: a registered extension, or an outside number
   // when there is a gateway.
   bool reaches(const std::string& to) const;

@@ -8,10 +8,12 @@ import audioop  # noqa: E402
 import io
 import math
 import os
+import random
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 import wave
 
@@ -963,6 +965,85 @@ def test_a_caller_who_stops_refreshing_his_session_is_hung_up_and_leaves_the_que
         assert rows == [("abandoned",)], rows
     finally:
         liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def gauges(sip):
+    text = urllib.request.urlopen(sip.base + "/metrics", timeout=10).read().decode()
+    return {l.split()[0]: float(l.split()[1]) for l in text.splitlines()
+            if l.startswith(("kefu_sip_legs ", "kefu_media_legs ", "kefu_cti_live_calls "))}
+
+
+def test_random_hang_ups_and_desk_commands_leave_no_call_agent_or_media_leg_behind(sip):
+    """Callers to the queue and the menu who talk, key and hang up at random moments, while the
+    agents' phones answer at once and their desks hold, retrieve, transfer back to the queue and
+    hang up at random: afterwards no call is left live, both agents are free, and every SIP and
+    RTP leg is closed (the counts in /metrics come back down)."""
+    seed = int(os.environ.get("KEFU_TEST_SEED", time.time()))
+    print(f"seed {seed} (KEFU_TEST_SEED to replay)")
+    rnd = random.Random(seed)
+    agents = [Client(sip.base).login(u, DEMO_PW) for u in ("liuyang", "chenjing")]
+    phone_port, echo_port = free_udp_port(), free_udp_port()
+    phones = subprocess.Popen(["sipp", "-sf", os.path.join(SCENARIOS, "..", "..", "bench", "sip", "phones.xml"),
+                               "-p", str(phone_port), "-mp", str(echo_port), "-rtp_echo", "-i", "127.0.0.1",
+                               "-nostdin", "-timeout", "120s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=sip.tmp)
+    try:
+        for a in agents:  # both extensions ring the one SIPp, which answers every call at once
+            ext = a.get("/api/v1/cti/me").json()["agent"]["extension"]
+            sipp(sip, "register.xml", "-s", ext, "-au", ext, "-ap", f"Kefu@{ext}", "-key", "phone_port",
+                 str(phone_port), f"127.0.0.1:{sip.sip_port}")
+            a.post("/api/v1/cti/agent/sign-in", {})
+            a.post("/api/v1/cti/agent/ready", {})
+        before = gauges(sip)
+        first = int(query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0])
+
+        def caller(r):
+            time.sleep(r.uniform(0, 3))
+            number = r.choice(["95555", "95588"])
+            uac = Uac(sip.sip_port, number)
+            uac.call()
+            end = time.time() + r.uniform(0, 4)
+            while time.time() < end and not uac.got_bye:
+                if number == "95588" and r.random() < 0.3:
+                    uac.key(r.choice("0259"))  # an agent, the fund line, a message, nonsense
+                uac.audio(0.2)
+            if not uac.got_bye:
+                uac.hang_up()
+
+        def desks(r, until):
+            while time.time() < until:
+                a = r.choice(agents)
+                action = r.choice(["hold", "retrieve", "hang-up", "transfer", "mute"])
+                body = {"kind": "queue", "target": "general"} if action == "transfer" else \
+                       {"on": r.random() < 0.5} if action == "mute" else {}
+                a.post(f"/api/v1/cti/agent/{action}", body)  # refused when it does not apply
+                time.sleep(r.uniform(0.05, 0.4))
+
+        threads = [threading.Thread(target=caller, args=(random.Random(rnd.random()),), daemon=True) for _ in range(24)]
+        threads.append(threading.Thread(target=desks, args=(random.Random(rnd.random()), time.time() + 8), daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        states = lambda: [a.get("/api/v1/cti/me").json()["agent"]["state"] for a in agents]  # noqa: E731
+        wait_until(lambda: all(s in ("ready", "not_ready", "wrap_up") for s in states()), timeout=15)
+        after = wait_until(lambda: (lambda g: g if g["kefu_media_legs"] <= before["kefu_media_legs"]
+                                    and g["kefu_sip_legs"] <= before["kefu_sip_legs"] else None)(gauges(sip)), timeout=15)
+        print(f"before {before}, after {after}, agents {states()}")
+        live = [c for c in Client(sip.base).login("lina", DEMO_PW).get("/api/v1/cti/live").json()["calls"]
+                if c["ani"] == "13700000001"]
+        assert live == [], live
+        ended = query(sip.db, "SELECT COUNT(*) FROM cti_call WHERE ani = '13700000001' AND ended_at IS NULL")
+        assert ended[0][0] == "0", ended
+        # It was a busy hotline: calls answered by the agents, some moved on by the desks.
+        talks = query(sip.db, f"SELECT g.result, COUNT(*) FROM cti_segment g WHERE g.call_id > {first} "
+                              "AND g.kind = 'talk' GROUP BY g.result")
+        print(f"talk segments by how they ended: {talks}")
+        assert sum(int(n) for _, n in talks) >= 1, talks
+    finally:
+        phones.kill()
+        for a in agents:
+            a.post("/api/v1/cti/agent/sign-out", {})
 
 
 def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
