@@ -15,6 +15,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -81,7 +82,9 @@ struct SipSwitch::Impl {
     std::string refer_event;
     bool authenticated = false;  // credentials sent once: a second challenge is a refusal
     bool held = false;           // the far end put us on hold (a=sendonly/inactive, c=0.0.0.0)
+    std::string phone_contact, phone_uri;  // an extension's phone we rang: where, and who
   };
+  std::set<nua_handle_t*> talk_notifies;  // NOTIFY "talk" in flight, each on a handle of its own
   std::unique_ptr<MediaEngine> media;
 
   SipOptions opt;
@@ -449,6 +452,12 @@ struct SipSwitch::Impl {
           su_root_break(self->root);
         }
         break;
+      case nua_r_notify:  // a NOTIFY "talk" answered (or given up): its handle is done
+        if (status >= 200 && self->talk_notifies.erase(nh)) {
+          if (status >= 300) spdlog::info("sip: the phone refused to answer remotely: {}", status);
+          nua_handle_destroy(nh);
+        }
+        break;
       case nua_i_error:
         spdlog::warn("sip: {} {}", status, phrase ? phrase : "");
         break;
@@ -486,8 +495,19 @@ struct SipSwitch::Impl {
 
   void do_answer(LegId id) {
     auto it = legs.find(id);
-    if (it == legs.end() || it->second.gone || it->second.up || !it->second.inbound) return;
+    if (it == legs.end() || it->second.gone || it->second.up) return;
     Leg& l = it->second;
+    if (!l.inbound) {
+      // The desk's answer button for a phone that rings: an unsolicited NOTIFY "talk" to the
+      // phone, the remote-answer event of BroadSoft's access side that Yealink, Polycom and
+      // Grandstream phones honour. A phone that does not is answered by lifting its handset.
+      if (l.phone_contact.empty()) return;
+      nua_handle_t* h = nua_handle(nua, nullptr, SIPTAG_TO_STR(l.phone_uri.c_str()), TAG_END());
+      talk_notifies.insert(h);
+      nua_notify(h, NUTAG_URL(l.phone_contact.c_str()), NUTAG_NEWSUB(1), SIPTAG_EVENT_STR("talk"),
+                 SIPTAG_SUBSCRIPTION_STATE_STR("terminated;reason=noresource"), TAG_END());
+      return;
+    }
     std::string sdp;
     try {
       sdp = our_sdp(l, &l.remote_sdp);
@@ -533,6 +553,7 @@ struct SipSwitch::Impl {
     l.id = id;
     l.nh = nh;
     l.agent_side = phone;
+    if (phone) l.phone_contact = contact, l.phone_uri = to_uri;
     by_handle[nh] = id;
     std::string sdp;
     try {

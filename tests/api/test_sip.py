@@ -434,13 +434,7 @@ class Uas(Phone):
         while time.time() < end:
             data = self.sip.recv(65535).decode()
             if data.startswith("INVITE"):
-                self.invite = data
-                body = data.split("\r\n\r\n", 1)[1]
-                self.media_port = int([l for l in body.split("\r\n") if l.startswith("m=audio")][0].split()[1])
-                sdp = (f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                       f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
-                self._reply(data, "200 OK", sdp, "Content-Type: application/sdp\r\n")
-                return True
+                return self.answer_invite(data)
         return False
 
     def heard(self, seconds):
@@ -458,6 +452,30 @@ class Uas(Phone):
         finally:
             self.sip.settimeout(5)
         return loudness
+
+    def ring_until_told_to_answer(self, timeout=10):
+        """A phone that rings (180) and answers only when the switch sends it a NOTIFY "talk" —
+        the desk's answer button, as Yealink and Polycom phones take it."""
+        end = time.time() + timeout
+        while time.time() < end:
+            data = self.sip.recv(65535).decode()
+            if data.startswith("INVITE"):
+                invite = data
+                self._reply(invite, "180 Ringing")
+            elif data.startswith("NOTIFY"):
+                self._reply(data, "200 OK")
+                assert "event: talk" in data.lower(), data
+                return self.answer_invite(invite)
+        return False
+
+    def answer_invite(self, data):
+        self.invite = data
+        body = data.split("\r\n\r\n", 1)[1]
+        self.media_port = int([l for l in body.split("\r\n") if l.startswith("m=audio")][0].split()[1])
+        sdp = (f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
+        self._reply(data, "200 OK", sdp, "Content-Type: application/sdp\r\n")
+        return True
 
     def reinvite(self, direction):
         """The phone's own hold button: a re-INVITE in the dialog the switch opened, with the SDP
@@ -879,6 +897,30 @@ def test_the_agents_phone_holds_the_customer_with_its_own_hold_button(sip):
         events = query(sip.db, "SELECT e.type FROM cti_call_event e JOIN cti_call c ON c.id = e.call_id WHERE "
                                "c.ani = '13700000001' AND c.id = (SELECT MAX(id) FROM cti_call) ORDER BY e.id")
         assert ("held",) in events and ("retrieved",) in events, events
+    finally:
+        liu.post("/api/v1/cti/agent/sign-out", {})
+
+
+def test_the_desks_answer_button_answers_the_ringing_phone(sip):
+    liu = Client(sip.base).login("liuyang", DEMO_PW)
+    phone = Uas(sip.sip_port, *(lambda e: (e, f"Kefu@{e}"))(liu.get("/api/v1/cti/me").json()["agent"]["extension"]))
+    phone.register()
+    liu.post("/api/v1/cti/agent/sign-in", {})
+    liu.post("/api/v1/cti/agent/ready", {})
+    try:
+        uac = Uac(sip.sip_port, "95555")
+        uac.call()
+        answering = threading.Thread(target=lambda: setattr(phone, "answered", phone.ring_until_told_to_answer()), daemon=True)
+        answering.start()
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] == "reserved", timeout=10)
+        time.sleep(0.3)  # ringing
+        assert liu.post("/api/v1/cti/agent/answer", {}).status == 200
+        answering.join(10)
+        assert getattr(phone, "answered", False), "the phone was not asked to answer"
+        wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] == "busy", timeout=5)
+        assert heard_while(phone, [uac])[0] > 1000  # they talk
+        uac.hang_up()
+        assert phone.wait_bye(5)
     finally:
         liu.post("/api/v1/cti/agent/sign-out", {})
 
