@@ -45,7 +45,55 @@ sf_count_t bytes_tell(void* u) {
 
 using File = std::unique_ptr<SNDFILE, int (*)(SNDFILE*)>;
 
-// Every frame of an open file, its channels averaged, then taken to 8 kHz.
+void put_pcm(const float* x, size_t n, std::vector<int16_t>& out) {
+  for (size_t i = 0; i < n; ++i)
+    out.push_back(int16_t(std::lrint(std::clamp(x[i] * 32767.f, -32768.f, 32767.f))));
+}
+
+// speexdsp's resampler to 8 kHz, fed block by block, so a long file is never held at its own
+// rate. Quality 8 of 10: prompts are resampled once and cached, so the cost does not matter.
+class To8k {
+ public:
+  explicit To8k(int rate) : rate_(rate), rs_(nullptr, speex_resampler_destroy) {
+    if (rate == 8000) return;
+    int err = 0;
+    rs_.reset(speex_resampler_init(1, spx_uint32_t(rate), 8000, 8, &err));
+    if (err != RESAMPLER_ERR_SUCCESS) rs_.reset();
+    if (rs_) speex_resampler_skip_zeros(rs_.get());  // no filter delay before the first word
+  }
+  bool ok() const { return rate_ == 8000 || rs_ != nullptr; }
+
+  void push(const float* x, size_t n, std::vector<int16_t>& out) {
+    consumed_ += n;
+    if (!rs_) return put_pcm(x, n, out);
+    while (n > 0) {
+      auto in_len = spx_uint32_t(std::min<size_t>(n, 16384));
+      auto out_len = spx_uint32_t(buf_.size());
+      speex_resampler_process_float(rs_.get(), 0, x, &in_len, buf_.data(), &out_len);
+      if (in_len == 0 && out_len == 0) break;
+      put_pcm(buf_.data(), out_len, out);
+      x += in_len, n -= in_len;
+    }
+  }
+
+  // The filter's tail (its latency in silence), and the length made exact: input × 8000 / rate.
+  void finish(std::vector<int16_t>& out) {
+    const size_t expected = size_t(std::llround(double(consumed_) * 8000.0 / rate_));
+    if (rs_) {
+      std::vector<float> tail(size_t(speex_resampler_get_input_latency(rs_.get())), 0.f);
+      push(tail.data(), tail.size(), out);
+    }
+    if (out.size() > expected) out.resize(expected);
+  }
+
+ private:
+  int rate_;
+  std::unique_ptr<SpeexResamplerState, void (*)(SpeexResamplerState*)> rs_;
+  std::vector<float> buf_ = std::vector<float>(4096);
+  uint64_t consumed_ = 0;
+};
+
+// Every frame of an open file, its channels averaged, taken to 8 kHz as it is read.
 Prompt decode(SNDFILE* f, const SF_INFO& info) {
   Prompt p;
   p.source_rate = info.samplerate;
@@ -55,24 +103,28 @@ Prompt decode(SNDFILE* f, const SF_INFO& info) {
     p.error = "unsupported";
     return p;
   }
-  // The limit in source frames, with room for the resampler's rounding.
-  const double ratio = info.samplerate / 8000.0;
-  const auto max_frames = sf_count_t(double(kMaxPromptSamples) * ratio) + 1;
-  std::vector<float> mono, block(size_t(4096) * size_t(info.channels));
+  To8k resample(info.samplerate);
+  if (!resample.ok()) {
+    p.error = "unsupported";
+    return p;
+  }
+  std::vector<float> block(size_t(4096) * size_t(info.channels)), mono(4096);
   while (true) {
     sf_count_t n = sf_readf_float(f, block.data(), 4096);
     if (n <= 0) break;
     for (sf_count_t i = 0; i < n; ++i) {
       float sum = 0;
       for (int ch = 0; ch < info.channels; ++ch) sum += block[size_t(i * info.channels + ch)];
-      mono.push_back(std::isfinite(sum) ? sum / float(info.channels) : 0.f);
+      mono[size_t(i)] = std::isfinite(sum) ? sum / float(info.channels) : 0.f;
     }
-    if (sf_count_t(mono.size()) > max_frames) {
+    resample.push(mono.data(), size_t(n), p.samples);
+    if (p.samples.size() > kMaxPromptSamples) {
+      p.samples = {};
       p.error = "too_long";
       return p;
     }
   }
-  p.samples = to_8k(mono, info.samplerate);
+  resample.finish(p.samples);
   if (p.samples.empty()) p.error = "empty";
   return p;
 }
@@ -81,34 +133,10 @@ Prompt decode(SNDFILE* f, const SF_INFO& info) {
 
 std::vector<int16_t> to_8k(const std::vector<float>& mono, int rate) {
   std::vector<int16_t> out;
-  auto put = [&](const float* x, size_t n) {
-    for (size_t i = 0; i < n; ++i)
-      out.push_back(int16_t(std::lrint(std::clamp(x[i] * 32767.f, -32768.f, 32767.f))));
-  };
-  if (rate == 8000 || mono.empty()) {
-    put(mono.data(), mono.size());
-    return out;
-  }
-  int err = 0;
-  // Quality 8 of 10: prompts are resampled once and cached, so the cost does not matter.
-  std::unique_ptr<SpeexResamplerState, void (*)(SpeexResamplerState*)> rs(
-      speex_resampler_init(1, spx_uint32_t(rate), 8000, 8, &err), speex_resampler_destroy);
-  if (!rs || err != RESAMPLER_ERR_SUCCESS) return out;
-  speex_resampler_skip_zeros(rs.get());  // no filter delay at the start of a prompt
-  // The input followed by the filter's latency in silence, so that the end is not cut short.
-  std::vector<float> in(mono);
-  in.resize(in.size() + size_t(speex_resampler_get_input_latency(rs.get())), 0.f);
-  const size_t expected = size_t(std::llround(double(mono.size()) * 8000.0 / rate));
-  std::vector<float> buf(4096);
-  size_t pos = 0;
-  while (pos < in.size() && out.size() < expected) {
-    auto in_len = spx_uint32_t(std::min<size_t>(in.size() - pos, 16384));
-    auto out_len = spx_uint32_t(buf.size());
-    speex_resampler_process_float(rs.get(), 0, in.data() + pos, &in_len, buf.data(), &out_len);
-    if (in_len == 0 && out_len == 0) break;
-    pos += in_len;
-    put(buf.data(), std::min<size_t>(out_len, expected - out.size()));
-  }
+  To8k resample(rate);
+  if (!resample.ok()) return out;
+  resample.push(mono.data(), mono.size(), out);
+  resample.finish(out);
   return out;
 }
 

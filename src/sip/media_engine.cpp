@@ -24,7 +24,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
