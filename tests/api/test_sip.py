@@ -987,17 +987,24 @@ def test_a_three_way_conference_between_the_customer_and_two_agents_on_real_phon
         chen.post("/api/v1/cti/agent/sign-out", {})
 
 
+def caller_waits_in_the_queue(sip, agent, extra=""):
+    """The agent signed in but not ready, so a caller to the general queue waits there: the
+    caller's UA, and the last call id before his."""
+    assert agent.post("/api/v1/cti/agent/sign-in", {}).status == 200
+    before = query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0]
+    uac = Uac(sip.sip_port, "95555")
+    uac.call(extra=extra)
+    return uac, before
+
+
 def test_a_caller_who_stops_refreshing_his_session_is_hung_up_and_leaves_the_queue(sip):
     # RFC 4028 for real: a 90 s session (the least allowed) that the caller should refresh and
     # never does, as when his phone loses its network. The switch ends it before it expires
     # (at 90 − 30 s) rather than keeping a caller nobody hears in the queue.
     liu = Client(sip.base).login("liuyang", DEMO_PW)
-    assert liu.post("/api/v1/cti/agent/sign-in", {}).status == 200  # signed in, not ready: he waits
-    before = query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0]
     try:
-        uac = Uac(sip.sip_port, "95555")
         started = time.time()
-        uac.call(extra="Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n")
+        uac, before = caller_waits_in_the_queue(sip, liu, "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n")
         assert uac.wait_bye(100), "the switch kept a call whose session expired"
         waited = time.time() - started
         print(f"BYE after {waited:.1f} s")
@@ -1092,11 +1099,8 @@ def test_a_waiting_caller_presses_a_key_over_rfc4733_and_is_called_back(sip):
     # Near the end on purpose: the callback it asks for waits in the queue for hours and would be
     # offered to the phones of the tests after it.
     liu = Client(sip.base).login("liuyang", DEMO_PW)
-    assert liu.post("/api/v1/cti/agent/sign-in", {}).status == 200  # signed in, not ready: he waits
-    before = query(sip.db, "SELECT COALESCE(MAX(id), 0) FROM cti_call")[0][0]
     try:
-        uac = Uac(sip.sip_port, "95555")
-        uac.call()
+        uac, before = caller_waits_in_the_queue(sip, liu)
         loudness = uac.heard(1.5)  # waiting in the queue: music on hold
         print(f"music on hold: RMS {loudness}")
         assert loudness > 300, loudness
