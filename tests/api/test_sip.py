@@ -903,10 +903,7 @@ def test_the_agents_phone_holds_the_customer_with_its_own_hold_button(sip):
 
 def test_the_desks_answer_button_answers_the_ringing_phone(sip):
     liu = Client(sip.base).login("liuyang", DEMO_PW)
-    phone = Uas(sip.sip_port, *(lambda e: (e, f"Kefu@{e}"))(liu.get("/api/v1/cti/me").json()["agent"]["extension"]))
-    phone.register()
-    liu.post("/api/v1/cti/agent/sign-in", {})
-    liu.post("/api/v1/cti/agent/ready", {})
+    phone = silent_phone_ready(sip, liu)
     try:
         uac = Uac(sip.sip_port, "95555")
         uac.call()
