@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# API tests against a real kefud: first on SQLite, then on a throw-away PostgreSQL 15
-# cluster (initdb + pg_ctl from Debian's postgresql, run as a non-root user).
+# API tests against a real kefud: on SQLite, then on a throw-away PostgreSQL 15 cluster
+# (initdb + pg_ctl from Debian's postgresql, run as a non-root user). An argument runs one:
+#   tests/run-api.sh sqlite | postgresql      (no argument: both, the second even if the first fails)
 set -euo pipefail
+WHICH="${1:-both}"
+PYTEST_ARGS=("${@:2}")
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PY=/usr/bin/python3   # Debian's python, where python3-pytest and python3-openpyxl live
 cd "$ROOT/tests/api"
 
-echo "== API tests on SQLite"
-"$PY" -m pytest -q -p no:cacheprovider .
+sqlite_rc=0
+if [ "$WHICH" = sqlite ] || [ "$WHICH" = both ]; then
+  echo "== API tests on SQLite"
+  "$PY" -m pytest -q -p no:cacheprovider . "${PYTEST_ARGS[@]}" || sqlite_rc=$?
+  [ "$WHICH" = sqlite ] && exit $sqlite_rc
+fi
 
 PGBIN=/usr/lib/postgresql/15/bin
 PGDIR="$(mktemp -d /tmp/kefu-pg-XXXXXX)"
@@ -34,4 +41,6 @@ KEFU_TEST_DB="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test" \
   KEFU_TEST_DB_CTI="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cti" \
   KEFU_TEST_DB_CRASH="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_crash" \
   KEFU_TEST_DB_SIP="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_sip" \
-  KEFU_TEST_DB_CLUSTER="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cluster" "$PY" -m pytest -q -p no:cacheprovider .
+  KEFU_TEST_DB_CLUSTER="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cluster" "$PY" -m pytest -q -p no:cacheprovider . \
+  "${PYTEST_ARGS[@]}"
+exit $sqlite_rc

@@ -43,6 +43,7 @@ class Application {
   crm::CustomerService& crm() { return *crm_; }
   auth::AuthService& auth() { return *auth_; }
   const http::Pipeline& pipeline() { return *pipeline_; }
+  const http::Router& router() const { return router_; }
   const audit::AuditLog& audit() { return audit_; }
 
  private:

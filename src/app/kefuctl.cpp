@@ -111,6 +111,8 @@ int main(int argc, char** argv) {
   auto* backup =
       cli.add_subcommand("backup", "online backup (SQLite) or the pg_dump command (PostgreSQL)");
   backup->add_option("path", backup_path)->required();
+  auto* routes = cli.add_subcommand(
+      "routes", "list every HTTP route kefud serves: method, path pattern, permission");
   auto* audit = cli.add_subcommand("audit", "operation log tools");
   auto* verify = audit->add_subcommand("verify", "check the hash chain; exit 3 when tampered with");
   audit->require_subcommand(1);
@@ -145,6 +147,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     kefu::Application app(config);
+    if (*routes) {
+      for (auto& r : app.router().routes())
+        std::cout << r.method << ' ' << r.pattern << ' ' << r.permission << '\n';
+      return 0;
+    }
     if (*migrate) {
       app.migrate();
       std::cout << "database is up to date\n";

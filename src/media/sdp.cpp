@@ -1,5 +1,7 @@
 #include "media/sdp.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -26,14 +28,16 @@ bool number(std::string_view s, T& out) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// "IN IP4 192.0.2.1" → the address.
+// "IN IP4 192.0.2.1" → the address, which must be a literal of its type (RFC 4566 allows a
+// domain name too, but the media engine sends to addresses and resolves nothing).
 bool connection_address(std::string_view v, std::string& out) {
   auto parts = split(v, ' ');
   if (parts.size() != 3 || parts[0] != "IN" || (parts[1] != "IP4" && parts[1] != "IP6"))
     return false;
   out = std::string(parts[2]);
   if (auto slash = out.find('/'); slash != std::string::npos) out.resize(slash);  // multicast TTL
-  return !out.empty();
+  unsigned char addr[16];
+  return inet_pton(parts[1] == "IP4" ? AF_INET : AF_INET6, out.c_str(), addr) == 1;
 }
 
 const char* kDirections[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
@@ -80,7 +84,7 @@ SessionDescription parse_sdp(std::string_view text) {
       case 'c': {
         std::string addr;
         if (!connection_address(v, addr))
-          throw SdpError("bad_connection", line_no, "c= is IN IP4|IP6 <address>");
+          throw SdpError("bad_connection", line_no, "c= is IN IP4|IP6 <an IPv4 or IPv6 address>");
         (m ? m->connection : sdp.connection) = addr;
         break;
       }
@@ -208,6 +212,8 @@ Negotiated negotiate(const SessionDescription& offer) {
       throw SdpError("no_common_codec", 0, "the offer has neither PCMU nor PCMA at 8 kHz");
     n.remote_address = m.connection.empty() ? offer.connection : m.connection;
     if (n.remote_address.empty()) throw SdpError("bad_connection", 0, "no c= for the audio stream");
+    if (n.remote_address.find(':') != std::string::npos)  // a call with no audio is worse than a 488
+      throw SdpError("ipv6_media", 0, "audio over IPv6 is not supported; offer an IPv4 address");
     n.remote_port = m.port;
     n.direction = m.direction == "sendonly"   ? "recvonly"
                   : m.direction == "recvonly" ? "sendonly"

@@ -3,6 +3,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_string.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
 #include <spdlog/spdlog.h>
@@ -23,6 +24,7 @@
 #include "media/sdp.hpp"
 #include "sip/digest.hpp"
 #include "sip/media_engine.hpp"
+#include "sip/request_line.hpp"
 
 namespace kefu::sip {
 
@@ -56,6 +58,11 @@ const char* cause_of(int status) {
     default:
       return "unreachable";
   }
+}
+
+// A body Kefu can answer: SDP (a body without a Content-Type is taken as SDP, as phones send it).
+bool is_sdp(const sip_content_type_t* type) {
+  return !type || !type->c_type || su_casematch(type->c_type, "application/sdp");
 }
 
 // The SIP status for a core's hang-up cause on an inbound call not answered yet.
@@ -263,6 +270,11 @@ struct SipSwitch::Impl {
 
   void on_invite(nua_handle_t* nh, const sip_t* sip) {
     if (Leg* l = leg_of(nh)) {  // a re-INVITE (hold, resume, session refresh)
+      if (sip && sip->sip_payload && !is_sdp(sip->sip_content_type)) {
+        nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA, NUTAG_WITH_THIS(nua),
+                    SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+        return;
+      }
       std::string offer = sip && sip->sip_payload && sip->sip_payload->pl_data
                               ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
                               : l->remote_sdp;
@@ -291,6 +303,12 @@ struct SipSwitch::Impl {
     std::string offer = sip->sip_payload && sip->sip_payload->pl_data
                             ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
                             : "";
+    if (!offer.empty() && !is_sdp(sip->sip_content_type)) {  // RFC 3261 §21.4.13
+      nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA, NUTAG_WITH_THIS(nua),
+                  SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
     if (offer.empty()) {  // a late offer (INVITE without SDP) is not supported yet
       nua_respond(nh, SIP_488_NOT_ACCEPTABLE, NUTAG_WITH_THIS(nua),
                   SIPTAG_WARNING_STR("399 kefu \"an SDP offer is required\""), TAG_END());
@@ -595,7 +613,8 @@ struct SipSwitch::Impl {
     root = su_root_create(nullptr);
     std::string url = "sip:" + opt.listen;
     nua = root ? nua_create(root, &Impl::callback, reinterpret_cast<nua_magic_t*>(this),
-                            NUTAG_URL(url.c_str()), TAG_END())
+                            NUTAG_URL(url.c_str()),
+                            NUTAG_SIP_PARSER(parser_answering_bad_request_uris()), TAG_END())
                : nullptr;
     if (!nua) {
       if (root) su_root_destroy(root);

@@ -218,8 +218,9 @@ def query(db, sql):
         con.close()
 
 
-def wait_until(fn, timeout=5.0, step=0.05):
-    """Polls fn until it returns something true; returns that, or fails with the last value."""
+def wait_until(fn, timeout=5.0, step=0.05, what=None, show=None):
+    """Polls fn until it returns something true; returns that, or fails naming `what` it waited
+    for, with fn's last value (and show(), when given, for the state around it)."""
     end = time.time() + timeout
     last = None
     while time.time() < end:
@@ -227,4 +228,6 @@ def wait_until(fn, timeout=5.0, step=0.05):
         if last:
             return last
         time.sleep(step)
-    raise AssertionError(f"timed out; last value: {last!r}")
+    detail = f"; state: {show()!r}" if show else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what or getattr(fn, '__name__', 'a condition')}; "
+                         f"last value: {last!r}{detail}")

@@ -67,6 +67,12 @@ TEST(Sdp, HoldNoCommonCodecAndBrokenDescriptions) {
   EXPECT_EQ(code("v=1\r\n"), "bad_version:1");
   EXPECT_EQ(code("v=0\r\no=- x 1 IN IP4 h\r\n"), "bad_origin:2");
   EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nc=IN IPX 1\r\n"), "bad_connection:3");
+  // The connection address is a literal of its type: no names, no half addresses.
+  EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nc=IN IP4 999.1.2.x\r\n"), "bad_connection:3");
+  EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nc=IN IP4 media.example.com\r\n"), "bad_connection:3");
+  EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nc=IN IP6 1.2.3.4\r\n"), "bad_connection:3");
+  EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nc=IN IP4 224.2.1.1/127\r\nm=audio 5 RTP/AVP 0\r\n"), "ok");
+  EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nc=IN IP6 2001:db8::1\r\nm=audio 5 RTP/AVP 0\r\n"), "ipv6_media:0");
   EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nm=audio port RTP/AVP 0\r\n"), "bad_media:3");
   EXPECT_EQ(code("v=0\r\no=- 1 1 IN IP4 h\r\nm=audio 5 RTP/AVP 300\r\n"), "bad_media:3");
   EXPECT_EQ(code("v=0\r\nbroken\r\n"), "bad_line:2");
