@@ -11,6 +11,7 @@
 #include "crm/service.hpp"
 #include "crm/webhook.hpp"
 #include "cti/entities.hpp"
+#include "cti/interactions.hpp"
 #include "cti/routes.hpp"
 #include "cti/service.hpp"
 #include "http/server.hpp"
@@ -73,7 +74,14 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti_opt.prompt_dir = config_.cti_prompt_dir;
   cti_opt.media_threads = config_.cti_media_threads;
   cti_opt.node = config_.cti_node;
+  cti_opt.serving_grace_ms = int64_t(config_.crm_serving_grace_s) * 1000;
   crm_ = std::make_unique<crm::CustomerService>(*db_, clock_, audit_);
+  // A customer's file opens outside the data scope only on the user's own call or conversation.
+  crm::ServingOptions serving;
+  serving.grace_ms = int64_t(config_.crm_serving_grace_s) * 1000;
+  serving.emergency_ms = int64_t(config_.crm_emergency_min) * 60'000;
+  serving.misses_to_alert = config_.crm_enumeration_misses;
+  crm_->serve_through(cti::interaction_with, serving);
   webhooks_ =
       std::make_unique<crm::ChangeWebhooks>(*db_, clock_, audit_, crm::ChangeWebhooks::Options{});
   // The switch asks the customer file who is calling (tier, red/black list), and every call of
@@ -86,6 +94,9 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
     crm::CustomerService::append_contact(
         c, crm::Contact{k.customer_id, k.at, k.channel, k.direction, k.kind, "call", k.call,
                         k.summary, k.staff_id, "cti"});
+  };
+  cti_opt.customer_in_scope = [this](store::Connection& c, const Principal& who, int64_t id) {
+    return crm_->in_scope(c, who, id);
   };
   cti_ = std::make_unique<cti::Service>(*db_, clock_, cti_opt);
   // Live events: an agent hears of himself, supervisors of everybody in their data scope.

@@ -189,7 +189,9 @@ void Application::load_demo_data() {
              {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
               "contact_type:read", "menu:cti", "cti:agent", "cti:supervise", "cti:simulate",
               "cti:channel", "cti_queue:read", "cti_agent:read", "menu:crm", "crm:serve",
-              "crm_call_list:read", "crm_frequent_number:read"});
+              "crm:emergency", "crm_call_list:read", "crm_frequent_number:read"});
+    int64_t r_compliance = role("compliance", "合规专员", "all",
+                                {"menu:crm", "menu:audit", "audit:read", "crm:access_log"});
     int64_t r_agent = role("agent", "客服代表", "self",
                            {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read",
                             "cti:agent", "crm:serve", "crm_frequent_number:read"});
@@ -233,6 +235,7 @@ void Application::load_demo_data() {
                                  : "L2"});
       }
     }
+    staff.push_back({"sunhui", "孙慧", -1, pos_mgr, r_compliance, "L5"});  // 合规: the access log
     int n = 0;
     for (auto& s : staff) {
       int64_t org = s.unit == -1   ? hq

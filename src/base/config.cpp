@@ -79,6 +79,9 @@ const std::map<std::string, Setter>& setters() {
       S(cti_prompt_dir),
       I(cti_media_threads),
       S(cti_node),
+      I(crm_serving_grace_s),
+      I(crm_emergency_min),
+      I(crm_enumeration_misses),
 #undef S
 #undef I
 #undef B
@@ -99,6 +102,10 @@ void Config::set(const std::string& key, const std::string& value) {
   if (cti_ring_timeout_s < 1 || cti_wrap_up_s < 0)
     throw std::invalid_argument("config " + key +
                                 ": ring timeout at least 1 s, wrap-up at least 0 s");
+  if (crm_serving_grace_s < 0 || crm_emergency_min < 1 || crm_enumeration_misses < 1)
+    throw std::invalid_argument("config " + key +
+                                ": serving grace at least 0 s, emergency at least 1 min, misses "
+                                "at least 1");
 }
 
 void Config::load_toml(const std::string& path) {

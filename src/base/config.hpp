@@ -58,6 +58,12 @@ struct Config {
   // calls and agents, so the name must stay the same across restarts. Empty: a single node, which
   // closes everything left open.
   std::string cti_node;
+  // Serving access to customers outside one's data scope (crm/serving.hpp): how long after an
+  // interaction its file stays open, how long an emergency opening lasts, and how many unknown or
+  // foreign customer ids one session may ask for in 10 minutes before it is throttled.
+  int crm_serving_grace_s = 1800;
+  int crm_emergency_min = 60;
+  int crm_enumeration_misses = 20;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

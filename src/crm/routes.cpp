@@ -54,6 +54,32 @@ void add_routes(http::Router& router, CustomerService& svc) {
                     svc.update(ctx.who(), actor(ctx), ctx.req.param_id("id"), body_of(ctx)));
               },
               false, "Change a customer's record (send the version read)", "crm"});
+  // 服务授权 and its audit: who opened the file outside his scope; emergencies with a reason.
+  router.add({"GET", "/api/v1/crm/customers/{id}/access-log", "crm:access_log",
+              [&svc](Context& ctx) {
+                return Response::json(
+                    svc.access_log(ctx.who(), ctx.req.param_id("id"), ctx.req.query));
+              },
+              false,
+              "客户信息访问记录: who opened the customer's file outside his data scope, when, on "
+              "what basis (call, chat, e-mail, emergency and its reason), and unmaskings",
+              "crm"});
+  router.add({"POST", "/api/v1/crm/customers/{id}/emergency-access", "crm:emergency",
+              [&svc](Context& ctx) {
+                return Response::json(svc.open_for_emergency(ctx.who(), actor(ctx),
+                                                             ctx.req.param_id("id"), body_of(ctx)),
+                                      201);
+              },
+              false,
+              "紧急查询: open a customer's file outside any interaction for a while, with the reason "
+              "(logged, in the daily report)",
+              "crm"});
+  router.add({"GET", "/api/v1/crm/emergency-access", "crm:access_log",
+              [&svc](Context& ctx) {
+                return Response::json(svc.emergency_report(ctx.who(), ctx.req.query));
+              },
+              false, "The day's emergency openings (date=YYYY-MM-DD, Asia/Shanghai; today by default)",
+              "crm"});
   router.add({"GET", "/api/v1/crm/customers/{id}/contacts", http::kSignedIn,
               [&svc](Context& ctx) {
                 const auto& p = ctx.who();

@@ -5,11 +5,13 @@
 //
 // Data scope: headquarters (all) sees every customer, a branch (subtree/org) those of its
 // organisations, a customer manager (self) his own. Call-centre agents hold `crm:serve`: they
-// serve whoever calls, so they may open any customer's file, masked, but not list customers.
+// serve whoever calls, so they may open the file of the customer on their interaction, masked,
+// whatever his branch — and no other (crm/serving.hpp); every such opening is logged.
 // Personal data (ID numbers, phones, accounts, e-mail, address) is masked unless the caller holds
 // `crm:unmask` and asks; every unmasking writes the operation log.
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "base/principal.hpp"
 #include "crm/customer_record.hpp"
 #include "crm/model.hpp"
+#include "crm/serving.hpp"
 #include "store/migrations.hpp"
 
 namespace kefu::crm {
@@ -56,6 +59,18 @@ class CustomerService {
  public:
   CustomerService(store::Database& db, const Clock& clock, const audit::AuditLog& audit);
   static std::vector<store::Migration> migrations();
+  // Where serving access comes from (the switch's calls and conversations), and its limits.
+  // Without it, only emergency openings reach outside the data scope.
+  void serve_through(InteractionLookup lookup, const ServingOptions& opt);
+
+  // 客户信息访问记录: who opened the customer's file outside his data scope, when, and on what
+  // basis (an interaction, an emergency with its reason, an unmasking). For compliance.
+  json::object access_log(const Principal& who, int64_t id, const Query& q);
+  // 紧急查询: open a customer's file outside the interaction, for a stated reason, for a while.
+  json::object open_for_emergency(const Principal& who, const audit::Actor& actor, int64_t id,
+                                  const json::object& body);
+  // The emergency openings of one day (Asia/Shanghai), for the daily compliance report.
+  json::object emergency_report(const Principal& who, const Query& q);
 
   json::object create(const Principal& who, const audit::Actor& actor, const json::object& body);
   // `version` in the body must be the one read (409 stale_version otherwise).
@@ -115,6 +130,9 @@ class CustomerService {
   // Change feed for an external CRM: changes after `after` (an id from a previous answer).
   json::object changes(int64_t after, int limit);
 
+  // Whether the customer is inside the user's data scope (no serving access counted).
+  bool in_scope(store::Connection& c, const Principal& who, int64_t id) const;
+
   // The one way every module adds a line to a customer's contact history (same transaction).
   static void append_contact(store::Connection& c, const Contact& k);
   // For the switch, before routing an inbound call. Never throws (an unknown caller is routed).
@@ -124,14 +142,33 @@ class CustomerService {
   void scope_sql(const Principal& who, std::string& where, std::vector<store::Value>& params) const;
   json::object list_page(const std::string& where, const std::vector<store::Value>& params,
                          const std::string& order, int64_t page, int64_t size) const;
-  void check_readable(store::Connection& c, const Principal& who, int64_t id,
-                      bool serving = true) const;
+  // A customer outside the caller's scope, and not his to serve, answers 404 (as a missing one).
+  // Returns the basis of an opening outside the scope ("" inside it), which the caller logs.
+  std::string check_readable(store::Connection& c, const Principal& who, int64_t id,
+                             bool serving = true) const;
+  std::string serving_basis(store::Connection& c, const Principal& who, int64_t id) const;
+  // Writes "serve.open" to the operation log for each opening outside the scope.
+  void log_opening(store::Connection& c, const Principal& who, int64_t id,
+                   const std::string& basis, const char* what) const;
+  void log_opening(const Principal& who, int64_t id, const std::string& basis,
+                   const char* what) const;
+  void refuse_if_throttled(const Principal& who) const;
+  // The screen pop's rows that are in the caller's scope or on his interaction (the others
+  // dropped and counted as misses); `opened` gets those outside the scope with their basis.
+  store::Result on_interaction_or_in_scope(store::Connection& c, const Principal& who,
+                                           store::Result rows,
+                                           std::vector<std::pair<int64_t, std::string>>& opened) const;
+  [[noreturn]] void not_found(const Principal& who) const;
+  void note_miss(const Principal& who) const;
   int64_t write_customer(store::Connection& c, const Principal& who, const audit::Actor& actor,
                          int64_t id, int64_t version, const json::object& body);
 
   store::Database& db_;
   const Clock& clock_;
   const audit::AuditLog& audit_;
+  InteractionLookup interaction_;
+  ServingOptions serving_;
+  std::unique_ptr<EnumerationGuard> guard_ = std::make_unique<EnumerationGuard>(serving_);
 };
 
 }  // namespace kefu::crm

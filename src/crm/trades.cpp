@@ -245,9 +245,10 @@ json::object CustomerService::trade_analysis(const Principal& who, int64_t custo
   std::string where = "t.trade_date >= ?";
   std::vector<Value> params{std::string(from)};
   json::object out{{"from", from}, {"months", months}};
+  std::string basis;
   db_.read([&](store::Connection& c) {
     if (customer_id) {
-      check_readable(c, who, customer_id);
+      basis = check_readable(c, who, customer_id);
       where += " AND t.customer_id = ?";
       params.emplace_back(customer_id);
     } else {
@@ -337,6 +338,7 @@ json::object CustomerService::trade_analysis(const Principal& who, int64_t custo
                                  {"funds_out_fen", out_total},
                                  {"trades_per_month", double(trades) / double(months)}};
   });
+  if (customer_id) log_opening(who, customer_id, basis, "trades");
   return out;
 }
 

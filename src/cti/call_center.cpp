@@ -590,7 +590,9 @@ void CallCenter::on_answered(Leg& l, Millis now) {
       if (!l.take_over_pending)  // one taking over talks from the start: his segment is "talk"
         l.seg = open_segment(c, "monitor", -1, -1, now, monitor_mode(l.mode), l.staff);
       connect(c, l);
-      emit_event(c, l.id, "monitored", c.owner, monitor_mode(l.mode), now);
+      // The supervisor's own staff id: from now on he serves this customer too (his file opens).
+      facts_.push_back(
+          CallEvent{c.id, l.id, "monitored", c.owner, c.queue, monitor_mode(l.mode), now, l.staff});
       if (l.take_over_pending && c.owner >= 0) {
         take_over(Supervisor{l.staff, "", l.to}, c.owner, now);
       } else if (l.take_over_pending) {  // the agent left while this phone rang: he takes the
@@ -1590,7 +1592,8 @@ CallCenter::Result CallCenter::monitor(const Supervisor& s, AgentId target, MixM
       if (l->state == LegState::up) {
         if (changed) next_segment(*c, *l, "mode_changed", now);
         connect(*c, *l);
-        emit_event(*c, l->id, "monitored", target, monitor_mode(mode), now);
+        facts_.push_back(CallEvent{c->id, l->id, "monitored", target, c->queue, monitor_mode(mode),
+                                   now, l->staff});
       }
       return "";
     }

@@ -78,6 +78,7 @@ struct CallEvent {  // offered, queued, alerting, established, held, retrieved, 
   QueueId queue;
   std::string detail;
   Millis at;
+  int64_t staff = 0;  // who, when not an agent of the core (a supervisor monitoring)
 };
 struct QueueLog {  // enter, connect, abandon, timeout, transfer, ring_noanswer, full, no_agents
   CallId call;

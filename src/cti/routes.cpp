@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "cti/interactions.hpp"
 #include "cti/service.hpp"
 #include "cti/sim_switch.hpp"
 #include "store/database.hpp"
@@ -86,13 +87,45 @@ AgentId target_of(const Service::Ctx& c, const Principal& p, const json::object&
 
 // An agent sees the calls he took part in, and every voicemail (the hotline's shared inbox);
 // supervisors see every call.
-void check_call_access(store::Connection& c, const Principal& p, int64_t id) {
-  if (!p.has("cti:supervise") &&
-      c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ? UNION ALL SELECT 1 FROM "
-             "cti_voicemail WHERE call_id = ?",
-             {id, p.staff_id, id})
-          .empty())
-    throw Error::not_found("no such call", "id");
+// A stored call is its agents' (and a voicemail, the hotline's shared inbox, everybody's); a
+// supervisor sees the calls that someone in his data scope took part in, or that nobody took
+// (IVR, abandoned) when his scope is the whole company. Anything else is 404, like a missing call.
+bool may_read_call(const Service& svc, store::Connection& c, const Principal& p, int64_t id) {
+  if (!c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ? UNION ALL SELECT 1 FROM "
+              "cti_voicemail WHERE call_id = ?",
+              {id, p.staff_id, id})
+           .empty())
+    return true;
+  // A call of a customer in the scope he reads customers in (a branch hears its own customers).
+  if (p.has("crm:read")) {
+    auto customer =
+        c.exec("SELECT customer_id FROM cti_call WHERE id = ? AND customer_id IS NOT NULL", {id});
+    if (!customer.empty() && svc.customer_in_scope(c, p, store::as_int(customer.rows[0][0])))
+      return true;
+  }
+  if (p.has("cti:supervise")) {
+    if (p.scope == DataScope::all) return true;
+    std::string staff_in_scope =
+        p.scope == DataScope::subtree
+            ? "SELECT st.id FROM staff st JOIN org_unit o ON o.id = st.org_id WHERE o.path LIKE ? "
+              "ESCAPE '\\'"
+        : p.scope == DataScope::org ? "SELECT id FROM staff WHERE org_id = ?"
+                                    : "SELECT id FROM staff WHERE id = ?";
+    store::Value scope = p.scope == DataScope::subtree ? store::Value(store::like_escape(p.org_path) + "%")
+                         : p.scope == DataScope::org   ? store::Value(p.org_id)
+                                                       : store::Value(p.staff_id);
+    if (!c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id IN (" + staff_in_scope +
+                    ") UNION ALL SELECT 1 FROM cti_agent_state WHERE call_id = ? AND staff_id IN (" +
+                    staff_in_scope + ")",
+                {id, scope, id, scope})
+             .empty())
+      return true;
+  }
+  return false;
+}
+
+void check_call_access(const Service& svc, store::Connection& c, const Principal& p, int64_t id) {
+  if (!may_read_call(svc, c, p, id)) throw Error::not_found("no such call", "id");
 }
 
 json::object body_of(const Context& ctx) {
@@ -306,7 +339,7 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
 
   router.add(
       {"GET", "/api/v1/cti/calls/{id}", "cti:agent",
-       [&db](Context& ctx) {
+       [&db, &svc](Context& ctx) {
          const auto& p = ctx.who();
          int64_t id = ctx.req.param_id("id");
          json::object out;
@@ -316,7 +349,7 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                "recording FROM cti_call WHERE id = ?",
                {id});
            if (call.empty()) throw Error::not_found("no such call", "id");
-           check_call_access(c, p, id);
+           check_call_access(svc, c, p, id);
            auto rows = [&](const char* sql) { return store::rows_json(c.exec(sql, {id})); };
            out = store::row_json(call, 0);
            out["segments"] = rows(
@@ -355,7 +388,7 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                 db.read([&](store::Connection& c) {
                   auto r = c.exec("SELECT recording FROM cti_call WHERE id = ?", {id});
                   if (r.empty()) throw Error::not_found("no such call", "id");
-                  check_call_access(c, p, id);
+                  check_call_access(svc, c, p, id);
                   name = store::as_text(r.rows[0][0]);
                 });
                 if (name.empty() || name.find("..") != std::string::npos)
@@ -410,12 +443,20 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
               false, "Mark a voicemail handled (called back), with a note; once", "cti"});
 
   router.add({"GET", "/api/v1/cti/history", "cti:agent",
-              [&db](Context& ctx) {
+              [&db, &svc](Context& ctx) {
                 auto number = ctx.req.q("number");
                 if (number.empty() || number.size() > 20)
                   throw Error::bad_request("invalid_number", "number is required", "number");
+                const auto& p = ctx.who();
                 json::array out;
                 db.read([&](store::Connection& c) {
+                  // An agent reads the history of the number he serves, not of any number; a
+                  // supervisor the calls of his data scope.
+                  bool serving = !interaction_with_number(c, p.staff_id, number,
+                                                          svc.now() - svc.serving_grace_ms())
+                                      .empty();
+                  if (!serving && !p.has("cti:supervise"))
+                    throw Error::not_found("no call of yours with this number", "number");
                   out = store::rows_json(
                       c.exec("SELECT c.id, c.direction, c.started_at, c.ended_at, c.disposition, "
                              "(SELECT w.call_type FROM cti_wrap_up w WHERE w.call_id = c.id ORDER "
@@ -425,6 +466,13 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                              "FROM cti_call c WHERE (c.ani = ? OR c.dnis = ?) ORDER BY "
                              "c.started_at DESC LIMIT 20",
                              {number, number}));
+                  if (!serving && p.scope != DataScope::all) {
+                    json::array mine;
+                    for (auto& row : out)
+                      if (may_read_call(svc, c, p, row.as_object().at("id").as_int64()))
+                        mine.push_back(row);
+                    out = std::move(mine);
+                  }
                 });
                 return Response::json(json::object{{"items", out}});
               },
@@ -511,11 +559,8 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                "disposition FROM cti_call WHERE id = ? AND channel <> 'voice'",
                {id});
            if (row.empty()) throw Error::not_found("no such conversation", "id");
-           bool allowed = p.has("cti:channel") || p.has("cti:supervise") ||
-                          live_staff.count(p.staff_id) ||
-                          !c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ?",
-                                  {id, p.staff_id})
-                               .empty();
+           bool allowed =
+               p.has("cti:channel") || live_staff.count(p.staff_id) || may_read_call(svc, c, p, id);
            if (!allowed) throw Error::not_found("no such conversation", "id");
            out = store::row_json(row, 0);
            out["messages"] = store::rows_json(

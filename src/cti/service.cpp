@@ -104,6 +104,11 @@ CREATE TABLE cti_leg_media (
   packets_out BIGINT NOT NULL, jitter_us BIGINT NOT NULL, far_lost BIGINT, far_jitter_us BIGINT,
   rtt_us BIGINT, at BIGINT NOT NULL, PRIMARY KEY (call_id, leg_id));
 )",
+           ""},
+          // Who took part in a call, looked up by call when a customer's file is opened.
+          {"cti/0009_agent_state_call",
+           "CREATE INDEX ix_cti_agent_state_call ON cti_agent_state (call_id, staff_id);\n"
+           "CREATE INDEX ix_cti_call_ani ON cti_call (ani, started_at);\n",
            ""}};
 }
 
@@ -717,8 +722,8 @@ void Service::Impl::persist(const std::vector<Fact>& facts) {
         c.exec(
             "INSERT INTO cti_call_event (call_id, leg_id, type, staff_id, queue, detail, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            {e->call, e->leg, e->type, opt_staff(ad, e->agent), opt_queue(qd, e->queue), e->detail,
-             e->at});
+            {e->call, e->leg, e->type, e->staff ? Value(e->staff) : opt_staff(ad, e->agent),
+             opt_queue(qd, e->queue), e->detail, e->at});
       } else if (auto* q = std::get_if<QueueLog>(&f)) {
         c.exec(
             "INSERT INTO cti_queue_log (call_id, queue, event, staff_id, wait_ms, at) VALUES (?, "
@@ -1003,6 +1008,15 @@ json::array windows_json(const std::vector<WindowStats>& ws) {
 
 std::string Service::recording_path(const std::string& name) const {
   return impl_->opt.recording_dir + "/" + name;
+}
+
+Millis Service::serving_grace_ms() const {
+  return impl_->opt.serving_grace_ms;
+}
+
+bool Service::customer_in_scope(store::Connection& c, const Principal& who,
+                                int64_t customer) const {
+  return impl_->opt.customer_in_scope && impl_->opt.customer_in_scope(c, who, customer);
 }
 
 Screening Service::screen(const std::string& address) const {

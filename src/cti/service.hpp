@@ -9,6 +9,7 @@
 
 #include "base/clock.hpp"
 #include "base/json.hpp"
+#include "base/principal.hpp"
 #include "cti/call_center.hpp"
 #include "store/migrations.hpp"
 
@@ -47,6 +48,11 @@ struct ServiceOptions {
   std::function<Screening(const std::string& address)> screen;
   // Adds a line to a customer's contact history, in the transaction that stores the fact.
   std::function<void(store::Connection&, const CallContact&)> record_contact;
+  // How long after an interaction its agent may still read what belongs to the caller (a
+  // number's contact history), as for his customer file (crm/serving.hpp).
+  Millis serving_grace_ms = 30 * 60'000;
+  // Whether a customer (crm_customer.id) is in the user's data scope: his calls are readable then.
+  std::function<bool(store::Connection&, const Principal&, int64_t customer)> customer_in_scope;
 };
 
 class Service {
@@ -83,6 +89,8 @@ class Service {
   // SIP legs, RTP legs and registered phones (a leak shows as a count that never comes down).
   std::string metrics();
   Millis now() const;  // the service's clock
+  Millis serving_grace_ms() const;
+  bool customer_in_scope(store::Connection& c, const Principal& who, int64_t customer) const;
   // The customer file's word on an address (a number, an e-mail address); nothing known without it.
   Screening screen(const std::string& address) const;
   json::object agent_json(const Ctx& c, AgentId a) const;

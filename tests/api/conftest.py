@@ -3,6 +3,7 @@
 KEFU_TEST_DB selects the backend: unset -> a fresh SQLite file; a postgresql:// URL ->
 that (empty) database, created by tests/run-api.sh on a throw-away cluster.
 """
+import contextlib
 import gzip
 import json
 import os
@@ -231,3 +232,26 @@ def wait_until(fn, timeout=5.0, step=0.05, what=None, show=None):
     detail = f"; state: {show()!r}" if show else ""
     raise AssertionError(f"timed out after {timeout} s waiting for {what or getattr(fn, '__name__', 'a condition')}; "
                          f"last value: {last!r}{detail}")
+
+
+@contextlib.contextmanager
+def on_call(base, agent, phone, to="95500"):
+    """`agent` (a signed-in Client) takes a simulated call from `phone` at his desk: the simulator
+    switch places it (a supervisor's cti:simulate), the queue offers it to him, he answers. While
+    it lasts — and for the serving grace period after — the caller's customer file is his to open.
+    He hangs up and signs out at the end, whatever happened."""
+    placer = Client(base).login("lina", DEMO_PW)
+    agent.post("/api/v1/cti/agent/sign-in", {})
+    try:
+        assert agent.post("/api/v1/cti/agent/ready", {}).status == 200
+        r = placer.post("/api/v1/cti/sim/calls", {"from": phone, "to": to})
+        assert r.status == 201, r.body
+        me = lambda: agent.get("/api/v1/cti/me").json()  # noqa: E731
+        wait_until(lambda: (me()["call"] or {}).get("ani") == phone, timeout=10,
+                   what=f"the call from {phone} to ring at the agent's desk", show=me)
+        assert agent.post("/api/v1/cti/agent/answer", {}).status == 200
+        yield wait_until(lambda: (c := me()["call"]) and c["phase"] == "talking" and c, timeout=10,
+                         what="the agent to be talking with the caller", show=me)
+    finally:
+        agent.post("/api/v1/cti/agent/hang-up", {})
+        agent.post("/api/v1/cti/agent/sign-out", {})

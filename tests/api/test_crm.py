@@ -4,7 +4,7 @@ the contact history a call leaves, and the change feed."""
 import json
 
 import pytest
-from conftest import DEMO_PW, Client, query, wait_until
+from conftest import DEMO_PW, Client, on_call, query, wait_until
 
 HQ = "zhangwei"        # hq_manager: every customer, unmask, import, grade
 SH_MANAGER = "zhoujun1"  # branch_manager: 上海分公司 subtree
@@ -24,6 +24,11 @@ def sh(anon):
 @pytest.fixture(scope="module")
 def agent(anon):
     return anon.login(AGENT, DEMO_PW)
+
+
+def phone_of(hq, cid):
+    """A customer's first phone number, unmasked (headquarters may)."""
+    return hq.get(f"/api/v1/crm/customers/{cid}?unmask=true").json()["phones"][0]["number"]
 
 
 def fields(r):
@@ -69,15 +74,27 @@ def test_a_customer_file_is_checked_masked_and_unmasked_only_with_a_trace(hq, ag
     assert agent.put(f"/api/v1/crm/customers/{c['id']}", {"version": 2, "status": "normal"}).status == 403
 
 
-def test_screen_pop_finds_callers_however_the_number_comes_and_an_agent_adds_a_potential_customer(hq, agent):
-    r = agent.get("/api/v1/crm/screen-pop?phone=%2B86%20136%201000%200007")
-    assert r.status == 200, r.body
-    pop = r.json()
-    assert pop["number"] == "13610000007" and len(pop["customers"]) == 1
-    c = pop["customers"][0]
-    assert c["name"] and c["phones"][0]["number"] == "136****0007" and c["org_name"] == "北京营业部"
-    assert "risk_expired" in c and "last_contacts" in c and "tier_label" in c
-    assert agent.get("/api/v1/crm/screen-pop?fund_account=8800000007").json()["customers"][0]["id"] == c["id"]
+def test_screen_pop_finds_callers_however_the_number_comes_and_an_agent_adds_a_potential_customer(hq, agent, server):
+    # No call from him: the agent finds nobody (he is not the agent's to see).
+    assert agent.get("/api/v1/crm/screen-pop?phone=13610000007").json()["customers"] == []
+    with on_call(server["base"], agent, "13610000007"):
+        r = agent.get("/api/v1/crm/screen-pop?phone=%2B86%20136%201000%200007")
+        assert r.status == 200, r.body
+        pop = r.json()
+        assert pop["number"] == "13610000007" and len(pop["customers"]) == 1
+        c = pop["customers"][0]
+        assert c["name"] and c["phones"][0]["number"] == "136****0007" and c["org_name"] == "北京营业部"
+        assert "risk_expired" in c and "last_contacts" in c and "tier_label" in c
+        assert agent.get("/api/v1/crm/screen-pop?fund_account=8800000007").json()["customers"][0]["id"] == c["id"]
+    # The opening outside his data scope is in the operation log, with the call it rested on.
+    rows = query(server["db"], f"SELECT action, diff FROM audit_log WHERE entity = 'crm_customer' AND entity_id = {c['id']} "
+                               "AND action = 'serve.open'")
+    assert rows and json.loads(rows[0][1])["basis"].startswith("call:") and json.loads(rows[0][1])["what"] == "screen_pop"
+    with on_call(server["base"], agent, "13955550001"):
+        _unknown_caller_becomes_a_potential_customer(hq, agent)
+
+
+def _unknown_caller_becomes_a_potential_customer(hq, agent):
     # Unknown caller → nobody; the agent creates him as a potential customer in one step.
     assert agent.get("/api/v1/crm/screen-pop?phone=13955550001").json()["customers"] == []
     assert agent.post("/api/v1/crm/customers", {"name": "来电客户", "phones": ["13955550001"]}).status == 403
@@ -97,19 +114,22 @@ def test_screen_pop_finds_callers_however_the_number_comes_and_an_agent_adds_a_p
     assert agent.get("/api/v1/crm/screen-pop").error["code"] == "lookup_key_required"
 
 
-def test_a_branch_sees_only_its_own_customers(hq, sh):
+def test_a_branch_sees_only_its_own_customers(hq, sh, agent, server):
     everyone = hq.get("/api/v1/crm/customers?page_size=1").json()["total"]
     mine = sh.get("/api/v1/crm/customers?page_size=200").json()
     assert 0 < mine["total"] < everyone
     sh_path = hq.get("/api/v1/org_unit?code=SH").json()["items"][0]["path"]
     orgs = hq.get("/api/v1/org_unit?page_size=200").json()["items"]
     assert {c["org_id"] for c in mine["items"]} <= {o["id"] for o in orgs if o["path"].startswith(sh_path)}
-    # A Beijing customer is not in his lists; he takes hotline calls too (crm:serve), so a caller's
-    # file opens for him, masked.
+    # A Beijing customer is not in his lists, nor his to open by id (he holds crm:serve, but no
+    # call of his is with that customer): 404, like a missing one. The hotline agent the customer
+    # calls opens the file, masked, whatever branch he belongs to.
     assert hq.get("/api/v1/crm/customers?q=8800000007").json()["total"] == 1  # 北京营业部
     assert sh.get("/api/v1/crm/customers?q=8800000007").json()["total"] == 0
     bj = hq.get("/api/v1/crm/customers?q=8800000007").json()["items"][0]
-    assert sh.get(f"/api/v1/crm/customers/{bj['id']}").status == 200          # serving a caller: masked file
+    assert sh.get(f"/api/v1/crm/customers/{bj['id']}").status == 404
+    with on_call(server["base"], agent, phone_of(hq, bj["id"])):
+        assert agent.get(f"/api/v1/crm/customers/{bj['id']}").status == 200
     change = sh.put(f"/api/v1/crm/customers/{bj['id']}", {"version": bj["version"], "status": "dormant"})
     assert change.status == 404                                                 # changing it: his scope only
     moved = sh.post("/api/v1/crm/customers", {"name": "外地客户", "org_id": bj["org_id"]})
@@ -260,11 +280,12 @@ def test_trades_load_once_and_feed_the_transaction_analysis(hq, sh, agent, serve
     again = hq.post("/api/v1/crm/trades/imports", {"batch_key": "trades-2", "rows": rows[:1]}).json()
     assert again["inserted"] == 0 and again["already_loaded"] == 1
     cid = hq.get("/api/v1/crm/customers?q=C000003").json()["items"][0]["id"]
-    a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()   # the agent serving him sees it too
-    assert a["totals"]["trades"] == 2 and a["totals"]["amount_fen"] == 3000000 and a["totals"]["commission_fen"] == 750
-    assert a["by_month"][-1]["month"] == month and a["products"][0]["product_code"] == "510300"
-    assert {t["product_type"] for t in a["by_type"]} == {"stock", "fund"}
-    assert agent.get(f"/api/v1/crm/customers/{cid}/trades?months=99").status == 400
+    with on_call(server["base"], agent, phone_of(hq, cid)):
+        a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()   # the agent serving him sees it too
+        assert a["totals"]["trades"] == 2 and a["totals"]["amount_fen"] == 3000000 and a["totals"]["commission_fen"] == 750
+        assert a["by_month"][-1]["month"] == month and a["products"][0]["product_code"] == "510300"
+        assert {t["product_type"] for t in a["by_type"]} == {"stock", "fund"}
+        assert agent.get(f"/api/v1/crm/customers/{cid}/trades?months=99").status == 400
     # Scope-wide analysis: headquarters sees the trades, a branch that does not own C000003 does not.
     assert hq.get("/api/v1/crm/trades/analysis").json()["totals"]["trades"] >= 2
     owner_org = hq.get(f"/api/v1/crm/customers/{cid}").json()["org_id"]
@@ -275,11 +296,12 @@ def test_trades_load_once_and_feed_the_transaction_analysis(hq, sh, agent, serve
 
 def test_an_agent_records_a_business_operation_in_the_history(agent, hq, server):
     cid = hq.get("/api/v1/crm/customers?q=C000004").json()["items"][0]["id"]
-    bad = agent.post(f"/api/v1/crm/customers/{cid}/contacts", {"channel": "sms", "summary": "x"})
-    assert bad.status == 422 and bad.error["field"] == "channel"
-    r = agent.post(f"/api/v1/crm/customers/{cid}/contacts",
-                   {"channel": "business", "kind": "密码重置", "summary": "客户来电申请重置交易密码，已指引至营业部办理"})
-    assert r.status == 201, r.body
+    with on_call(server["base"], agent, phone_of(hq, cid)):
+        bad = agent.post(f"/api/v1/crm/customers/{cid}/contacts", {"channel": "sms", "summary": "x"})
+        assert bad.status == 422 and bad.error["field"] == "channel"
+        r = agent.post(f"/api/v1/crm/customers/{cid}/contacts",
+                       {"channel": "business", "kind": "密码重置", "summary": "客户来电申请重置交易密码，已指引至营业部办理"})
+        assert r.status == 201, r.body
     tl = hq.get(f"/api/v1/crm/customers/{cid}/contacts?channel=business").json()["items"]
     assert tl[0]["kind"] == "密码重置" and tl[0]["source"] == "agent"
     rows = query(server["db"], f"SELECT action FROM audit_log WHERE entity = 'crm_customer' AND entity_id = {cid}")
@@ -309,7 +331,7 @@ def test_product_accounts_belong_to_one_customer_and_are_masked(hq, server):
     assert [(a["kind"], a["number"], a["institution"]) for a in got] == [("fund", "F7770001", "南方基金"), ("bond", "B7770001", "")]
 
 
-def test_fund_movements_show_money_in_and_out(hq, agent):
+def test_fund_movements_show_money_in_and_out(hq, agent, server):
     import datetime
     day = datetime.date.today().strftime("%Y-%m-01")
     rows = [{"external_key": "FF-1", "customer_key": "C000005", "flow_date": day, "kind": "deposit",
@@ -324,7 +346,8 @@ def test_fund_movements_show_money_in_and_out(hq, agent):
                     headers={"Content-Type": "text/csv"}).json()
     assert again["inserted"] == 0 and again["already_loaded"] == 1
     cid = hq.get("/api/v1/crm/customers?q=C000005").json()["items"][0]["id"]
-    a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()
+    with on_call(server["base"], agent, phone_of(hq, cid)):
+        a = agent.get(f"/api/v1/crm/customers/{cid}/trades").json()
     assert a["funds_by_month"][-1] == {"month": day[:7], "in_fen": 100000, "out_fen": 30000, "net_fen": 70000}
     assert (a["totals"]["funds_in_fen"], a["totals"]["funds_out_fen"]) == (100000, 30000)
 

@@ -722,6 +722,7 @@ def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
         uac = Uac(sip.sip_port, "95555")
         uac.call()
         wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] == "busy", timeout=10)
+        call = liu.get("/api/v1/cti/me").json()["call"]["id"]
         sent, received = uac.audio(2.0)
         # Customer → switch → phone → (echo) → switch → customer: most packets make the round trip.
         print(f"RTP round trip: {received} of {sent} packets came back")
@@ -733,8 +734,8 @@ def test_audio_flows_both_ways_between_the_caller_and_the_agents_phone(sip):
         assert phone.returncode == 0, out[-3000:]
         # 全程录音: a stereo WAV, the customer left and the agent (his echo) right, both heard,
         # as long as the conversation.
-        call = wait_until(lambda: query(sip.db, "SELECT id FROM cti_call WHERE ani = '13700000001' AND "
-                                                "disposition = 'completed' ORDER BY id DESC LIMIT 1"))[0][0]
+        wait_until(lambda: query(sip.db, f"SELECT id FROM cti_call WHERE id = {call} AND disposition = 'completed'"),
+                   what=f"call {call} to close as completed")
         r = wait_until(lambda: (lambda x: x if x.status == 200 else None)(liu.get(f"/api/v1/cti/calls/{call}/recording")))
         w = wave.open(io.BytesIO(r.body))
         assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (2, 8000, 2)
@@ -824,12 +825,18 @@ def test_baresip_as_the_agents_softphone_answers_and_audio_flows_both_ways(sip):
         talk.join()
         uac.hang_up()
         wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["state"] != "busy", timeout=10)
-        # baresip writes what it heard to a WAV as the call ends.
-        dumps = wait_until(lambda: sorted((os.path.getsize(os.path.join(home, n)), n) for n in os.listdir(home)
-                                          if n.endswith("-dec.wav") and os.path.getsize(os.path.join(home, n)) > 8044),
-                           what="baresip's dump of what it heard")
-        w = wave.open(os.path.join(home, dumps[-1][1]))  # this call's, the longest
-        heard = audioop.rms(w.readframes(w.getnframes()), w.getsampwidth())
+        # baresip writes what it heard to a WAV, whose header is complete once the call has ended.
+        def heard_by_softphone():
+            for n in sorted(os.listdir(home), key=lambda n: -os.path.getsize(os.path.join(home, n))):
+                if n.endswith("-dec.wav"):  # this call's is the longest
+                    try:
+                        with wave.open(os.path.join(home, n)) as w:
+                            if w.getnframes() >= 8000:
+                                return audioop.rms(w.readframes(w.getnframes()), w.getsampwidth()) or None
+                    except (wave.Error, EOFError):
+                        return None
+            return None
+        heard = wait_until(heard_by_softphone, what="baresip's finished recording of what it heard")
         print(f"customer hears the softphone: RMS {loudness}; the softphone heard: RMS {heard}")
         assert loudness > 1000 and heard > 1000, (loudness, heard)
     finally:
@@ -941,6 +948,7 @@ def test_a_consultative_transfer_between_two_agents_on_sip_phones(sip):
     uac.call()
     call_of = lambda c: c.get("/api/v1/cti/me").json()["call"] or {}  # noqa: E731
     wait_until(lambda: call_of(liu).get("ani") == "13700000001" and call_of(liu).get("phase") == "talking", timeout=20)
+    call = call_of(liu)["id"]
     chen_phone = echoing_phone_ready(sip, chen)  # ready only now: the call was liuyang's
     try:
         r = liu.post("/api/v1/cti/agent/transfer", {"kind": "agent", "target": "chenjing", "consult": True})
@@ -957,8 +965,8 @@ def test_a_consultative_transfer_between_two_agents_on_sip_phones(sip):
         uac.hang_up()
         out, _ = chen_phone.communicate(timeout=30)
         assert chen_phone.returncode == 0, out[-3000:]
-        call = wait_until(lambda: query(sip.db, "SELECT id FROM cti_call WHERE ani = '13700000001' AND ended_at IS NOT NULL "
-                                                "ORDER BY id DESC LIMIT 1"))[0][0]
+        wait_until(lambda: query(sip.db, f"SELECT id FROM cti_call WHERE id = {call} AND ended_at IS NOT NULL"),
+                   what=f"call {call} to close")
         # His talk ends "transferred"; hers is the consultation, then her own talk with the customer.
         segs = query(sip.db, f"SELECT g.kind, s.username, g.result FROM cti_segment g JOIN staff s ON s.id = g.staff_id "
                              f"WHERE g.call_id = {call} AND g.kind <> 'ring' ORDER BY g.seq")
@@ -1013,9 +1021,10 @@ def heard_while(talker, listeners, seconds=1.5, hz=440):
     return [loudness[id(p)] for p in listeners]
 
 
-def call_segments(sip, ani="13700000001"):
-    call = wait_until(lambda: query(sip.db, f"SELECT id FROM cti_call WHERE ani = '{ani}' AND ended_at IS NOT NULL "
-                                            "ORDER BY id DESC LIMIT 1"))[0][0]
+def call_segments(sip, call):
+    """The segments of `call` (this test's own, by id), once the call has closed."""
+    wait_until(lambda: query(sip.db, f"SELECT id FROM cti_call WHERE id = {call} AND ended_at IS NOT NULL"),
+               what=f"call {call} to close")
     return query(sip.db, f"SELECT g.kind, COALESCE(s.username, '-'), COALESCE(g.result, '-'), COALESCE(g.party, '-') "
                          f"FROM cti_segment g LEFT JOIN staff s ON s.id = g.staff_id WHERE g.call_id = {call} ORDER BY g.seq")
 
@@ -1034,6 +1043,7 @@ def test_a_supervisor_whispers_then_barges_in_then_takes_over_on_real_phones(sip
         uac.call()
         assert agent.answer(), "the agent's phone was not called"
         wait_until(lambda: (liu.get("/api/v1/cti/me").json()["call"] or {}).get("phase") == "talking", timeout=10)
+        call_id = liu.get("/api/v1/cti/me").json()["call"]["id"]
         # 密语 (whisper): the agent hears the supervisor, the customer does not; he hears both.
         r = lina.post("/api/v1/cti/supervisor/monitor", {"agent": "liuyang", "mode": "whisper"})
         assert r.status == 200, r.body
@@ -1063,7 +1073,7 @@ def test_a_supervisor_whispers_then_barges_in_then_takes_over_on_real_phones(sip
         assert heard_while(sup, [uac])[0] > 1000
         uac.hang_up()
         assert sup.wait_bye(5)
-        segs = call_segments(sip)
+        segs = call_segments(sip, call_id)
         # Each mode the supervisor used is a segment of its own; after the takeover, she talks.
         assert [g for g in segs if g[1] == "lina"] == [("monitor", "lina", "mode_changed", "whisper"),
                                                         ("monitor", "lina", "taken_over", "barge"),
@@ -1080,6 +1090,7 @@ def test_the_agents_phone_holds_the_customer_with_its_own_hold_button(sip):
     liu = Client(sip.base).login("liuyang", DEMO_PW)
     try:
         phone, uac = customer_talks_to(sip, liu)
+        call = liu.get("/api/v1/cti/me").json()["call"]["id"]
         assert uac.heard(1.0) < 100  # the agent says nothing: silence
         phone.reinvite("sendonly")
         wait_until(lambda: liu.get("/api/v1/cti/me").json()["agent"]["held"], timeout=5)
@@ -1091,8 +1102,9 @@ def test_the_agents_phone_holds_the_customer_with_its_own_hold_button(sip):
         hears(uac, phone)  # talking again
         uac.hang_up()
         assert phone.wait_bye(5)
-        events = query(sip.db, "SELECT e.type FROM cti_call_event e JOIN cti_call c ON c.id = e.call_id WHERE "
-                               "c.ani = '13700000001' AND c.id = (SELECT MAX(id) FROM cti_call) ORDER BY e.id")
+        events = wait_until(lambda: query(sip.db, f"SELECT type FROM cti_call_event WHERE call_id = {call} ORDER BY id")
+                            if query(sip.db, f"SELECT 1 FROM cti_call WHERE id = {call} AND ended_at IS NOT NULL") else None,
+                            what=f"call {call} to close")
         assert ("held",) in events and ("retrieved",) in events, events
     finally:
         liu.post("/api/v1/cti/agent/sign-out", {})
@@ -1144,6 +1156,7 @@ def test_a_three_way_conference_between_the_customer_and_two_agents_on_real_phon
     assert first.answer(), "liuyang's phone was not called"
     call_of = lambda c: c.get("/api/v1/cti/me").json()["call"] or {}  # noqa: E731
     wait_until(lambda: call_of(liu).get("phase") == "talking", timeout=10)
+    call_id = call_of(liu)["id"]
     second = silent_phone_ready(sip, chen)  # ready only now: the call was liuyang's
     try:
         r = liu.post("/api/v1/cti/agent/transfer", {"kind": "agent", "target": "chenjing", "consult": True})
@@ -1171,7 +1184,7 @@ def test_a_three_way_conference_between_the_customer_and_two_agents_on_real_phon
         assert customer_hears > 1000, customer_hears
         uac.hang_up()
         assert second.wait_bye(5), "no BYE came"
-        segs = call_segments(sip)
+        segs = call_segments(sip, call_id)
         print(segs)
         assert [g[:3] for g in segs if g[0] in ("talk", "consult")] == [
             ("talk", "liuyang", "agent_hung_up"), ("consult", "chenjing", "conferenced"), ("talk", "chenjing", "completed")], segs

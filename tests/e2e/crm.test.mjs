@@ -167,3 +167,24 @@ test('an administrator points a change webhook at an external CRM and watches it
   }
 });
 
+
+test('a team leader opens a file outside her scope in an emergency, and compliance reads the trace', async () => {
+  const hq = await apiLogin(server.base, 'zhangwei', STAFF_PASSWORD);
+  const id = (await hq('GET', '/crm/customers?q=8800000012')).body.items[0].id;
+  // Not hers to serve: the same answer as a missing customer, and the emergency form.
+  const page = await open('lina', `/crm/customers/${id}`);
+  await page.getByTestId('emergency-access').waitFor();
+  await page.getByTestId('emergency-reason').fill('客户投诉调查：核对上月通话与交易记录');
+  await page.getByTestId('emergency-open').click();
+  await page.getByTestId('customer-profile').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'crm-emergency.png'), fullPage: true });
+  // 合规专员: the customer's access history and the day's emergency report.
+  const audit = await open('sunhui', '/crm/access');
+  await audit.getByTestId('emergency-report').getByText('客户投诉调查：核对上月通话与交易记录').waitFor();
+  await audit.getByTestId('access-customer').fill(String(id));
+  await audit.getByTestId('access-look').click();
+  const rows = audit.getByTestId('access-log').locator('tbody tr.ant-table-row');
+  await rows.filter({ hasText: '紧急查询' }).first().waitFor();
+  assert.match(await rows.filter({ hasText: '服务访问' }).first().textContent(), /lina/);
+  await audit.screenshot({ path: join(SHOTS, 'crm-access-log.png'), fullPage: true });
+});

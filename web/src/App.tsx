@@ -23,6 +23,7 @@ const CustomerStats = lazy(() => import('./crm/Stats').then((m) => ({ default: m
 const Grading = lazy(() => import('./crm/Grading').then((m) => ({ default: m.Grading })));
 const CustomerImport = lazy(() => import('./crm/Import').then((m) => ({ default: m.CustomerImport })));
 const CustomerWebhooks = lazy(() => import('./crm/Webhooks').then((m) => ({ default: m.CustomerWebhooks })));
+const AccessLog = lazy(() => import('./crm/AccessLog').then((m) => ({ default: m.AccessLog })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
 
 
@@ -61,6 +62,7 @@ export function AppRoutes() {
         <Route path="crm/grading" element={<Guard perm="crm:grade"><Grading /></Guard>} />
         <Route path="crm/import" element={<Guard perm="crm:import"><CustomerImport /></Guard>} />
         <Route path="crm/webhooks" element={<Guard perm="crm:webhook"><CustomerWebhooks /></Guard>} />
+        <Route path="crm/access" element={<Guard perm="crm:access_log"><AccessLog /></Guard>} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
         <Route path="e/:entity" element={<EntityListPage />} />
         <Route path="e/:entity/new" element={<EntityCreatePage />} />

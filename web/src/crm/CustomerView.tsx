@@ -3,7 +3,7 @@ import { useParams } from 'react-router-dom';
 import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, Modal, Radio, Row, Select, Table, Tag, Timeline, Typography } from 'antd';
 import { EyeOutlined } from '@ant-design/icons';
 import { PageContainer } from '@ant-design/pro-components';
-import { api } from '../api/client';
+import { api, ApiError } from '../api/client';
 import { errorText } from '../entity/errors';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
@@ -26,8 +26,16 @@ export function CustomerView() {
   const [noting, setNoting] = useState(false);
   const [reload, setReload] = useState(0);
   const [noteForm] = Form.useForm();
+  // 404: no such customer, or not this user's to serve (the same answer, on purpose).
+  const [missing, setMissing] = useState(false);
   const load = useCallback(() => {
-    api<Customer>(`/crm/customers/${id}`, { query: { unmask: unmask ? 'true' : undefined } }).then(setC, (e) => message.error(errorText(e, t)));
+    api<Customer>(`/crm/customers/${id}`, { query: { unmask: unmask ? 'true' : undefined } }).then((x) => {
+      setMissing(false);
+      setC(x);
+    }, (e) => {
+      if (e instanceof ApiError && e.status === 404) setMissing(true);
+      else message.error(errorText(e, t));
+    });
   }, [id, unmask, message, t]);
   useEffect(load, [load]);
   useEffect(() => {
@@ -36,8 +44,9 @@ export function CustomerView() {
   }, [id, channel, reload]);
   useEffect(() => {
     api<TradeAnalysis>(`/crm/customers/${id}/trades`, { query: { months: 12 } }).then(setTrades, () => setTrades(null));
-  }, [id]);
+  }, [id, reload]);
   const tradeChart = useMemo(() => trades && tradeChartOption(trades, t), [trades, t]);
+  if (missing && !c) return <EmergencyAccess id={id!} onOpened={() => { load(); setReload((n) => n + 1); }} />;
   if (!c) return null;
   const label = (key: string, fallback: string) => (t(key as MessageKey) !== key ? t(key as MessageKey) : fallback);
   const v = (x: unknown) => (x === null || x === undefined || x === '' ? '-' : String(x));
@@ -164,6 +173,37 @@ export function CustomerView() {
           </Form.Item>
         </Form>
       </Modal>
+    </PageContainer>
+  );
+}
+
+/** 紧急查询: the file is not the user's to serve; with crm:emergency he may open it, saying why. */
+function EmergencyAccess({ id, onOpened }: { id: string; onOpened: () => void }) {
+  const { t } = useI18n();
+  const { has } = useSession();
+  const { message } = AntApp.useApp();
+  const [form] = Form.useForm<{ reason: string }>();
+  if (!has('crm:emergency')) return <PageContainer><Typography.Text data-testid="customer-missing">{t('crm.emergency.not_found')}</Typography.Text></PageContainer>;
+  const open = async () => {
+    const v = await form.validateFields();
+    try {
+      await api(`/crm/customers/${id}/emergency-access`, { method: 'POST', body: v });
+      onOpened();
+    } catch (e) {
+      message.error(errorText(e, t, t('crm.emergency.reason')));
+    }
+  };
+  return (
+    <PageContainer title={t('crm.emergency')}>
+      <Card size="small" data-testid="emergency-access">
+        <Typography.Paragraph>{t('crm.emergency.hint')}</Typography.Paragraph>
+        <Form form={form} layout="vertical">
+          <Form.Item name="reason" label={t('crm.emergency.reason')} rules={[{ required: true, min: 10 }]}>
+            <Input.TextArea rows={3} maxLength={500} data-testid="emergency-reason" />
+          </Form.Item>
+          <Button type="primary" danger onClick={open} data-testid="emergency-open">{t('crm.emergency.open')}</Button>
+        </Form>
+      </Card>
     </PageContainer>
   );
 }

@@ -51,6 +51,7 @@ export function ConsoleLayout() {
     if (has('crm:grade')) crmPages.push({ path: '/crm/grading', name: t('crm.grading') });
     if (has('crm:import')) crmPages.push({ path: '/crm/import', name: t('crm.import') });
     if (has('crm:webhook')) crmPages.push({ path: '/crm/webhooks', name: t('crm.webhooks') });
+    if (has('crm:access_log')) crmPages.push({ path: '/crm/access', name: t('crm.access') });
     if (crmPages.length && !groups.has('crm')) groups.set('crm', []);
     for (const [g, list] of groups) {
       if (!has(`menu:${g}`)) continue;
