@@ -25,8 +25,9 @@ std::string interaction_with(store::Connection& c, int64_t staff, int64_t custom
   if (!staff || !customer) return "";
   std::string who = "c.customer_id = ?";
   std::vector<store::Value> params{customer};
-  for (auto& n : numbers) {
-    who += " OR c.ani = ?";
+  for (auto& n : numbers) {  // he called in from it, or the agent dialled it
+    who += " OR c.ani = ? OR c.dnis = ?";
+    params.emplace_back(n);
     params.emplace_back(n);
   }
   params.insert(params.end(), {since_ms, staff, staff, staff});

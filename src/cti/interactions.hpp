@@ -11,9 +11,10 @@
 namespace kefu::cti {
 
 // "call:<id>", "chat:<id>" or "email:<id>": the newest call or conversation of `customer` (the
-// switch knew him when it came in, or it came from one of his `numbers`: a caller the agent has
-// just added as a potential customer) that `staff` was offered, rang, took, consulted on,
-// monitored or took over — live, or ended at `since_ms` or later. "" when there is none.
+// switch knew him when it came in, or it was with one of his `numbers`: a caller the agent has
+// just added as a potential customer, a number the agent dialled) that `staff` was offered,
+// rang, took, consulted on, monitored or took over — live, or ended at `since_ms` or later.
+// "" when there is none.
 std::string interaction_with(store::Connection& c, int64_t staff, int64_t customer,
                              const std::vector<std::string>& numbers, int64_t since_ms);
 

@@ -33,9 +33,17 @@ def world(server, users):
     phone = hq.get(f"/api/v1/crm/customers/{bj['id']}?unmask=true").json()["phones"][0]["number"]
     liu = users["liuyang"]
     assert liu.get(f"/api/v1/crm/customers/{bj['id']}").status == 404  # before his call: not his
+    lead = Client(server["base"]).login("lina", DEMO_PW)  # liuyang's team leader, her own session
+    assert lead.get(f"/api/v1/crm/customers/{bj['id']}").status == 404
     with on_call(server["base"], liu, phone) as call:
         during = {p: liu.get(p.format(id=bj["id"])).status for p in CUSTOMER_ROUTES}
         pop = liu.get(f"/api/v1/crm/screen-pop?phone={phone}").json()["customers"]
+        # His team leader listens in: for as long as she does, the caller's file is hers too.
+        assert lead.post("/api/v1/cti/supervisor/monitor", {"agent": "liuyang", "mode": "listen"}).status == 200
+        wait_until(lambda: any("supervisor:up" in leg["what"] for leg in liu.get("/api/v1/cti/me").json()["call"]["legs"]),
+                   what="the supervisor's listening leg to be up")
+        monitored = lead.get(f"/api/v1/crm/customers/{bj['id']}").status
+        lead.post("/api/v1/cti/supervisor/stop", {})
     # The chat waits in its queue: an agent of it is signed in, not ready.
     huang = Client(server["base"]).login("huangmin", DEMO_PW)
     assert huang.post("/api/v1/cti/agent/sign-in", {}).status == 200
@@ -44,7 +52,7 @@ def world(server, users):
                                                                 "customer": phone, "body": "你好，我想问一下两融的额度"})
         assert chat.status == 201, chat.body
         yield {"customer": bj["id"], "phone": phone, "call": call["id"], "chat": chat.json()["id"],
-               "during": during, "pop": pop}
+               "during": during, "pop": pop, "monitored": monitored}
         users["lina"].post(f"/api/v1/cti/conversations/{chat.json()['id']}/leave", {})
     finally:
         huang.post("/api/v1/cti/agent/sign-out", {})
@@ -56,6 +64,7 @@ CUSTOMER_ROUTES = ["/api/v1/crm/customers/{id}", "/api/v1/crm/customers/{id}/con
 
 def test_the_agent_on_the_call_opens_the_callers_file_and_the_opening_is_logged(world, users):
     assert world["during"] == {p: 200 for p in CUSTOMER_ROUTES}, world["during"]
+    assert world["monitored"] == 200  # the supervisor who listened in
     assert [c["id"] for c in world["pop"]] == [world["customer"]]
     # After the call, for the grace period (wrap-up, ticket), it stays open to him.
     liu = users["liuyang"]
@@ -184,7 +193,7 @@ def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon):
     # Who may read a Beijing record of each kind: 200 (or 404 for a call recorded on no node:
     # simulated calls have no audio), everyone else 403 or 404, never the record.
     allowed = {
-        "customer": {"zhangwei", BJ_MANAGER, "liuyang"},
+        "customer": {"zhangwei", BJ_MANAGER, "liuyang", "lina"},  # lina listened in (grace)
         "customer_audit": {"sunhui"},
         "call": {"zhangwei", BJ_MANAGER, "liuyang", "lina"},  # lina leads liuyang's team
         "recording": set(),  # nobody gets audio of a simulated call; the rule is the call's
