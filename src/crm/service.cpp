@@ -576,6 +576,7 @@ json::object CustomerService::update(const Principal& who, const audit::Actor& a
 
 json::object CustomerService::profile(const Principal& who, const audit::Actor& actor, int64_t id,
                                       bool unmask) {
+  record_alerts();
   if (unmask && !who.has("crm:unmask"))
     throw Error::forbidden("you may not see unmasked personal data", "forbidden");
   json::object out;
@@ -819,6 +820,7 @@ json::object CustomerService::query(const Principal& who, const json::object& bo
 }
 
 json::object CustomerService::screen_pop(const Principal& who, const Query& q) {
+  record_alerts();
   if (!who.has("crm:serve") && !who.has("crm:read"))
     throw Error::forbidden("you may not look customers up");
   auto get = [&](const char* k) {
@@ -887,6 +889,7 @@ json::object CustomerService::screen_pop(const Principal& who, const Query& q) {
 }
 
 json::object CustomerService::timeline(const Principal& who, int64_t id, const Query& q) {
+  record_alerts();
   int64_t page = page_arg(q, "page", 1, 100000), size = page_arg(q, "page_size", 50, 200);
   std::string where = "customer_id = ?";
   std::vector<Value> params{id};
@@ -923,6 +926,7 @@ json::object CustomerService::timeline(const Principal& who, int64_t id, const Q
 
 json::object CustomerService::add_contact(const Principal& who, const audit::Actor& actor,
                                           int64_t id, const json::object& body) {
+  record_alerts();
   if (!who.has("crm:serve") && !who.has("crm:write"))
     throw Error::forbidden("you may not write to customers' files");
   only_fields(body, {"channel", "kind", "summary"});

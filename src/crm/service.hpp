@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -160,6 +161,8 @@ class CustomerService {
                                            std::vector<std::pair<int64_t, std::string>>& opened) const;
   [[noreturn]] void not_found(const Principal& who) const;
   void note_miss(const Principal& who) const;
+  // Writes the enumeration alerts raised since the last call; called before a transaction opens.
+  void record_alerts() const;
   int64_t write_customer(store::Connection& c, const Principal& who, const audit::Actor& actor,
                          int64_t id, int64_t version, const json::object& body);
 
@@ -169,6 +172,8 @@ class CustomerService {
   InteractionLookup interaction_;
   ServingOptions serving_;
   std::unique_ptr<EnumerationGuard> guard_ = std::make_unique<EnumerationGuard>(serving_);
+  mutable std::mutex alerts_mu_;
+  mutable std::vector<audit::Actor> pending_alerts_;
 };
 
 }  // namespace kefu::crm

@@ -60,29 +60,37 @@ void CustomerService::refuse_if_throttled(const Principal& who) const {
                 "too many customers that do not exist or are not yours were asked for; try later");
 }
 
-// Every miss counts toward the session's enumeration alarm: the alert goes to the operation log
-// (which compliance reads) and the server log, once per threshold crossed.
+// Every miss counts toward the session's enumeration alarm: the alert goes to the server log at
+// once and to the operation log (which compliance reads) at the next request, outside any
+// transaction — a miss can happen inside a write, which must not wait for another.
 void CustomerService::not_found(const Principal& who) const {
   note_miss(who);
   throw Error::not_found("no such customer", "id");
 }
 
 void CustomerService::note_miss(const Principal& who) const {
-  if (guard_->miss(who.session_hash, clock_.now_ms())) {
-    spdlog::warn("crm: {} asked for {} customers not his within {} s: session throttled",
-                 who.username, serving_.misses_to_alert, serving_.miss_window_ms / 1000);
-    try {
-      db_.write([&](store::Connection& c) {
-        audit_.append(c, audit::Actor::of(who),
-                      {"crm_customer", 0, "serve.enumeration",
-                       json::object{{"misses", serving_.misses_to_alert},
-                                    {"window_s", serving_.miss_window_ms / 1000},
-                                    {"throttled_s", serving_.throttle_ms / 1000}}});
-      });
-    } catch (const std::exception& e) {  // the 404 still goes out; the alarm is in the log
-      spdlog::error("crm: could not record the enumeration alert: {}", e.what());
-    }
+  if (!guard_->miss(who.session_hash, clock_.now_ms())) return;
+  spdlog::warn("crm: {} asked for {} customers not his within {} s: session throttled",
+               who.username, serving_.misses_to_alert, serving_.miss_window_ms / 1000);
+  std::lock_guard lk(alerts_mu_);
+  pending_alerts_.push_back(audit::Actor::of(who));
+}
+
+void CustomerService::record_alerts() const {
+  std::vector<audit::Actor> alerts;
+  {
+    std::lock_guard lk(alerts_mu_);
+    alerts.swap(pending_alerts_);
   }
+  if (alerts.empty()) return;
+  db_.write([&](store::Connection& c) {
+    for (auto& actor : alerts)
+      audit_.append(c, actor,
+                    {"crm_customer", 0, "serve.enumeration",
+                     json::object{{"misses", serving_.misses_to_alert},
+                                  {"window_s", serving_.miss_window_ms / 1000},
+                                  {"throttled_s", serving_.throttle_ms / 1000}}});
+  });
 }
 
 std::string CustomerService::serving_basis(store::Connection& c, const Principal& who,

@@ -226,6 +226,7 @@ json::object CustomerService::import_ledger(const Principal& who, const audit::A
 
 json::object CustomerService::trade_analysis(const Principal& who, int64_t customer_id,
                                              const Query& q) {
+  record_alerts();
   int64_t months = 12;
   if (auto it = q.find("months"); it != q.end() && !it->second.empty()) {
     try {

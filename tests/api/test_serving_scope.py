@@ -141,7 +141,10 @@ def test_an_emergency_opening_needs_the_permission_and_a_reason_and_is_reported(
 
 def test_a_session_that_keeps_asking_for_customers_not_its_own_is_throttled_and_reported(anon, server):
     prober = anon.login("yangli", DEMO_PW)  # an agent
-    statuses = [prober.get(f"/api/v1/crm/customers/{900000000 + i}").status for i in range(20)]
+    # Reads and writes alike; the twentieth miss comes inside a write transaction.
+    statuses = [prober.get(f"/api/v1/crm/customers/{900000000 + i}").status for i in range(10)]
+    statuses += [prober.post(f"/api/v1/crm/customers/{900000000 + i}/contacts", {"summary": "试探"}).status
+                 for i in range(10)]
     assert statuses == [404] * 20
     r = prober.get("/api/v1/crm/customers/1")
     assert r.status == 429 and r.error["code"] == "throttled", r.body
