@@ -85,11 +85,10 @@ AgentId target_of(const Service::Ctx& c, const Principal& p, const json::object&
   return *a;
 }
 
-// An agent sees the calls he took part in, and every voicemail (the hotline's shared inbox);
-// supervisors see every call.
-// A stored call is its agents' (and a voicemail, the hotline's shared inbox, everybody's); a
-// supervisor sees the calls that someone in his data scope took part in, or that nobody took
-// (IVR, abandoned) when his scope is the whole company. Anything else is 404, like a missing call.
+// Who may read a stored call (its record, recording, conversation lines): the agents who took
+// part; everybody, for a voicemail (the hotline's shared inbox); whoever reads customers
+// (crm:read) in a scope that holds the call's customer; a supervisor whose data scope holds one
+// of its agents, or every call with scope all. Anything else is 404, like a missing call.
 bool may_read_call(const Service& svc, store::Connection& c, const Principal& p, int64_t id) {
   if (!c.exec("SELECT 1 FROM cti_segment WHERE call_id = ? AND staff_id = ? UNION ALL SELECT 1 FROM "
               "cti_voicemail WHERE call_id = ?",
@@ -172,9 +171,8 @@ json::value desk(Service& svc, Service::Ctx& c, AgentId a) {
                       {"verify_target", verify}};
 }
 
-}  // namespace
-
-void add_routes(http::Router& router, Service& svc, store::Database& db, bool simulator) {
+// 座席工作台: the agent's own desk and softphone commands.
+void add_desk_routes(http::Router& router, Service& svc) {
   router.add({"GET", "/api/v1/cti/me", "cti:agent",
               [&svc](Context& ctx) {
                 const auto& p = ctx.who();
@@ -262,6 +260,10 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
        "help",
        "cti"});
 
+}
+
+// 实时监控: the live picture and the supervisor's commands.
+void add_supervisor_routes(http::Router& router, Service& svc, store::Database& db) {
   router.add({"GET", "/api/v1/cti/live", "cti:supervise",
               [&svc](Context& ctx) {
                 const auto& p = ctx.who();
@@ -337,6 +339,10 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
        "force-sign-out",
        "cti"});
 
+}
+
+// 通话记录: stored calls, recordings, voicemails and a number's history, each to whoever may read it.
+void add_record_routes(http::Router& router, Service& svc, store::Database& db) {
   router.add(
       {"GET", "/api/v1/cti/calls/{id}", "cti:agent",
        [&db, &svc](Context& ctx) {
@@ -479,6 +485,9 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
               false, "Contact history of a phone number: its last 20 calls with their wrap-ups",
               "cti"});
 
+}
+
+void add_conversation_routes(http::Router& router, Service& svc, store::Database& db) {
   // 多渠道: the web-chat gateway and the mail fetcher open conversations for customers, write
   // their lines and say when they leave; agents accept, write, close and wrap them up.
   router.add(
@@ -606,9 +615,11 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
               },
               false, "Agent command on a chat or e-mail: accept, decline, messages, close, wrap-up",
               "cti"});
+}
 
-  // 菜单记录 statistics: how often each node of each flow was reached and how it ended (the
-  // option chosen, verified or not, the queue the caller left for), over a time window.
+// 菜单记录 statistics: how often each node of each flow was reached and how it ended (the
+// option chosen, verified or not, the queue the caller left for), over a time window.
+void add_ivr_statistics_routes(http::Router& router, Service& svc, store::Database& db) {
   router.add(
       {"GET", "/api/v1/cti/ivr-stats", "cti:supervise",
        [&db, &svc](Context& ctx) {
@@ -641,7 +652,10 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
        false, "IVR path statistics (菜单记录): visits per flow, node and outcome in [from, to)",
        "cti"});
 
-  if (!simulator) return;
+}
+
+// The simulator switch's far ends, for the console's 模拟来电 and the tests.
+void add_simulator_routes(http::Router& router, Service& svc) {
   router.add({"POST", "/api/v1/cti/sim/calls", "cti:simulate",
               [&svc](Context& ctx) {
                 auto body = body_of(ctx);
@@ -688,6 +702,17 @@ void add_routes(http::Router& router, Service& svc, store::Database& db, bool si
                 return Response::json(v);
               },
               false, "Simulator: the far end of a leg presses keys (DTMF)", "cti"});
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, Service& svc, store::Database& db, bool simulator) {
+  add_desk_routes(router, svc);
+  add_supervisor_routes(router, svc, db);
+  add_record_routes(router, svc, db);
+  add_conversation_routes(router, svc, db);
+  add_ivr_statistics_routes(router, svc, db);
+  if (simulator) add_simulator_routes(router, svc);
 }
 
 }  // namespace kefu::cti
