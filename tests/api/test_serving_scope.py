@@ -14,7 +14,6 @@ import pytest
 
 from conftest import ADMIN_PW, DEMO_PW, Client, on_call, query, wait_until
 
-BJ_CUSTOMER_FUND = "8800000007"  # 北京营业部
 SH_MANAGER, BJ_MANAGER = "zhoujun1", "zhoujie2"  # 上海分公司, 北京分公司 (branch managers, subtree)
 
 
@@ -28,11 +27,9 @@ def users(anon):
 def world(server, users):
     """A Beijing customer who called liuyang (a hotline agent at headquarters), the call, and a
     web chat he opened that nobody has taken yet."""
-    hq = users["zhangwei"]
-    bj = hq.get(f"/api/v1/crm/customers?q={BJ_CUSTOMER_FUND}").json()["items"][0]
+    hq, liu = users["zhangwei"], users["liuyang"]
+    bj = untouched_beijing_customer(users)
     phone = hq.get(f"/api/v1/crm/customers/{bj['id']}?unmask=true").json()["phones"][0]["number"]
-    liu = users["liuyang"]
-    assert liu.get(f"/api/v1/crm/customers/{bj['id']}").status == 404  # before his call: not his
     lead = Client(server["base"]).login("lina", DEMO_PW)  # liuyang's team leader, her own session
     assert lead.get(f"/api/v1/crm/customers/{bj['id']}").status == 404
     with on_call(server["base"], liu, phone) as call:
@@ -56,6 +53,16 @@ def world(server, users):
         users["lina"].post(f"/api/v1/cti/conversations/{chat.json()['id']}/leave", {})
     finally:
         huang.post("/api/v1/cti/agent/sign-out", {})
+
+
+def untouched_beijing_customer(users, but=()):
+    """A Beijing customer with a phone whom no other test has served: neither liuyang nor lina may
+    open his file yet."""
+    for c in users[BJ_MANAGER].get("/api/v1/crm/customers?page_size=50&sort=-id").json()["items"]:
+        if c["id"] not in but and c["phones"] and all(users[n].get(f"/api/v1/crm/customers/{c['id']}").status == 404
+                                      for n in ("liuyang", "lina")):
+            return c
+    raise AssertionError("every Beijing customer has been served already")
 
 
 CUSTOMER_ROUTES = ["/api/v1/crm/customers/{id}", "/api/v1/crm/customers/{id}/contacts",
@@ -87,7 +94,8 @@ def test_an_agent_without_an_interaction_finds_nothing_by_id_or_number(world, us
         assert r.status == 404 and r.error["code"] == "not_found", (p, r.status)
     assert chen.get(f"/api/v1/crm/customers/999999999").status == 404  # exactly like a missing one
     assert chen.get(f"/api/v1/crm/screen-pop?phone={world['phone']}").json()["customers"] == []
-    assert chen.get(f"/api/v1/crm/screen-pop?fund_account={BJ_CUSTOMER_FUND}").json()["customers"] == []
+    fund = users["zhangwei"].get(f"/api/v1/crm/customers/{world['customer']}?unmask=true").json()["fund_account"]
+    assert chen.get(f"/api/v1/crm/screen-pop?fund_account={fund}").json()["customers"] == []
     assert chen.get(f"/api/v1/cti/history?number={world['phone']}").status == 404
     assert chen.get(f"/api/v1/cti/calls/{world['call']}").status == 404
     assert chen.get(f"/api/v1/cti/calls/{world['call']}/recording").status == 404
@@ -116,8 +124,7 @@ def test_branches_see_their_own_customers_calls_and_history_and_not_the_others(w
 def test_an_emergency_opening_needs_the_permission_and_a_reason_and_is_reported(world, users, server):
     # Another Beijing customer than the walk's, whom lina (a team leader: complaints are hers)
     # has never served.
-    mine = users[BJ_MANAGER].get("/api/v1/crm/customers?page_size=50").json()["items"]
-    cid = [c["id"] for c in mine if c["id"] != world["customer"]][-1]
+    cid = untouched_beijing_customer(users, but=(world["customer"],))["id"]
     lina = users["lina"]
     assert lina.get(f"/api/v1/crm/customers/{cid}").status == 404
     assert users["chenjing"].post(f"/api/v1/crm/customers/{cid}/emergency-access",
