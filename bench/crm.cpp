@@ -71,7 +71,8 @@ int run(const std::string& cmd) {
 // 服务授权: the same pop by a hotline agent (crm:serve, nobody in his own scope) for callers who
 // are on his calls — the interaction looked up, the opening written to the operation log — and
 // the pop of one who is not (dropped, counted as a miss), beside the headquarters pop (scope all,
-// no check) in the same run. 2,000 lookups each: every opening is a logged write.
+// no check) in the same run, over a call table of 200,000 calls. 2,000 lookups each: every
+// opening is a logged write.
 void serving_pop(Application& app, long n) {
   auto& crm = app.crm();
   auto sys = system_principal();
@@ -88,6 +89,17 @@ void serving_pop(Application& app, long n) {
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
   app.db().write([&](store::Connection& c) {
+    // A month of a busy hotline first: 200,000 calls of other agents with other callers, so the
+    // interaction lookup runs against a real call table, not an empty one.
+    for (int i = 0; i < 200'000; ++i) {
+      int64_t call = 800'000'000 + i, at = now - int64_t(i) * 13'000;
+      c.exec("INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, ended_at, disposition, channel, "
+             "customer_id) VALUES (?, 'inbound', ?, '95555', 0, ?, ?, 'completed', 'voice', NULL)",
+             {call, phone_of(long(rng() % uint64_t(n))), at - 300'000, at - 60'000});
+      c.exec("INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) VALUES (?, "
+             "'ready', 'reserved', '', ?, ?)",
+             {agent.staff_id + 1 + i % 20, call, at - 300'000});
+    }
     for (int i = 0; i < lookups; ++i) {
       phones.push_back(phone_of(long(rng() % uint64_t(n))));
       auto id = c.exec("SELECT customer_id FROM crm_phone WHERE number = ?", {phones.back()}).rows[0][0];

@@ -108,7 +108,8 @@ CREATE TABLE cti_leg_media (
           // Who took part in a call, looked up by call when a customer's file is opened.
           {"cti/0009_agent_state_call",
            "CREATE INDEX ix_cti_agent_state_call ON cti_agent_state (call_id, staff_id);\n"
-           "CREATE INDEX ix_cti_call_ani ON cti_call (ani, started_at);\n",
+           "CREATE INDEX ix_cti_call_ani ON cti_call (ani, started_at);\n"
+           "CREATE INDEX ix_cti_call_dnis ON cti_call (dnis, started_at);\n",
            ""}};
 }
 
