@@ -884,7 +884,10 @@ json::object CustomerService::screen_pop(const Principal& who, const Query& q) {
       out["list"] = details.list;
     }
   });
-  for (auto& [id, basis] : opened) log_opening(who, id, basis, "screen_pop");
+  if (!opened.empty())
+    db_.write([&](store::Connection& c) {
+      for (auto& [id, basis] : opened) log_opening(c, who, id, basis, "screen_pop");
+    });
   return out;
 }
 
