@@ -2,9 +2,11 @@
 # API tests against a real kefud: on SQLite, then on a throw-away PostgreSQL 15 cluster
 # (initdb + pg_ctl from Debian's postgresql, run as a non-root user). An argument runs one:
 #   tests/run-api.sh sqlite | postgresql      (no argument: both, the second even if the first fails)
+# Further arguments go to pytest in place of the whole directory: tests/run-api.sh sqlite test_crm.py
 set -euo pipefail
 WHICH="${1:-both}"
 PYTEST_ARGS=("${@:2}")
+[ ${#PYTEST_ARGS[@]} -eq 0 ] && PYTEST_ARGS=(.)
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PY=/usr/bin/python3   # Debian's python, where python3-pytest and python3-openpyxl live
 cd "$ROOT/tests/api"
@@ -12,7 +14,7 @@ cd "$ROOT/tests/api"
 sqlite_rc=0
 if [ "$WHICH" = sqlite ] || [ "$WHICH" = both ]; then
   echo "== API tests on SQLite"
-  "$PY" -m pytest -q -p no:cacheprovider . "${PYTEST_ARGS[@]}" || sqlite_rc=$?
+  "$PY" -m pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}" || sqlite_rc=$?
   [ "$WHICH" = sqlite ] && exit $sqlite_rc
 fi
 
@@ -41,6 +43,6 @@ KEFU_TEST_DB="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test" \
   KEFU_TEST_DB_CTI="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cti" \
   KEFU_TEST_DB_CRASH="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_crash" \
   KEFU_TEST_DB_SIP="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_sip" \
-  KEFU_TEST_DB_CLUSTER="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cluster" "$PY" -m pytest -q -p no:cacheprovider . \
+  KEFU_TEST_DB_CLUSTER="postgresql://kefu@127.0.0.1:$PGPORT/kefu_test_cluster" "$PY" -m pytest -q -p no:cacheprovider \
   "${PYTEST_ARGS[@]}"
 exit $sqlite_rc

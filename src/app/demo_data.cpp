@@ -189,7 +189,10 @@ void Application::load_demo_data() {
              {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
               "contact_type:read", "menu:cti", "cti:agent", "cti:supervise", "cti:simulate",
               "cti:channel", "cti_queue:read", "cti_agent:read", "menu:crm", "crm:serve",
-              "crm:emergency", "crm_call_list:read", "crm_frequent_number:read"});
+              "crm_call_list:read", "crm_frequent_number:read"});
+    // 投诉处理: a role of its own beside one's post, so that granting team leaders stays within
+    // what their granters hold; lina (a team leader) handles complaints.
+    int64_t r_complaints = role("complaints", "投诉处理", "org", {"crm:emergency"});
     int64_t r_compliance = role("compliance", "合规专员", "all",
                                 {"menu:crm", "menu:audit", "audit:read", "crm:access_log"});
     int64_t r_agent = role("agent", "客服代表", "self",
@@ -258,6 +261,10 @@ void Application::load_demo_data() {
       c.exec(
           "INSERT INTO staff_role (staff_id, role_id, granted_at, granted_by) VALUES (?, ?, 0, 0)",
           {id, s.role});
+      if (s.user == "lina")
+        c.exec(
+            "INSERT INTO staff_role (staff_id, role_id, granted_at, granted_by) VALUES (?, ?, 0, 0)",
+            {id, r_complaints});
       // Agents and team leaders take calls: senior levels also serve the VIP line (M5 员工分级).
       if (s.role == r_agent || s.role == r_lead) {
         std::string skills = std::string(s.level) >= "L3" ? "vip" : "";
