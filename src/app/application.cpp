@@ -1,6 +1,8 @@
 #include "app/application.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,9 @@
 #include "http/server.hpp"
 #include "meta/routes.hpp"
 #include "system/entities.hpp"
+#include "ticket/entities.hpp"
+#include "ticket/routes.hpp"
+#include "ticket/service.hpp"
 
 namespace kefu {
 
@@ -26,6 +31,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   system::register_entities(registry_);
   cti::register_entities(registry_);
   crm::register_entities(registry_);
+  ticket::register_entities(registry_);
   repo_ = std::make_unique<meta::Repository>(*db_, registry_, clock_, audit_);
   reviews_ = std::make_unique<meta::ReviewService>(*repo_);
   auth_ = std::make_unique<auth::AuthService>(*repo_, *reviews_, config_);
@@ -108,6 +114,19 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti::add_routes(router_, *cti_, *db_, true);
   crm::add_routes(router_, *crm_);
   crm::add_webhook_routes(router_, *webhooks_);
+  tickets_ = std::make_unique<ticket::TicketService>(*db_, clock_, audit_, ticket::Options::from(config_));
+  // A ticket about a customer is a line in his contact history; its holders hear of each change.
+  tickets_->on_customer_ticket([](store::Connection& c, int64_t customer, int64_t at, int64_t staff,
+                                  int64_t ticket, const std::string& summary) {
+    crm::CustomerService::append_contact(
+        c, crm::Contact{customer, at, "ticket", "internal", "ticket", "ticket", ticket, summary, staff, "ticket"});
+  });
+  tickets_->on_change([this](const json::object& notice, const std::vector<int64_t>& staff) {
+    hub_.publish("ticket.changed", notice, [staff](const Principal& p) {
+      return std::find(staff.begin(), staff.end(), p.staff_id) != staff.end();
+    });
+  });
+  ticket::add_routes(router_, *tickets_, clock_);
   meta::add_routes(router_, meta::MetaServices{registry_, *repo_, *reviews_});
 
   metrics_.add_collector([this] {
@@ -133,7 +152,7 @@ void Application::migrate() {
   std::vector<store::Migration> all;
   for (auto& list : {audit::AuditLog::migrations(), meta::ReviewService::migrations(),
                      auth::AuthService::migrations(), cti::Service::migrations(),
-                     crm::CustomerService::migrations()})
+                     crm::CustomerService::migrations(), ticket::TicketService::migrations()})
     all.insert(all.end(), list.begin(), list.end());
   store::migrate(*db_, all);
   registry_.sync_schema(*db_);
@@ -163,6 +182,7 @@ int Application::serve() {
   o.tls_key = config_.tls_key;
   cti_->start();
   webhooks_->start();
+  tickets_->start();
   http::Server server(o, *pipeline_, hub_);
   int port = server.start();
   spdlog::info("kefud listening on {}://{}:{} (database {})",
@@ -172,6 +192,7 @@ int Application::serve() {
   spdlog::info("signal {}: stopping (finishing in-flight requests)", sig);
   server.stop(10);
   webhooks_->stop();
+  tickets_->stop();
   cti_->stop();
   db_->close();
   spdlog::info("stopped cleanly");

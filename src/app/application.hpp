@@ -20,6 +20,9 @@ namespace kefu::crm {
 class CustomerService;
 class ChangeWebhooks;
 }
+namespace kefu::ticket {
+class TicketService;
+}
 
 namespace kefu {
 
@@ -33,6 +36,7 @@ class Application {
   int serve();
   void load_demo_data();
   void load_demo_customers();
+  void load_demo_tickets(store::Connection& c);
 
   const Config& config() const { return config_; }
   store::Database& db() { return *db_; }
@@ -41,6 +45,7 @@ class Application {
   meta::ReviewService& reviews() { return *reviews_; }
   cti::Service& cti() { return *cti_; }
   crm::CustomerService& crm() { return *crm_; }
+  ticket::TicketService& tickets() { return *tickets_; }
   auth::AuthService& auth() { return *auth_; }
   const http::Pipeline& pipeline() { return *pipeline_; }
   const http::Router& router() const { return router_; }
@@ -58,6 +63,7 @@ class Application {
   std::unique_ptr<crm::CustomerService> crm_;
   std::unique_ptr<crm::ChangeWebhooks> webhooks_;
   std::unique_ptr<cti::Service> cti_;
+  std::unique_ptr<ticket::TicketService> tickets_;
   http::Router router_;
   http::Metrics metrics_;
   http::WsHub hub_;

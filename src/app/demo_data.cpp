@@ -173,7 +173,9 @@ void Application::load_demo_data() {
               "cti_queue:read",  "cti_agent:read",    "menu:crm",        "crm:read",
               "crm:serve",       "crm:write",         "crm:unmask",      "crm:import",
               "crm:grade",       "crm:sync",          "crm_call_list:*", "crm_frequent_number:*",
-              "crm_ext_field:*", "crm_saved_query:*"});
+              "crm_ext_field:*", "crm_saved_query:*",
+              "menu:ticket",     "ticket:create",     "ticket:read",     "ticket:manage",
+              "workflow:design", "ticket_type:*"});
     int64_t r_branch = role(
         "branch_manager", "分公司经理", "subtree",
         {"menu:org",        "menu:review",       "org_unit:read",     "org_unit:create",
@@ -183,13 +185,15 @@ void Application::load_demo_data() {
          "dict_item:read",  "contact_type:read", "menu:cti",          "cti:agent",
          "cti:agent",       "cti:supervise",     "cti_queue:read",    "cti_agent:read",
          "menu:crm",        "crm:read",          "crm:serve",         "crm:write",
-         "crm:import",      "crm:grade",         "crm_saved_query:*", "crm_frequent_number:read"});
+         "crm:import",      "crm:grade",         "crm_saved_query:*", "crm_frequent_number:read",
+         "menu:ticket",     "ticket:create",     "ticket:read"});
     int64_t r_lead =
         role("team_leader", "班组长", "org",
              {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
               "contact_type:read", "menu:cti", "cti:agent", "cti:supervise", "cti:simulate",
               "cti:channel", "cti_queue:read", "cti_agent:read", "menu:crm", "crm:serve",
-              "crm_call_list:read", "crm_frequent_number:read"});
+              "crm_call_list:read", "crm_frequent_number:read", "menu:ticket", "ticket:create",
+              "ticket:read"});
     // 投诉处理: a role of its own beside one's post, so that granting team leaders stays within
     // what their granters hold; lina (a team leader) handles complaints.
     int64_t r_complaints = role("complaints", "投诉处理", "org", {"crm:emergency"});
@@ -197,7 +201,8 @@ void Application::load_demo_data() {
                                 {"menu:crm", "menu:audit", "audit:read", "crm:access_log"});
     int64_t r_agent = role("agent", "客服代表", "self",
                            {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read",
-                            "cti:agent", "crm:serve", "crm_frequent_number:read"});
+                            "cti:agent", "crm:serve", "crm_frequent_number:read", "menu:ticket",
+                            "ticket:create"});
 
     struct S {
       std::string user, name;
@@ -386,6 +391,7 @@ void Application::load_demo_data() {
                      "invalid_prompt": "反馈码无效", "retries": 1, "on_fail": "menu"},
         "rate": {"type": "survey", "prompt": "请对本次服务评价：满意请按1，一般请按3，不满意请按5", "next": "bye"},
         "bye": {"type": "hangup", "prompt": "感谢您的来电，再见"}}})")}});
+    load_demo_tickets(c);
     (void)r_admin;
     spdlog::info("demo data loaded: {} staff (password Kefu@2026), 3 branches", staff.size());
   });

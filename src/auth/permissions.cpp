@@ -32,6 +32,12 @@ std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry)
       {"crm:grade", "客户分级(试算、应用)", "Grade customers: trial calculation and runs", "crm"},
       {"crm:sync", "读取客户变更流", "Read the customer change feed (external CRM)", "crm"},
       {"crm:webhook", "管理客户变更推送", "Manage webhooks that push the change feed", "crm"},
+      {"menu:ticket", "菜单：工单", "Menu: tickets", "menu"},
+      {"ticket:create", "登记受理单", "Register tickets (from a call, chat, e-mail or by hand)", "ticket"},
+      {"ticket:read", "查看工单(数据范围内)", "See the tickets of one's data scope (team and overdue views)", "ticket"},
+      {"ticket:manage", "管理工单(挂起、转派、重新打开)", "Suspend, reassign and reopen any ticket one can see", "ticket"},
+      {"ticket:external", "外部系统办理任务(OA)", "Complete the tasks handed to an outside system (the enterprise OA's token)", "ticket"},
+      {"workflow:design", "设计流程", "Design workflows (definitions and versions)", "ticket"},
   };
   static const std::pair<const char*, const char*> actions[] = {
       {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},

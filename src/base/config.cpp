@@ -82,6 +82,11 @@ const std::map<std::string, Setter>& setters() {
       I(crm_serving_grace_s),
       I(crm_emergency_min),
       I(crm_enumeration_misses),
+      I(ticket_day_start_min),
+      I(ticket_day_end_min),
+      S(ticket_leader_roles),
+      I(ticket_timer_poll_ms),
+      I(ticket_minute_ms),
 #undef S
 #undef I
 #undef B
@@ -106,6 +111,11 @@ void Config::set(const std::string& key, const std::string& value) {
     throw std::invalid_argument("config " + key +
                                 ": serving grace at least 0 s, emergency at least 1 min, misses "
                                 "at least 1");
+  if (ticket_day_start_min < 0 || ticket_day_end_min > 24 * 60 || ticket_day_start_min >= ticket_day_end_min ||
+      ticket_timer_poll_ms < 10 || ticket_minute_ms < 1)
+    throw std::invalid_argument("config " + key +
+                                ": the ticket working day is within 0-1440 minutes and not empty, the timer "
+                                "poll at least 10 ms, a minute at least 1 ms");
 }
 
 void Config::load_toml(const std::string& path) {

@@ -64,6 +64,15 @@ struct Config {
   int crm_serving_grace_s = 1800;
   int crm_emergency_min = 60;
   int crm_enumeration_misses = 20;
+  // Tickets (ticket/service.hpp): the working day of business deadlines (local time, minutes from
+  // midnight), the roles whose holders are a unit's leaders (escalation, the `leader` assignee),
+  // how often the SLA timers are looked at, and how long an SLA minute lasts (60000; shorter only
+  // for tests and demonstrations, so a deadline passes while one watches).
+  int ticket_day_start_min = 9 * 60;
+  int ticket_day_end_min = 17 * 60;
+  std::string ticket_leader_roles = "team_leader,branch_manager,hq_manager";
+  int ticket_timer_poll_ms = 1000;
+  int ticket_minute_ms = 60'000;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

@@ -55,6 +55,13 @@ Response write_response(const json::object& out, int created_status) {
   return Response::json(out.at("record"), created_status);
 }
 
+// After the commit: reviewers watching their queue hear of the new request at once.
+void announce_if_reviewed(const MetaServices& s, const json::object& out) {
+  if (auto cr = out.if_contains("change_request"); cr && cr->is_object()) s.reviews.announce(cr->as_object());
+}
+
+}  // namespace
+
 // Idempotency-Key on POST: a retried request returns the first answer instead of a duplicate.
 Response idempotent(store::Connection& c, const Context& ctx, int64_t now, const std::function<Response()>& fn) {
   std::string key = ctx.req.header("idempotency-key");
@@ -73,13 +80,6 @@ Response idempotent(store::Connection& c, const Context& ctx, int64_t now, const
          {ctx.who().staff_id, key, int64_t(r.status), r.body, now});
   return r;
 }
-
-// After the commit: reviewers watching their queue hear of the new request at once.
-void announce_if_reviewed(const MetaServices& s, const json::object& out) {
-  if (auto cr = out.if_contains("change_request"); cr && cr->is_object()) s.reviews.announce(cr->as_object());
-}
-
-}  // namespace
 
 void add_routes(http::Router& router, const MetaServices& s) {
   auto entity_schema = json::object{{"$ref", "#/components/schemas/Record"}};

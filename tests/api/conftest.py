@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -203,6 +204,17 @@ class WsReader:
 
     def close(self):
         self.s.close()
+
+
+def new_database():
+    """A database of its own for a second kefud: None (a new SQLite file) on SQLite, or a new
+    PostgreSQL database beside KEFU_TEST_DB on the same throw-away cluster."""
+    url = os.environ.get("KEFU_TEST_DB")
+    if not url:
+        return None
+    name = "kefu_test_own_" + uuid.uuid4().hex[:8]
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True)
+    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def query(db, sql):

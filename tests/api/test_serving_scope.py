@@ -176,6 +176,8 @@ ROUTE_KINDS = {
     "/api/v1/cti/conversations/{id}": "conversation",
     "/api/v1/staff/{id}/roles": "staff",
     "/api/v1/reviews/{id}": "review",
+    "/api/v1/tickets/{id}": "ticket",
+    "/api/v1/workflows/{code}": "workflow",
 }
 
 
@@ -198,8 +200,12 @@ def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon):
     assert len(entity_routes) >= 10, entity_routes
 
     bj_staff = users["admin"].get(f"/api/v1/staff?username={BJ_MANAGER}").json()["items"][0]["id"]
+    # A ticket liuyang registered about the Beijing customer: it belongs to the customer's branch.
+    r = users["liuyang"].post("/api/v1/tickets", {"type": "consult", "title": "客户来电咨询", "customer_id": world["customer"]})
+    assert r.status == 201, r.body
     ids = {"customer": world["customer"], "customer_audit": world["customer"], "call": world["call"],
-           "recording": world["call"], "conversation": world["chat"], "staff": bj_staff, "review": 999999999}
+           "recording": world["call"], "conversation": world["chat"], "staff": bj_staff, "review": 999999999,
+           "ticket": r.json()["id"], "workflow": "general"}
     # Who may read a Beijing record of each kind: 200 (or 404 for a call recorded on no node:
     # simulated calls have no audio), everyone else 403 or 404, never the record.
     allowed = {
@@ -210,13 +216,15 @@ def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon):
         "conversation": {"zhangwei", BJ_MANAGER, "lina"},
         "staff": {"zhangwei", BJ_MANAGER},
         "review": set(),
+        "ticket": {"zhangwei", BJ_MANAGER, "liuyang"},  # headquarters, the customer's branch, its creator
+        "workflow": set(users) - {"admin"},  # definitions are configuration, not customer data
     }
     seen = {}
     for path, kind in ROUTE_KINDS.items():
         for name, client in users.items():
             if name == "admin":
                 continue
-            status = client.get(path.replace("{id}", str(ids[kind]))).status
+            status = client.get(path.replace("{id}", str(ids[kind])).replace("{code}", str(ids[kind]))).status
             seen[(path, name)] = status
             if name in allowed[kind]:
                 assert status == 200, (path, name, status)

@@ -19,7 +19,7 @@ import wave
 
 import pytest
 
-from conftest import ADMIN_PW, DEMO_PW, Client, Kefud, free_port, query, wait_until
+from conftest import ADMIN_PW, DEMO_PW, Client, Kefud, free_port, new_database, query, wait_until
 
 SCENARIOS = os.path.join(os.path.dirname(__file__), "..", "sip")
 
@@ -45,17 +45,6 @@ def sip_switch(db):
     k.start()
     k.sip_port = port
     return k
-
-
-def new_database():
-    """A database of its own for a second switch: a new SQLite file, or a new PostgreSQL database
-    beside KEFU_TEST_DB_SIP on the same throw-away cluster."""
-    url = os.environ.get("KEFU_TEST_DB_SIP")
-    if not url:
-        return None
-    name = "kefu_test_sip_" + uuid.uuid4().hex[:8]
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True)
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(scope="module")
