@@ -171,13 +171,19 @@ json::object TicketService::definition(const Principal&, const std::string& code
   return out;
 }
 
-workflow::Definition TicketService::definition_of(store::Connection& c, int64_t id) const {
+std::shared_ptr<const workflow::Definition> TicketService::definition_of(store::Connection& c, int64_t id) const {
+  // A stored version never changes, so each is parsed once per process.
+  {
+    std::lock_guard lock(definitions_mu_);
+    if (auto it = definitions_.find(id); it != definitions_.end()) return it->second;
+  }
   auto r = c.exec("SELECT body FROM wf_definition WHERE id = ?", {id});
   if (r.empty()) throw Error::internal("workflow definition " + std::to_string(id) + " is missing");
-  // Stored definitions were checked on save; references may have gone since, which the resolver
-  // meets.
-  return workflow::Definition::parse(parse_value(store::as_text(r.rows[0][0])),
-                                     workflow::Catalog{});
+  // Checked on save; what it names may have gone since, which the resolver meets at run time.
+  auto def = std::make_shared<const workflow::Definition>(
+      workflow::Definition::parse(parse_value(store::as_text(r.rows[0][0])), workflow::Catalog{}));
+  std::lock_guard lock(definitions_mu_);
+  return definitions_.emplace(id, std::move(def)).first->second;
 }
 
 workflow::BusinessCalendar TicketService::calendar(store::Connection& c) const {
@@ -288,7 +294,7 @@ workflow::Step TicketService::step(store::Connection& c, Loaded& t, const Event&
                         [&](const workflow::AssigneeRule& r, int64_t previous) {
                           return resolve(c, facts, r, previous);
                         }};
-  return workflow::apply(def, t.inst, e, ctx);
+  return workflow::apply(*def, t.inst, e, ctx);
 }
 
 void TicketService::persist(store::Connection& c, Loaded& t, const workflow::Step& s, int64_t by,
@@ -323,7 +329,7 @@ void TicketService::persist(store::Connection& c, Loaded& t, const workflow::Ste
   auto calendar_ = calendar(c);
   for (auto& task : after.tasks) {
     const workflow::Task* old = before.task(task.id);
-    const workflow::Node& node = def.node(task.node);
+    const workflow::Node& node = def->node(task.node);
     store::Value staff = nullable(task.assignee.staff_id), group = nullable(task.assignee.group_id);
     store::Value system = nullable(task.assignee.system), done_by = nullable(task.done_by);
     store::Value done_at = nullable(task.live() ? 0 : now);
@@ -628,7 +634,7 @@ json::object TicketService::act(store::Connection& c, const Principal& who,
     }
     auto def = definition_of(c, t.def_id);
     std::vector<FieldError> missing;
-    for (auto& key : def.node(k.node).form) {
+    for (auto& key : def->node(k.node).form) {
       auto v = t.fields.if_contains(key);
       if (!v || v->is_null() || (v->is_string() && v->as_string().empty()))
         missing.push_back({"fields." + key, "required", "this step's form needs " + key});

@@ -9,6 +9,9 @@
 // what is due, never every open ticket.
 #include <atomic>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "audit/audit_log.hpp"
@@ -88,7 +91,7 @@ class TicketService {
   struct Loaded;
   Loaded load(store::Connection& c, int64_t id, bool for_update) const;
   bool visible(store::Connection& c, const Principal& who, const Loaded& t) const;
-  workflow::Definition definition_of(store::Connection& c, int64_t definition_id) const;
+  std::shared_ptr<const workflow::Definition> definition_of(store::Connection& c, int64_t definition_id) const;
   workflow::BusinessCalendar calendar(store::Connection& c) const;
   std::vector<workflow::Assignee> resolve(store::Connection& c, const TicketFacts& t,
                                           const workflow::AssigneeRule& rule,
@@ -110,6 +113,8 @@ class TicketService {
   Options opt_;
   Listener listener_;
   ContactWriter contact_;
+  mutable std::mutex definitions_mu_;
+  mutable std::map<int64_t, std::shared_ptr<const workflow::Definition>> definitions_;
   std::atomic<bool> running_{false};
   std::thread timer_thread_;
 };
