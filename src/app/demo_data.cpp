@@ -50,6 +50,8 @@ void Application::load_demo_data() {
         {"holiday", "20270206", "春节", "Spring Festival"},
         {"holiday", "20270207", "春节", "Spring Festival"},
         {"holiday", "20270208", "春节", "Spring Festival"},
+        // 调休 (yyyymmdd): weekend days worked instead; ticket deadlines count them.
+        {"workday", "20270131", "春节调休", "Spring Festival make-up workday"},
     };
     int order = 0;
     for (auto& d : dicts)

@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kGeneral =
     R"({"name": "通用受理流程", "start": "s", "reopen_to": "handle", "nodes": {
-  "s": {"type": "start"},
+  "s": {"type": "start", "name": "开始"},
   "accept": {"type": "task", "name": "受理", "assignee": {"rule": "creator"}},
   "handle": {"type": "task", "name": "处理", "sla_hours": 8,
              "assignees": [{"rule": "role", "role": "branch_manager", "org": "ticket"},
@@ -23,7 +23,7 @@ constexpr const char* kGeneral =
 
 constexpr const char* kComplaint =
     R"({"name": "投诉处理流程", "start": "s", "reopen_to": "handle", "nodes": {
-  "s": {"type": "start"},
+  "s": {"type": "start", "name": "开始"},
   "accept": {"type": "task", "name": "受理登记", "assignee": {"rule": "creator"}, "form": ["complaint_source", "severity"]},
   "grade": {"type": "condition", "name": "分级"},
   "review": {"type": "approval", "name": "班组长审核", "mode": "any", "assignees": [{"rule": "leader"}]},

@@ -285,6 +285,25 @@ json::object TicketService::get(const Principal& who, int64_t id) const {
   return out;
 }
 
+json::array TicketService::types() const {
+  json::array out;
+  db_.read([&](store::Connection& c) {
+    for (auto& r : c.exec("SELECT id, code, name, fields, resolve_amount, resolve_unit FROM "
+                          "ticket_type WHERE archived = 0 "
+                          "ORDER BY id")
+                       .rows)
+      out.push_back(
+          json::object{{"id", store::as_int(r[0])},
+                       {"code", store::as_text(r[1])},
+                       {"name", store::as_text(r[2])},
+                       {"fields", store::is_null(r[3]) ? json::value(json::array{})
+                                                       : parse_value(store::as_text(r[3]))},
+                       {"resolve_amount", int_or_null(r[4])},
+                       {"resolve_unit", store::is_null(r[5]) ? "" : store::as_text(r[5])}});
+  });
+  return out;
+}
+
 json::object TicketService::counters(const Principal& who) const {
   json::object out;
   int64_t now = clock_.now_ms();

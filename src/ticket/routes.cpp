@@ -77,6 +77,11 @@ void add_routes(http::Router& router, TicketService& svc, const Clock& clock) {
   router.add({"GET", "/api/v1/tickets/counters", http::kSignedIn,
               [&svc](Context& ctx) { return Response::json(svc.counters(ctx.who())); }, false,
               "Home-page counters: to do, overdue among them, created and still open", "ticket"});
+  router.add({"GET", "/api/v1/tickets/types", "ticket:create",
+              [&svc](Context&) {
+                return Response::json(json::object{{"items", svc.types()}});
+              },
+              false, "The ticket types one may register, with their own fields", "ticket"});
   router.add(
       {"GET", "/api/v1/tickets/{id}", http::kSignedIn,
        [&svc](Context& ctx) { return Response::json(svc.get(ctx.who(), ctx.req.param_id("id"))); },

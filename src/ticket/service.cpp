@@ -171,7 +171,8 @@ json::object TicketService::definition(const Principal&, const std::string& code
   return out;
 }
 
-std::shared_ptr<const workflow::Definition> TicketService::definition_of(store::Connection& c, int64_t id) const {
+std::shared_ptr<const workflow::Definition> TicketService::definition_of(store::Connection& c,
+                                                                         int64_t id) const {
   // A stored version never changes, so each is parsed once per process.
   {
     std::lock_guard lock(definitions_mu_);

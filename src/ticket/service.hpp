@@ -68,6 +68,8 @@ class TicketService {
   json::object list(const Principal& who, const std::map<std::string, std::string>& query) const;
   json::object get(const Principal& who, int64_t id) const;
   json::object counters(const Principal& who) const;
+  // The live ticket types with their own fields, for whoever registers tickets.
+  json::array types() const;
 
   // Runs the due timers once (workflow timers, reminders, escalations); returns how many fired.
   int run_due_timers();

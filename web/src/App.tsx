@@ -24,6 +24,8 @@ const Grading = lazy(() => import('./crm/Grading').then((m) => ({ default: m.Gra
 const CustomerImport = lazy(() => import('./crm/Import').then((m) => ({ default: m.CustomerImport })));
 const CustomerWebhooks = lazy(() => import('./crm/Webhooks').then((m) => ({ default: m.CustomerWebhooks })));
 const AccessLog = lazy(() => import('./crm/AccessLog').then((m) => ({ default: m.AccessLog })));
+const Tickets = lazy(() => import('./ticket/Tickets').then((m) => ({ default: m.Tickets })));
+const TicketView = lazy(() => import('./ticket/TicketView').then((m) => ({ default: m.TicketView })));
 const AuditLog = lazy(() => import('./admin/AuditLog').then((m) => ({ default: m.AuditLog })));
 
 
@@ -63,6 +65,8 @@ export function AppRoutes() {
         <Route path="crm/import" element={<Guard perm="crm:import"><CustomerImport /></Guard>} />
         <Route path="crm/webhooks" element={<Guard perm="crm:webhook"><CustomerWebhooks /></Guard>} />
         <Route path="crm/access" element={<Guard perm="crm:access_log"><AccessLog /></Guard>} />
+        <Route path="tickets" element={<Tickets />} />
+        <Route path="tickets/:id" element={<TicketView />} />
         <Route path="audit" element={<Guard perm="audit:read"><AuditLog /></Guard>} />
         <Route path="e/:entity" element={<EntityListPage />} />
         <Route path="e/:entity/new" element={<EntityCreatePage />} />

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { Link } from 'react-router-dom';
 import { App as AntApp, Alert, Button, Card, Col, Descriptions, Form, Input, Modal, Radio, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import { PhoneOutlined } from '@ant-design/icons';
 import { api, ApiError } from '../api/client';
@@ -182,7 +183,13 @@ export function AgentDesk() {
               <Form.Item name="summary" label={t('cti.summary')}>
                 <Input.TextArea rows={4} maxLength={2000} />
               </Form.Item>
-              <Button type="primary" htmlType="submit">{t('cti.save_wrap_up')}</Button>
+              <Space>
+                <Button type="primary" htmlType="submit">{t('cti.save_wrap_up')}</Button>
+                {has('ticket:create') && (
+                  <Link to={`/tickets?new=1&phone=${encodeURIComponent(ani ?? '')}${call ? `&call_id=${call.id}` : ''}`} data-testid="desk-new-ticket">
+                    <Button>{t('ticket.new')}</Button>
+                  </Link>)}
+              </Space>
             </Form>
           </Card>
         </Col>

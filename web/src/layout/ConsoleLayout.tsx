@@ -1,7 +1,7 @@
 import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { Badge, Dropdown, Spin } from 'antd';
-import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, PhoneOutlined, DashboardOutlined, CustomerServiceOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, IdcardOutlined, TranslationOutlined } from '@ant-design/icons';
+import { AuditOutlined, AppstoreOutlined, SafetyCertificateOutlined as ReviewIcon, ClusterOutlined, HomeOutlined, PhoneOutlined, DashboardOutlined, CustomerServiceOutlined, LogoutOutlined, KeyOutlined, SettingOutlined, IdcardOutlined, TranslationOutlined, FileTextOutlined } from '@ant-design/icons';
 import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSession } from '../session';
@@ -38,6 +38,7 @@ export function ConsoleLayout() {
     if (has('cti:agent')) items.push({ path: '/desk', name: t('nav.desk'), icon: <PhoneOutlined /> });
     if (has('cti:supervise')) items.push({ path: '/wallboard', name: t('nav.wallboard'), icon: <DashboardOutlined /> });
     if (has('cti:agent')) items.push({ path: '/voicemails', name: t('nav.voicemails'), icon: <CustomerServiceOutlined /> });
+    if (has('ticket:create') || has('ticket:read')) items.push({ path: '/tickets', name: t('nav.tickets'), icon: <FileTextOutlined /> });
     const groups = new Map<string, MenuDataItem[]>();
     for (const e of entities) {
       const list = groups.get(e.menu) ?? [];
