@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/sim_http.hpp"
 #include "base/json.hpp"
 
 namespace beast = boost::beast;
@@ -89,32 +90,13 @@ int main(int argc, char** argv) {
         accounts[a] = {p, n, v};
     }
   }
-  auto colon = listen.rfind(':');
-  boost::asio::io_context io;
-  tcp::acceptor acceptor(io, {boost::asio::ip::make_address(listen.substr(0, colon)),
-                              static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)))});
-  std::cout << "kefu-counter-sim listening on " << listen << " (" << accounts.size() << " accounts)"
-            << std::endl;
-  for (;;) {
-    tcp::socket socket(io);
-    acceptor.accept(socket);
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    for (;;) {  // keep-alive: one connection, many requests
-      http::request<http::string_body> req;
-      http::read(socket, buffer, req, ec);
-      if (ec) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      auto [status, body] = req.method() == http::verb::post
+  kefu::sim::serve(listen,
+                   "kefu-counter-sim listening on " + listen + " (" +
+                       std::to_string(accounts.size()) + " accounts)",
+                   [&](const kefu::sim::Request& req) {
+                     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+                     return req.method() == http::verb::post
                                 ? answer(accounts, std::string(req.target()), req.body())
                                 : std::pair{http::status::method_not_allowed, std::string("{}")};
-      http::response<http::string_body> res{status, req.version()};
-      res.set(http::field::content_type, "application/json");
-      res.keep_alive(req.keep_alive());
-      res.body() = std::move(body);
-      res.prepare_payload();
-      http::write(socket, res, ec);
-      if (ec || !res.keep_alive()) break;
-    }
-  }
+                   });
 }

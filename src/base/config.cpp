@@ -87,6 +87,8 @@ const std::map<std::string, Setter>& setters() {
       S(ticket_leader_roles),
       I(ticket_timer_poll_ms),
       I(ticket_minute_ms),
+      S(ticket_oa_url),
+      S(ticket_oa_secret),
 #undef S
 #undef I
 #undef B

@@ -73,6 +73,10 @@ struct Config {
   std::string ticket_leader_roles = "team_leader,branch_manager,hq_manager";
   int ticket_timer_poll_ms = 1000;
   int ticket_minute_ms = 60'000;
+  // The enterprise OA (外部系统 "oa" of workflow definitions): where hand-offs are pushed and the
+  // secret they are signed with.
+  std::string ticket_oa_url;
+  std::string ticket_oa_secret;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

@@ -33,11 +33,6 @@ FeedWindow settle_feed(int64_t cursor, const std::vector<int64_t>& ids, std::opt
   return w;
 }
 
-int64_t retry_delay_ms(int failures) {
-  if (failures <= 1) return 1000;
-  return std::min<int64_t>(int64_t(1000) << std::min(failures - 1, 20), 300000);
-}
-
 namespace {
 
 std::string node_name() {
@@ -242,18 +237,11 @@ ChangeWebhooks::Outcome ChangeWebhooks::push_one(const store::Result& hooks, siz
   }
   std::string body =
       to_json(json::object{{"webhook", id}, {"changes", std::move(changes)}, {"next", w.cursor}});
-  std::string ts = std::to_string(now / 1000);
   std::string delivery =
       std::to_string(id) + ":" + std::to_string(ids[0]) + "-" + std::to_string(w.cursor);
-  auto sent = integration::post(
-      {store::as_text(col("url")),
-       body,
-       {"Content-Type: application/json", "X-Kefu-Event: crm.changes",
-        "X-Kefu-Webhook: " + std::to_string(id), "X-Kefu-Delivery: " + delivery,
-        "X-Kefu-Timestamp: " + ts,
-        "X-Kefu-Signature: sha256=" +
-            crypto::hmac_sha256_hex(store::as_text(col("secret")), ts + "." + body)},
-       options_.timeout_ms});
+  auto sent = integration::signed_post(store::as_text(col("url")), store::as_text(col("secret")),
+                                       "crm.changes", delivery, body, now, options_.timeout_ms,
+                                       {"X-Kefu-Webhook: " + std::to_string(id)});
   const int64_t done = clock_.now_ms();
   db_.write([&](store::Connection& c) {
     if (sent.ok())

@@ -16,6 +16,7 @@
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "base/json.hpp"
+#include "integration/http_client.hpp"
 #include "store/database.hpp"
 
 namespace kefu::crm {
@@ -37,8 +38,7 @@ struct FeedWindow {
 };
 FeedWindow settle_feed(int64_t cursor, const std::vector<int64_t>& ids, std::optional<FeedGap> gap,
                        int64_t xmin, int64_t xmax, bool gaps_possible);
-// Back-off after the n-th failure in a row: 1 s, 2 s, 4 s … at most 5 minutes.
-int64_t retry_delay_ms(int failures);
+using integration::retry_delay_ms;
 
 class ChangeWebhooks {
  public:

@@ -2,8 +2,11 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
+
+#include "base/crypto.hpp"
 
 namespace kefu::integration {
 namespace {
@@ -71,6 +74,23 @@ HttpResult post(const HttpRequest& req) {
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
   return out;
+}
+
+HttpResult signed_post(const std::string& url, const std::string& secret, const std::string& event,
+                       const std::string& delivery, const std::string& body, int64_t now_ms,
+                       int timeout_ms, std::vector<std::string> extra_headers) {
+  std::string ts = std::to_string(now_ms / 1000);
+  std::vector<std::string> headers{
+      "Content-Type: application/json", "X-Kefu-Event: " + event, "X-Kefu-Delivery: " + delivery,
+      "X-Kefu-Timestamp: " + ts,
+      "X-Kefu-Signature: sha256=" + crypto::hmac_sha256_hex(secret, ts + "." + body)};
+  for (auto& h : extra_headers) headers.push_back(std::move(h));
+  return post({url, body, std::move(headers), timeout_ms});
+}
+
+int64_t retry_delay_ms(int failures) {
+  if (failures <= 1) return 1000;
+  return std::min<int64_t>(int64_t(1000) << std::min(failures - 1, 20), 300000);
 }
 
 }  // namespace kefu::integration

@@ -43,6 +43,15 @@ CREATE TABLE ticket_timer (
 CREATE INDEX ix_ticket_timer_due ON ticket_timer (fires_at);
 CREATE INDEX ix_ticket_timer_ticket ON ticket_timer (ticket_id);
 CREATE TABLE ticket_counter (day BIGINT PRIMARY KEY, last BIGINT NOT NULL);
+)"},
+          // 转外部系统: a task handed to an outside system is an outbox row, written with the step
+          // that opened it and pushed (signed, retried with back-off) until the system takes it.
+          {"ticket/0002_handoffs", R"(
+CREATE TABLE ticket_handoff (
+  id {{ID}}, ticket_id BIGINT NOT NULL, task_seq BIGINT NOT NULL, system TEXT NOT NULL, body TEXT NOT NULL,
+  created_at BIGINT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0, next_at BIGINT, last_status BIGINT,
+  last_error TEXT, delivered_at BIGINT, UNIQUE (ticket_id, task_seq));
+CREATE INDEX ix_ticket_handoff_next ON ticket_handoff (next_at);
 )"}};
 }
 

@@ -233,6 +233,20 @@ json::object TicketService::get(const Principal& who, int64_t id) const {
                        {"action", store::as_text(e[3])},
                        {"task", int_or_null(e[4])},
                        {"detail", parse_value(store::as_text(e[6]))}});
+    json::array handoffs;  // 转外部系统: where each hand-off stands
+    for (auto& h : c.exec("SELECT task_seq, system, attempts, delivered_at, last_error, next_at "
+                          "FROM ticket_handoff WHERE "
+                          "ticket_id = ? ORDER BY id",
+                          {id})
+                       .rows)
+      handoffs.push_back(
+          json::object{{"task", store::as_int(h[0])},
+                       {"system", store::as_text(h[1])},
+                       {"attempts", store::as_int(h[2])},
+                       {"delivered_at", int_or_null(h[3])},
+                       {"last_error", store::is_null(h[4]) ? json::value(nullptr)
+                                                           : json::value(store::as_text(h[4]))},
+                       {"next_at", int_or_null(h[5])}});
     // The diagram: the definition's nodes and transitions, the path taken, where the tokens are.
     auto def =
         c.exec("SELECT code, version, body FROM wf_definition WHERE id = ?", {t.def_id}).rows[0];
@@ -276,6 +290,7 @@ json::object TicketService::get(const Principal& who, int64_t id) const {
         {"sla", sla},
         {"tasks", tasks},
         {"history", events},
+        {"handoffs", handoffs},
         {"workflow", json::object{{"code", store::as_text(def[0])},
                                   {"version", store::as_int(def[1])},
                                   {"definition", parse_value(store::as_text(def[2]))},

@@ -22,6 +22,7 @@ Options Options::from(const Config& c) {
     if (!r.empty()) o.leader_roles.push_back(r);
   o.minute_ms = c.ticket_minute_ms;
   o.poll_ms = c.ticket_timer_poll_ms;
+  if (!c.ticket_oa_url.empty()) o.systems["oa"] = {c.ticket_oa_url, c.ticket_oa_secret};
   return o;
 }
 
@@ -362,9 +363,30 @@ void TicketService::persist(store::Connection& c, Loaded& t, const workflow::Ste
           "INSERT INTO ticket_timer (ticket_id, kind, token, level, fires_at) VALUES (?, 'wf', ?, "
           "0, ?)",
           {t.id, int64_t(fx.token), fx.at});
-    else if (fx.kind == workflow::Effect::Kind::external_send)
-      event(c, t.id, 0, "external.sent", fx.task, fx.node,
-            json::object{{"system", after.task(fx.task)->assignee.system}});
+    else if (fx.kind == workflow::Effect::Kind::external_send) {
+      const std::string& system = after.task(fx.task)->assignee.system;
+      json::object ticket{
+          {"id", t.id},
+          {"no", t.no},
+          {"title", t.title},
+          {"type", t.type_text("code")},
+          {"priority", t.priority},
+          {"customer_id", t.customer_id ? json::value(t.customer_id) : json::value(nullptr)},
+          {"fields", t.fields}};
+      json::object body{{"ticket", ticket},
+                        {"task", fx.task},
+                        {"node", fx.node},
+                        {"node_name", def->node(fx.node).name},
+                        {"system", system},
+                        {"complete", "/api/v1/tickets/" + std::to_string(t.id) + "/tasks/" +
+                                         std::to_string(fx.task) + "/external-complete"}};
+      c.exec(
+          "INSERT INTO ticket_handoff (ticket_id, task_seq, system, body, created_at, next_at) "
+          "VALUES (?, ?, ?, "
+          "?, ?, ?)",
+          {t.id, int64_t(fx.task), system, to_json(body), now, now});
+      event(c, t.id, 0, "external.sent", fx.task, fx.node, json::object{{"system", system}});
+    }
   }
   if (closing) {
     c.exec("DELETE FROM ticket_timer WHERE ticket_id = ?", {t.id});

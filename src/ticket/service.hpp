@@ -31,6 +31,8 @@ struct Options {
   int64_t minute_ms = 60'000;
   int64_t poll_ms = 1000;
   int max_escalation = 3;
+  // Outside systems by name ("oa"): URL and signing secret of their hand-off webhook.
+  std::map<std::string, std::pair<std::string, std::string>> systems;
   static Options from(const Config& c);
 };
 
@@ -73,6 +75,8 @@ class TicketService {
 
   // Runs the due timers once (workflow timers, reminders, escalations); returns how many fired.
   int run_due_timers();
+  // Pushes the hand-offs that are due to their systems once; returns how many were delivered.
+  int push_handoffs();
   void start();
   void stop();
 

@@ -105,6 +105,7 @@ void TicketService::start() {
       try {
         while (running_ && run_due_timers() > 0) {
         }
+        push_handoffs();
       } catch (const std::exception& e) {
         spdlog::warn("ticket timers: {}", e.what());
       }

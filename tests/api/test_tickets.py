@@ -385,3 +385,62 @@ def test_kill_9_in_the_middle_of_transitions_leaves_each_done_or_not_done():
     finally:
         if k.proc and k.proc.poll() is None:
             k.stop()
+
+
+def test_a_ticket_handed_to_the_oa_waits_out_an_outage_and_continues_when_the_oa_completes_it():
+    """The round trip with the reference OA (kefu-oa-sim, its own process): the hand-off is pushed,
+    signed; the OA is down at first (nothing lost, retried with back-off); it comes up, takes the
+    hand-off, completes the task through the API with its own token, and the ticket goes on."""
+    import os
+    import subprocess
+
+    from conftest import BUILD, free_port
+
+    oa_port = free_port()
+    secret = "oa-secret-0123456789"
+    k = Kefud(new_database(), KEFU_TICKET_OA_URL=f"http://127.0.0.1:{oa_port}/kefu/handoff",
+              KEFU_TICKET_OA_SECRET=secret, KEFU_TICKET_TIMER_POLL_MS="50").start()
+    sim = None
+    try:
+        anon = Client(k.base)
+        admin = anon.login("admin", ADMIN_PW)
+        flow = {"name": "转OA", "start": "s", "nodes": {
+            "s": {"type": "start"}, "oa": {"type": "external", "name": "OA审批", "system": "oa"},
+            "visit": {"type": "task", "name": "回访", "assignee": {"rule": "creator"}}, "e": {"type": "end"}},
+            "transitions": [{"from": "s", "to": "oa"}, {"from": "oa", "to": "visit", "if": "outcome == 'approved'"},
+                            {"from": "oa", "to": "e"}, {"from": "visit", "to": "e"}]}
+        assert admin.post("/api/v1/workflows", {"code": "to_oa", "definition": flow}).status == 201
+        assert admin.post("/api/v1/ticket_type", {"code": "oa_request", "name": "OA事项", "workflow": "to_oa",
+                                                  "prefix": "OA"}).status == 201
+        agent = anon.login(AGENT, DEMO_PW)
+        r = agent.post("/api/v1/tickets", {"type": "oa_request", "title": "申请调阅开户资料"})
+        assert r.status == 201, r.body
+        t = r.json()["id"]
+        get = lambda: agent.get(f"/api/v1/tickets/{t}").json()  # noqa: E731
+        # The OA is down: the hand-off is tried, fails, and waits for its next attempt.
+        down = wait_until(lambda: (h := get()["handoffs"]) and h[0]["attempts"] >= 2 and h[0], timeout=20,
+                          what="two failed attempts to hand the task to the OA", show=get)
+        assert down["delivered_at"] is None and down["last_error"] and down["next_at"]
+        assert live_task(agent, t, "oa")["system"] == "oa"
+
+        sim = subprocess.Popen([os.path.join(BUILD, "src", "kefu-oa-sim"), "--listen", f"127.0.0.1:{oa_port}",
+                                "--secret", secret, "--kefu", k.base, "--token", admin.token, "--delay-ms", "100"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: any(x["node"] == "visit" and x["status"] == "open" for x in get()["tasks"]), timeout=30,
+                   what="the OA to take the hand-off and complete its task", show=lambda: get()["handoffs"])
+        got = get()
+        assert got["handoffs"][0]["delivered_at"] and got["handoffs"][0]["attempts"] >= 3
+        actions = [h["action"] for h in got["history"]]
+        assert actions.count("external.sent") == 1 and actions.count("external.delivered") == 1
+        assert actions.count("external.completed") == 1
+        oa = Client(f"http://127.0.0.1:{oa_port}").get("/handoffs").json()["items"]
+        assert [x["ticket"]["id"] for x in oa] == [t] and oa[0]["node_name"] == "OA审批"
+        # A forged hand-off is refused by the OA.
+        forged = Client(f"http://127.0.0.1:{oa_port}").post("/kefu/handoff", {"complete": "/x"},
+                                                             headers={"X-Kefu-Timestamp": "1", "X-Kefu-Signature": "sha256=00"})
+        assert forged.status == 401
+    finally:
+        if sim:
+            sim.kill()
+            sim.wait(timeout=10)
+        k.stop()
