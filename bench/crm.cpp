@@ -19,6 +19,7 @@
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 #include "crm/service.hpp"
+#include "percentiles.hpp"
 #include "store/database.hpp"
 
 using namespace kefu;
@@ -26,7 +27,9 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Steady::time_point t0) { return std::chrono::duration<double>(Steady::now() - t0).count(); }
+double seconds_since(Steady::time_point t0) {
+  return std::chrono::duration<double>(Steady::now() - t0).count();
+}
 
 std::string phone_of(long i) {
   char b[32];
@@ -37,7 +40,8 @@ std::string phone_of(long i) {
 // The same kind of file a trading counter exports: one line per customer.
 void write_csv(const std::string& path, long n) {
   std::ofstream f(path);
-  f << "external_key,name,kind,status,id_type,id_no,fund_account,phones,risk_level,org_code,assets_fen,"
+  f << "external_key,name,kind,status,id_type,id_no,fund_account,phones,risk_level,org_code,assets_"
+       "fen,"
        "commission_fen,products,opened_on,tags\n";
   std::mt19937_64 rng(7);
   const char* orgs[] = {"SH-YYB", "BJ-YYB", "SZ-YYB"};
@@ -45,22 +49,15 @@ void write_csv(const std::string& path, long n) {
   const char* tags[] = {"股票", "股票;基金", "两融", "基金定投", ""};
   for (long i = 0; i < n; ++i) {
     long assets = long(rng() % 500'000'000);
-    f << "K" << i << ",客户" << i << ",individual,normal,passport,P" << i << "," << 100000000 + i << ","
-      << phone_of(i) << (i % 5 == 0 ? ";021-6" + std::to_string(1000000 + i % 9000000) : "") << ","
-      << risk[i % 5] << "," << orgs[i % 3] << "," << assets << "," << assets / 2000 << "," << i % 7 << ","
-      << 2000 + i % 25 << "-0" << 1 + i % 9 << "-1" << i % 10 << "," << tags[i % 5] << "\n";
+    f << "K" << i << ",客户" << i << ",individual,normal,passport,P" << i << "," << 100000000 + i
+      << "," << phone_of(i) << (i % 5 == 0 ? ";021-6" + std::to_string(1000000 + i % 9000000) : "")
+      << "," << risk[i % 5] << "," << orgs[i % 3] << "," << assets << "," << assets / 2000 << ","
+      << i % 7 << "," << 2000 + i % 25 << "-0" << 1 + i % 9 << "-1" << i % 10 << "," << tags[i % 5]
+      << "\n";
   }
 }
 
-struct Stats {
-  double p50_ms, p99_ms, mean_ms;
-};
-Stats stats(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  return {v[v.size() / 2], v[v.size() * 99 / 100], sum / double(v.size())};
-}
+using bench::stats;
 
 int run(const std::string& cmd) {
   int rc = std::system(cmd.c_str());
@@ -78,7 +75,8 @@ void serving_pop(Application& app, long n) {
   auto sys = system_principal();
   Principal agent;
   app.db().read([&](store::Connection& c) {
-    agent.staff_id = store::as_int(c.exec("SELECT id FROM staff WHERE username = 'liuyang'").rows[0][0]);
+    agent.staff_id =
+        store::as_int(c.exec("SELECT id FROM staff WHERE username = 'liuyang'").rows[0][0]);
   });
   agent.username = "liuyang";
   agent.permissions = {"crm:serve"};
@@ -87,29 +85,39 @@ void serving_pop(Application& app, long n) {
   const int lookups = 2'000;
   std::vector<std::string> phones;
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
   app.db().write([&](store::Connection& c) {
     // A month of a busy hotline first: 200,000 calls of other agents with other callers, so the
     // interaction lookup runs against a real call table, not an empty one.
     for (int i = 0; i < 200'000; ++i) {
       int64_t call = 800'000'000 + i, at = now - int64_t(i) * 13'000;
-      c.exec("INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, ended_at, disposition, channel, "
-             "customer_id) VALUES (?, 'inbound', ?, '95555', 0, ?, ?, 'completed', 'voice', NULL)",
-             {call, phone_of(long(rng() % uint64_t(n))), at - 300'000, at - 60'000});
-      c.exec("INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) VALUES (?, "
-             "'ready', 'reserved', '', ?, ?)",
-             {agent.staff_id + 1 + i % 20, call, at - 300'000});
+      c.exec(
+          "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, ended_at, "
+          "disposition, channel, "
+          "customer_id) VALUES (?, 'inbound', ?, '95555', 0, ?, ?, 'completed', 'voice', NULL)",
+          {call, phone_of(long(rng() % uint64_t(n))), at - 300'000, at - 60'000});
+      c.exec(
+          "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) "
+          "VALUES (?, "
+          "'ready', 'reserved', '', ?, ?)",
+          {agent.staff_id + 1 + i % 20, call, at - 300'000});
     }
     for (int i = 0; i < lookups; ++i) {
       phones.push_back(phone_of(long(rng() % uint64_t(n))));
-      auto id = c.exec("SELECT customer_id FROM crm_phone WHERE number = ?", {phones.back()}).rows[0][0];
+      auto id =
+          c.exec("SELECT customer_id FROM crm_phone WHERE number = ?", {phones.back()}).rows[0][0];
       int64_t call = 900'000'000 + i;  // a call of his, ended a minute ago
-      c.exec("INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, ended_at, disposition, channel, "
-             "customer_id) VALUES (?, 'inbound', ?, '95555', 0, ?, ?, 'completed', 'voice', ?)",
-             {call, phones.back(), now - 300'000, now - 60'000, id});
-      c.exec("INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) VALUES (?, "
-             "'ready', 'reserved', '', ?, ?)",
-             {agent.staff_id, call, now - 300'000});
+      c.exec(
+          "INSERT INTO cti_call (id, direction, ani, dnis, tier, started_at, ended_at, "
+          "disposition, channel, "
+          "customer_id) VALUES (?, 'inbound', ?, '95555', 0, ?, ?, 'completed', 'voice', ?)",
+          {call, phones.back(), now - 300'000, now - 60'000, id});
+      c.exec(
+          "INSERT INTO cti_agent_state (staff_id, from_state, to_state, reason, call_id, at) "
+          "VALUES (?, "
+          "'ready', 'reserved', '', ?, ?)",
+          {agent.staff_id, call, now - 300'000});
     }
   });
   auto time_pops = [&](const Principal& who, size_t expect) {
@@ -119,7 +127,8 @@ void serving_pop(Application& app, long n) {
       auto a = Steady::now();
       auto r = crm.screen_pop(who, {{"phone", phones[size_t(i)]}});
       ms.push_back(seconds_since(a) * 1000);
-      if (r.at("customers").as_array().size() != expect) std::fprintf(stderr, "serving pop: unexpected answer\n");
+      if (r.at("customers").as_array().size() != expect)
+        std::fprintf(stderr, "serving pop: unexpected answer\n");
     }
     return stats(ms);
   };
@@ -136,10 +145,12 @@ void serving_pop(Application& app, long n) {
     ms.push_back(seconds_since(a) * 1000);
   }
   auto refused = stats(ms);
-  std::printf("serving pop p50 %6.3f ms  p99 %6.3f ms (on his call, logged)   not his p50 %6.3f ms  p99 %6.3f ms   "
-              "headquarters p50 %6.3f ms  p99 %6.3f ms  ratio(p99) %.1fx\n",
-              served.p50_ms, served.p99_ms, refused.p50_ms, refused.p99_ms, hq.p50_ms, hq.p99_ms,
-              served.p99_ms / hq.p99_ms);
+  std::printf(
+      "serving pop p50 %6.3f ms  p99 %6.3f ms (on his call, logged)   not his p50 %6.3f ms  p99 "
+      "%6.3f ms   "
+      "headquarters p50 %6.3f ms  p99 %6.3f ms  ratio(p99) %.1fx\n",
+      served.p50_ms, served.p99_ms, refused.p50_ms, refused.p99_ms, hq.p50_ms, hq.p99_ms,
+      served.p99_ms / hq.p99_ms);
 }
 
 }  // namespace
@@ -178,7 +189,8 @@ int main(int argc, char** argv) {
   int64_t inserted = 0, failed = 0, batch = 0;
   crm::for_each_csv_batch(text, 10'000, [&](json::array rows, int64_t) {
     ++batch;
-    auto r = crm.import_customers(sys, actor, "bench:" + std::to_string(batch), rows, false, std::to_string(batch));
+    auto r = crm.import_customers(sys, actor, "bench:" + std::to_string(batch), rows, false,
+                                  std::to_string(batch));
     inserted += r.at("inserted").as_int64();
     failed += r.at("failed").as_int64();
   });
@@ -186,12 +198,15 @@ int main(int argc, char** argv) {
   text.clear();
   text.shrink_to_fit();
   const std::string bulk_ddl =
-      "DROP TABLE IF EXISTS bulk_customer; CREATE TABLE bulk_customer (external_key TEXT, name TEXT, kind TEXT, "
-      "status TEXT, id_type TEXT, id_no TEXT, fund_account TEXT, phones TEXT, risk_level TEXT, org_code TEXT, "
+      "DROP TABLE IF EXISTS bulk_customer; CREATE TABLE bulk_customer (external_key TEXT, name "
+      "TEXT, kind TEXT, "
+      "status TEXT, id_type TEXT, id_no TEXT, fund_account TEXT, phones TEXT, risk_level TEXT, "
+      "org_code TEXT, "
       "assets_fen BIGINT, commission_fen BIGINT, products BIGINT, opened_on TEXT, tags TEXT); "
       "CREATE UNIQUE INDEX ux_bulk_key ON bulk_customer (external_key); "
       "CREATE UNIQUE INDEX ux_bulk_fund ON bulk_customer (fund_account); "
-      "CREATE INDEX ix_bulk_name ON bulk_customer (name); CREATE INDEX ix_bulk_id ON bulk_customer (id_no);";
+      "CREATE INDEX ix_bulk_name ON bulk_customer (name); CREATE INDEX ix_bulk_id ON bulk_customer "
+      "(id_no);";
   double bulk_s = 0;
   if (pg) {
     run("psql -q '" + db + "' -c '" + bulk_ddl + "'");
@@ -207,10 +222,15 @@ int main(int argc, char** argv) {
     run("sqlite3 '" + db + "' 'DROP TABLE bulk_customer'");
   }
   std::remove(csv.c_str());
-  std::printf("import      kefu %8.1f s  %9.0f rows/s  (%ld inserted, %ld failed)   bulk load %6.1f s  %9.0f rows/s  ratio %.1fx\n",
-              kefu_s, double(n) / kefu_s, long(inserted), long(failed), bulk_s, double(n) / bulk_s, kefu_s / bulk_s);
-  if (!pg) run("sqlite3 '" + db + "' 'ANALYZE'");
-  else run("psql -q '" + db + "' -c 'ANALYZE'");
+  std::printf(
+      "import      kefu %8.1f s  %9.0f rows/s  (%ld inserted, %ld failed)   bulk load %6.1f s  "
+      "%9.0f rows/s  ratio %.1fx\n",
+      kefu_s, double(n) / kefu_s, long(inserted), long(failed), bulk_s, double(n) / bulk_s,
+      kefu_s / bulk_s);
+  if (!pg)
+    run("sqlite3 '" + db + "' 'ANALYZE'");
+  else
+    run("psql -q '" + db + "' -c 'ANALYZE'");
 
   // ---- screen pop by phone ----
   std::mt19937_64 rng(11);
@@ -221,46 +241,62 @@ int main(int argc, char** argv) {
     auto a = Steady::now();
     auto r = crm.screen_pop(sys, {{"phone", phone}});
     pop.push_back(seconds_since(a) * 1000);
-    if (r.at("customers").as_array().size() != 1) std::fprintf(stderr, "screen pop missed %s\n", phone.c_str());
+    if (r.at("customers").as_array().size() != 1)
+      std::fprintf(stderr, "screen pop missed %s\n", phone.c_str());
     a = Steady::now();
-    app.db().read([&](store::Connection& c) { c.exec("SELECT customer_id FROM crm_phone WHERE number = ?", {phone}); });
+    app.db().read([&](store::Connection& c) {
+      c.exec("SELECT customer_id FROM crm_phone WHERE number = ?", {phone});
+    });
     bare.push_back(seconds_since(a) * 1000);
   }
   auto sp = stats(pop), sb = stats(bare);
-  std::printf("screen pop  p50 %6.3f ms  p99 %6.3f ms  mean %6.3f ms   bare lookup p50 %6.3f ms  p99 %6.3f ms  ratio(p99) %.1fx\n",
-              sp.p50_ms, sp.p99_ms, sp.mean_ms, sb.p50_ms, sb.p99_ms, sp.p99_ms / sb.p99_ms);
+  std::printf(
+      "screen pop  p50 %6.3f ms  p99 %6.3f ms  mean %6.3f ms   bare lookup p50 %6.3f ms  p99 %6.3f "
+      "ms  ratio(p99) %.1fx\n",
+      sp.p50_ms, sp.p99_ms, sp.mean_ms, sb.p50_ms, sb.p99_ms, sp.p99_ms / sb.p99_ms);
   serving_pop(app, n);
 
   // ---- grading trial calculation vs one SQL aggregate ----
-  auto model = parse_value(R"({"indicators": [{"code": "assets_fen", "weight": 70, "full_mark": 300000000},
+  auto model =
+      parse_value(R"({"indicators": [{"code": "assets_fen", "weight": 70, "full_mark": 300000000},
       {"code": "products", "weight": 30, "full_mark": 5}], "thresholds": [20, 40, 60, 80]})");
   t0 = Steady::now();
   auto trial = crm.trial(sys, model);
   double trial_s = seconds_since(t0);
   const std::string agg =
-      "SELECT t, COUNT(*) FROM (SELECT CASE WHEN s >= 8000 THEN 4 WHEN s >= 6000 THEN 3 WHEN s >= 4000 THEN 2 "
-      "WHEN s >= 2000 THEN 1 ELSE 0 END AS t FROM (SELECT 70 * 100 * MIN(MAX(COALESCE(assets_fen, 0), 0), 300000000) "
-      "/ 300000000 + 30 * 100 * MIN(MAX(COALESCE(products, 0), 0), 5) / 5 AS s FROM crm_customer WHERE status <> "
+      "SELECT t, COUNT(*) FROM (SELECT CASE WHEN s >= 8000 THEN 4 WHEN s >= 6000 THEN 3 WHEN s >= "
+      "4000 THEN 2 "
+      "WHEN s >= 2000 THEN 1 ELSE 0 END AS t FROM (SELECT 70 * 100 * MIN(MAX(COALESCE(assets_fen, "
+      "0), 0), 300000000) "
+      "/ 300000000 + 30 * 100 * MIN(MAX(COALESCE(products, 0), 0), 5) / 5 AS s FROM crm_customer "
+      "WHERE status <> "
       "'closed') x) y GROUP BY t";
   std::string agg_sql = agg;
   if (pg)  // PostgreSQL spells the two-argument MIN/MAX as LEAST/GREATEST
     for (auto [from, to] : {std::pair<std::string, std::string>{"MIN(MAX(", "LEAST(GREATEST("}})
-      for (size_t p; (p = agg_sql.find(from)) != std::string::npos;) agg_sql.replace(p, from.size(), to);
+      for (size_t p; (p = agg_sql.find(from)) != std::string::npos;)
+        agg_sql.replace(p, from.size(), to);
   t0 = Steady::now();
   store::Result sql_tiers;
   app.db().read([&](store::Connection& c) { sql_tiers = c.exec(agg_sql, {}); });
   double agg_s = seconds_since(t0);
   int64_t agree = 0;
   for (auto& row : sql_tiers.rows)
-    agree += trial.at("per_tier").as_array()[size_t(store::as_int(row[0]))].as_int64() == store::as_int(row[1]);
-  std::printf("trial       kefu %6.3f s  (%ld customers)   SQL aggregate %6.3f s  ratio %.1fx  (tiers agree: %s)\n", trial_s,
-              long(trial.at("customers").as_int64()), agg_s, trial_s / agg_s,
-              agree == int64_t(sql_tiers.size()) ? "yes" : "NO");
+    agree += trial.at("per_tier").as_array()[size_t(store::as_int(row[0]))].as_int64() ==
+             store::as_int(row[1]);
+  std::printf(
+      "trial       kefu %6.3f s  (%ld customers)   SQL aggregate %6.3f s  ratio %.1fx  (tiers "
+      "agree: %s)\n",
+      trial_s, long(trial.at("customers").as_int64()), agg_s, trial_s / agg_s,
+      agree == int64_t(sql_tiers.size()) ? "yes" : "NO");
 
   // ---- comprehensive query, three filters ----
-  json::object q{{"filters", json::array{json::object{{"field", "assets_fen"}, {"op", "gte"}, {"value", 400000000}},
-                                         json::object{{"field", "risk_level"}, {"op", "in"}, {"value", json::array{"C4", "C5"}}},
-                                         json::object{{"field", "org_id"}, {"op", "ne"}, {"value", 0}}}}};
+  json::object q{
+      {"filters",
+       json::array{
+           json::object{{"field", "assets_fen"}, {"op", "gte"}, {"value", 400000000}},
+           json::object{{"field", "risk_level"}, {"op", "in"}, {"value", json::array{"C4", "C5"}}},
+           json::object{{"field", "org_id"}, {"op", "ne"}, {"value", 0}}}}};
   std::vector<double> qt, ct;
   int64_t total = 0;
   for (int i = 0; i < 5; ++i) {
@@ -271,8 +307,9 @@ int main(int argc, char** argv) {
     app.db().read([&](store::Connection& c) { c.exec("SELECT COUNT(*) FROM crm_customer", {}); });
     ct.push_back(seconds_since(a) * 1000);
   }
-  std::printf("query       kefu mean %7.1f ms  (%ld match)   COUNT(*) mean %7.1f ms  ratio %.1fx\n", stats(qt).mean_ms,
-              long(total), stats(ct).mean_ms, stats(qt).mean_ms / stats(ct).mean_ms);
+  std::printf("query       kefu mean %7.1f ms  (%ld match)   COUNT(*) mean %7.1f ms  ratio %.1fx\n",
+              stats(qt).mean_ms, long(total), stats(ct).mean_ms,
+              stats(qt).mean_ms / stats(ct).mean_ms);
   app.db().close();
   if (!keep && !pg) {
     std::remove(db.c_str());
