@@ -288,8 +288,7 @@ void TicketService::arm_sla(store::Connection& c, int64_t ticket, int64_t due,
       {ticket, due});
 }
 
-workflow::Step TicketService::step(store::Connection& c, Loaded& t, const Event& e, int64_t by,
-                                   const json::object&) {
+workflow::Step TicketService::step(store::Connection& c, Loaded& t, const Event& e, int64_t by) {
   auto def = definition_of(c, t.def_id);
   TicketFacts facts = t.facts();
   workflow::Context ctx{t.condition_fields(), by, clock_.now_ms(),
@@ -545,7 +544,7 @@ json::object TicketService::create(store::Connection& c, const Principal& who,
 
   Event start;
   start.kind = Event::Kind::start;
-  auto s = step(c, t, start, who.staff_id, {});
+  auto s = step(c, t, start, who.staff_id);
   persist(c, t, s, who.staff_id, "create",
           json::object{{"no", no}, {"type", type_code}, {"title", title}}, t.version);
   arm_sla(c, id, resolve_due, t.type_int("remind_before_minutes") * minute);
@@ -734,7 +733,7 @@ json::object TicketService::act(store::Connection& c, const Principal& who,
 
   if (task && task->live() && !t.responded_at)
     c.exec("UPDATE ticket SET responded_at = ? WHERE id = ?", {now, id});
-  auto s = step(c, t, e, who.staff_id, {});
+  auto s = step(c, t, e, who.staff_id);
   bool paused_before = t.status == "suspended";
   persist(c, t, s, who.staff_id, action, detail, t.version);
   // Suspension stops the SLA clock like waiting for the customer.
@@ -779,7 +778,7 @@ json::object TicketService::complete_external(store::Connection& c, const Princi
   e.outcome = string_field(body, "outcome", false, 500);
   json::object detail{{"task", task_no}, {"system", k->assignee.system}, {"outcome", e.outcome}};
   if (auto cm = get_string(body, "comment")) detail["comment"] = *cm;
-  auto s = step(c, t, e, who.staff_id, {});
+  auto s = step(c, t, e, who.staff_id);
   persist(c, t, s, who.staff_id, "external.completed", detail, t.version);
   audit_.append(c, actor, {"ticket", id, "external.complete", detail});
   return json::object{{"id", id}, {"status", t.status}, {"version", t.version}};

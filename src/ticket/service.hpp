@@ -97,15 +97,15 @@ class TicketService {
   struct Loaded;
   Loaded load(store::Connection& c, int64_t id, bool for_update) const;
   bool visible(store::Connection& c, const Principal& who, const Loaded& t) const;
-  std::shared_ptr<const workflow::Definition> definition_of(store::Connection& c, int64_t definition_id) const;
+  std::shared_ptr<const workflow::Definition> definition_of(store::Connection& c,
+                                                            int64_t definition_id) const;
   workflow::BusinessCalendar calendar(store::Connection& c) const;
   std::vector<workflow::Assignee> resolve(store::Connection& c, const TicketFacts& t,
                                           const workflow::AssigneeRule& rule,
                                           int64_t previous) const;
   int64_t leader_of(store::Connection& c, int64_t staff_id, int64_t excluded) const;
   // Applies one engine event to a loaded ticket and stores everything it changed.
-  workflow::Step step(store::Connection& c, Loaded& t, const workflow::Event& e, int64_t by,
-                      const json::object& fields);
+  workflow::Step step(store::Connection& c, Loaded& t, const workflow::Event& e, int64_t by);
   void persist(store::Connection& c, Loaded& t, const workflow::Step& s, int64_t by,
                const std::string& action, const json::object& detail, int64_t expected_version);
   void event(store::Connection& c, int64_t ticket, int64_t staff, const std::string& action,

@@ -57,7 +57,7 @@ void TicketService::fire(store::Connection& c, int64_t timer_id) {
     e.kind = workflow::Event::Kind::timer;
     e.token = int(token);
     try {
-      auto s = step(c, t, e, 0, {});
+      auto s = step(c, t, e, 0);
       persist(c, t, s, 0, "timer", json::object{{"token", token}}, t.version);
     } catch (const Error& err) {
       if (err.status() != 409) throw;  // suspended: resuming arms it again
