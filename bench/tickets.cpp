@@ -19,6 +19,7 @@
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 #include "percentiles.hpp"
+#include "scalar.hpp"
 #include "store/database.hpp"
 #include "ticket/service.hpp"
 
@@ -37,12 +38,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-int64_t one(store::Database& db, const std::string& sql) {
-  int64_t v = 0;
-  db.read([&](store::Connection& c) { v = store::as_int(c.exec(sql).rows[0][0]); });
-  return v;
 }
 
 }  // namespace
@@ -91,9 +86,9 @@ int main(int argc, char** argv) {
     });
     svc_ms.push_back(ms_since(t0));
   }
-  int64_t type_id = one(db, "SELECT id FROM ticket_type WHERE code = 'consult'");
+  int64_t type_id = bench::scalar(db, "SELECT id FROM ticket_type WHERE code = 'consult'");
   int64_t def_id =
-      one(db, "SELECT id FROM wf_definition WHERE code = 'general' ORDER BY version DESC LIMIT 1");
+      bench::scalar(db, "SELECT id FROM wf_definition WHERE code = 'general' ORDER BY version DESC LIMIT 1");
   for (int i = 0; i < creates; ++i) {
     auto t0 = Steady::now();
     db.write([&](store::Connection& c) {
@@ -238,7 +233,7 @@ int main(int argc, char** argv) {
   std::vector<double> counts;
   for (int i = 0; i < 20; ++i) {
     auto t0 = Steady::now();
-    one(db, "SELECT COUNT(*) FROM ticket WHERE status = 'open'");
+    bench::scalar(db, "SELECT COUNT(*) FROM ticket WHERE status = 'open'");
     counts.push_back(ms_since(t0));
   }
   auto todo = time_view(handler, "todo"), overdue = time_view(hq, "overdue"),

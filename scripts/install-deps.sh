@@ -13,7 +13,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsodium-dev libssl-dev libxlsxwriter-dev libcsv-dev
   libsofia-sip-ua-dev                 # SIP signalling (nua) for the softswitch
-  libcurl4-openssl-dev                # outbound HTTP: webhooks, integration adapters
+  libcurl4-openssl-dev                # outbound HTTP: webhooks, integration adapters; SMTP for e-mail
+  libkainjow-mustache-dev             # message templates (mustache)
   libspandsp-dev libspeexdsp-dev      # media: loss concealment and in-band DTMF; jitter buffer, resampler
   libsndfile1-dev                     # media: prompts in any WAV/FLAC/Ogg form, recordings
   espeak-ng                           # IVR prompts spoken from their text (Mandarin voice)
@@ -21,6 +22,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
   python3 python3-pytest python3-openpyxl
+  python3-aiosmtpd                    # the SMTP server that receives the e-mail channel's messages in tests
   wrk nginx-light curl procps openssl
   sip-tester baresip-core              # SIPp and baresip: callers and agent phones in the SIP tests
   kamailio                            # SIP proxy: the signalling baseline of the SIP bench, scale-out

@@ -7,8 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/entities.hpp"
+#include "base/error.hpp"
 #include "auth/routes.hpp"
 #include "crm/entities.hpp"
+#include "crm/phone.hpp"
 #include "crm/routes.hpp"
 #include "crm/service.hpp"
 #include "crm/webhook.hpp"
@@ -18,6 +20,10 @@
 #include "cti/service.hpp"
 #include "http/server.hpp"
 #include "meta/routes.hpp"
+#include "notify/entities.hpp"
+#include "notify/routes.hpp"
+#include "notify/service.hpp"
+#include "notify/smtp.hpp"
 #include "system/entities.hpp"
 #include "ticket/entities.hpp"
 #include "ticket/routes.hpp"
@@ -32,6 +38,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
   cti::register_entities(registry_);
   crm::register_entities(registry_);
   ticket::register_entities(registry_);
+  notify::register_entities(registry_);
   repo_ = std::make_unique<meta::Repository>(*db_, registry_, clock_, audit_);
   reviews_ = std::make_unique<meta::ReviewService>(*repo_);
   auth_ = std::make_unique<auth::AuthService>(*repo_, *reviews_, config_);
@@ -127,6 +134,7 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
     });
   });
   ticket::add_routes(router_, *tickets_, clock_);
+  wire_notify();
   meta::add_routes(router_, meta::MetaServices{registry_, *repo_, *reviews_});
 
   metrics_.add_collector([this] {
@@ -146,13 +154,104 @@ Application::Application(Config config) : config_(std::move(config)), audit_(clo
       files_.get(), config_.access_log);
 }
 
+namespace {
+
+// 办结通知: the customer hears that his ticket is done, by the templates its type names — SMS to the
+// number the ticket was registered with (else his first mobile), e-mail to his address. What could
+// not be sent (no channel, no recipient) is said in the ticket's history; the ticket closes anyway.
+json::array notify_ticket_closed(notify::NotifyService& outbox, store::Connection& c,
+                                 const ticket::TicketService::Closed& k) {
+  json::array out;
+  std::string name = "客户", email, mobile;
+  if (k.customer_id) {
+    auto r = c.exec("SELECT name, email FROM crm_customer WHERE id = ?", {k.customer_id});
+    if (!r.empty()) {
+      name = store::as_text(r.rows[0][0]);
+      email = store::is_null(r.rows[0][1]) ? "" : store::as_text(r.rows[0][1]);
+    }
+    auto m = c.exec(
+        "SELECT number FROM crm_phone WHERE customer_id = ? AND kind = 'mobile' ORDER BY seq "
+        "LIMIT 1",
+        {k.customer_id});
+    if (!m.empty()) mobile = store::as_text(m.rows[0][0]);
+  }
+  crm::Phone p;
+  if (!k.phone.empty() && crm::normalize_phone(k.phone, p).empty() &&
+      p.kind == crm::PhoneKind::mobile)
+    mobile = p.number;
+  auto send = [&](const std::string& channel, const std::string& tmpl,
+                  const std::string& recipient) {
+    if (tmpl.empty()) return;
+    json::object r{{"channel", channel}, {"template", tmpl}};
+    if (recipient.empty()) {
+      r["skipped"] = "no_recipient";
+    } else {
+      notify::Request q;
+      q.channel = channel;
+      q.template_code = tmpl;
+      q.recipient = recipient;
+      q.customer_id = k.customer_id;
+      q.variables = json::object{{"name", name}, {"ticket_no", k.no}, {"title", k.title}};
+      q.cause = "ticket:" + std::to_string(k.id);
+      q.dedup_key = q.cause + ":" + std::to_string(k.at) + ":" + channel;
+      q.created_by = k.by;
+      try {
+        // The template's own type decides priority, caps and window.
+        auto t = c.exec("SELECT type FROM notify_template WHERE code = ?", {tmpl});
+        q.type = t.empty() ? std::string() : store::as_text(t.rows[0][0]);
+        r["message_id"] = outbox.enqueue(c, q).at("id");
+      } catch (const Error& e) {
+        r["skipped"] = e.code();  // enqueue refuses before it writes anything
+      }
+    }
+    out.push_back(std::move(r));
+  };
+  send("sms", k.sms_template, mobile);
+  send("email", k.email_template, email);
+  return out;
+}
+
+}  // namespace
+
 Application::~Application() = default;
+
+// The outbox and its provider accounts from the configuration; every message about a customer is a
+// line in his contact history.
+void Application::wire_notify() {
+  notify_ = std::make_unique<notify::NotifyService>(*db_, clock_, audit_,
+                                                    notify::Options::from(config_));
+  if (!config_.notify_smtp_url.empty()) {
+    notify::SmtpAccount smtp{config_.notify_smtp_url, config_.notify_smtp_user,
+                             config_.notify_smtp_password, config_.notify_smtp_from,
+                             config_.notify_smtp_tls, config_.notify_smtp_ca};
+    notify_->add_account({"smtp", "email", double(config_.notify_smtp_rate),
+                          config_.notify_email_cost_fen,
+                          [smtp] { return std::make_unique<notify::SmtpChannel>(smtp); }});
+  }
+  notify_->on_customer_check([](store::Connection& c, int64_t id) {
+    return !c.exec("SELECT 1 FROM crm_customer WHERE id = ?", {id}).empty();
+  });
+  notify_->on_customer_message([](store::Connection& c, int64_t customer, int64_t at, int64_t staff,
+                                  int64_t message, const std::string& channel,
+                                  const std::string& summary) {
+    crm::CustomerService::append_contact(c, crm::Contact{customer, at, channel, "outbound",
+                                                         "message", "message", message, summary,
+                                                         staff, "notify"});
+  });
+  notify::add_routes(router_, *notify_, clock_);
+  tickets_->on_closed([this](store::Connection& c, const ticket::TicketService::Closed& k) {
+    return notify_ticket_closed(*notify_, c, k);
+  });
+}
+
+
 
 void Application::migrate() {
   std::vector<store::Migration> all;
   for (auto& list : {audit::AuditLog::migrations(), meta::ReviewService::migrations(),
                      auth::AuthService::migrations(), cti::Service::migrations(),
-                     crm::CustomerService::migrations(), ticket::TicketService::migrations()})
+                     crm::CustomerService::migrations(), ticket::TicketService::migrations(),
+                     notify::NotifyService::migrations()})
     all.insert(all.end(), list.begin(), list.end());
   store::migrate(*db_, all);
   registry_.sync_schema(*db_);
@@ -183,6 +282,7 @@ int Application::serve() {
   cti_->start();
   webhooks_->start();
   tickets_->start();
+  notify_->start();
   http::Server server(o, *pipeline_, hub_);
   int port = server.start();
   spdlog::info("kefud listening on {}://{}:{} (database {})",
@@ -193,6 +293,7 @@ int Application::serve() {
   server.stop(10);
   webhooks_->stop();
   tickets_->stop();
+  notify_->stop();
   cti_->stop();
   db_->close();
   spdlog::info("stopped cleanly");

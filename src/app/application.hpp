@@ -20,6 +20,9 @@ namespace kefu::crm {
 class CustomerService;
 class ChangeWebhooks;
 }
+namespace kefu::notify {
+class NotifyService;
+}
 namespace kefu::ticket {
 class TicketService;
 }
@@ -37,6 +40,7 @@ class Application {
   void load_demo_data();
   void load_demo_customers();
   void load_demo_tickets(store::Connection& c);
+  void load_demo_notify(store::Connection& c);
 
   const Config& config() const { return config_; }
   store::Database& db() { return *db_; }
@@ -46,12 +50,14 @@ class Application {
   cti::Service& cti() { return *cti_; }
   crm::CustomerService& crm() { return *crm_; }
   ticket::TicketService& tickets() { return *tickets_; }
+  notify::NotifyService& notifications() { return *notify_; }
   auth::AuthService& auth() { return *auth_; }
   const http::Pipeline& pipeline() { return *pipeline_; }
   const http::Router& router() const { return router_; }
   const audit::AuditLog& audit() { return audit_; }
 
  private:
+  void wire_notify();
   Config config_;
   SystemClock clock_;
   std::unique_ptr<store::Database> db_;
@@ -64,6 +70,7 @@ class Application {
   std::unique_ptr<crm::ChangeWebhooks> webhooks_;
   std::unique_ptr<cti::Service> cti_;
   std::unique_ptr<ticket::TicketService> tickets_;
+  std::unique_ptr<notify::NotifyService> notify_;
   http::Router router_;
   http::Metrics metrics_;
   http::WsHub hub_;

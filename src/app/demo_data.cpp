@@ -177,7 +177,9 @@ void Application::load_demo_data() {
               "crm:grade",       "crm:sync",          "crm_call_list:*", "crm_frequent_number:*",
               "crm_ext_field:*", "crm_saved_query:*",
               "menu:ticket",     "ticket:create",     "ticket:read",     "ticket:manage",
-              "workflow:design", "ticket_type:*"});
+              "workflow:design", "ticket_type:*",
+              "menu:notify",     "notify:send",       "notify:read",     "notify:manage",
+              "notify_type:*",   "notify_template:*"});
     int64_t r_branch = role(
         "branch_manager", "分公司经理", "subtree",
         {"menu:org",        "menu:review",       "org_unit:read",     "org_unit:create",
@@ -188,7 +190,7 @@ void Application::load_demo_data() {
          "cti:agent",       "cti:supervise",     "cti_queue:read",    "cti_agent:read",
          "menu:crm",        "crm:read",          "crm:serve",         "crm:write",
          "crm:import",      "crm:grade",         "crm_saved_query:*", "crm_frequent_number:read",
-         "menu:ticket",     "ticket:create",     "ticket:read"});
+         "menu:ticket",     "ticket:create",     "ticket:read",       "notify:send"});
     int64_t r_lead =
         role("team_leader", "班组长", "org",
              {"menu:org", "org_unit:read", "staff:read", "position:read", "dict_item:read",
@@ -204,7 +206,7 @@ void Application::load_demo_data() {
     int64_t r_agent = role("agent", "客服代表", "self",
                            {"staff:read", "dict_item:read", "contact_type:read", "org_unit:read",
                             "cti:agent", "crm:serve", "crm_frequent_number:read", "menu:ticket",
-                            "ticket:create"});
+                            "ticket:create", "notify:send"});
 
     struct S {
       std::string user, name;
@@ -394,6 +396,7 @@ void Application::load_demo_data() {
         "rate": {"type": "survey", "prompt": "请对本次服务评价：满意请按1，一般请按3，不满意请按5", "next": "bye"},
         "bye": {"type": "hangup", "prompt": "感谢您的来电，再见"}}})")}});
     load_demo_tickets(c);
+    load_demo_notify(c);
     (void)r_admin;
     spdlog::info("demo data loaded: {} staff (password Kefu@2026), 3 branches", staff.size());
   });

@@ -38,6 +38,10 @@ std::vector<PermissionInfo> permission_catalogue(const meta::Registry& registry)
       {"ticket:manage", "管理工单(挂起、转派、重新打开)", "Suspend, reassign and reopen any ticket one can see", "ticket"},
       {"ticket:external", "外部系统办理任务(OA)", "Complete the tasks handed to an outside system (the enterprise OA's token)", "ticket"},
       {"workflow:design", "设计流程", "Design workflows (definitions and versions)", "ticket"},
+      {"menu:notify", "菜单：消息", "Menu: messages", "menu"},
+      {"notify:send", "发送消息(短信、邮件)", "Send messages to customers (SMS, e-mail) through the outbox", "notify"},
+      {"notify:read", "查看全部外发消息", "See every message sent, with its delivery", "notify"},
+      {"notify:manage", "管理外发消息(撤销)", "Cancel queued messages", "notify"},
   };
   static const std::pair<const char*, const char*> actions[] = {
       {"read", "查看"}, {"create", "新增"}, {"update", "修改"}, {"archive", "归档"},

@@ -89,6 +89,17 @@ const std::map<std::string, Setter>& setters() {
       I(ticket_minute_ms),
       S(ticket_oa_url),
       S(ticket_oa_secret),
+      I(notify_poll_ms),
+      I(notify_max_attempts),
+      I(notify_sms_max_segments),
+      S(notify_smtp_url),
+      S(notify_smtp_user),
+      S(notify_smtp_password),
+      S(notify_smtp_from),
+      S(notify_smtp_tls),
+      S(notify_smtp_ca),
+      I(notify_smtp_rate),
+      I(notify_email_cost_fen),
 #undef S
 #undef I
 #undef B
@@ -118,6 +129,13 @@ void Config::set(const std::string& key, const std::string& value) {
     throw std::invalid_argument("config " + key +
                                 ": the ticket working day is within 0-1440 minutes and not empty, the timer "
                                 "poll at least 10 ms, a minute at least 1 ms");
+  if (notify_poll_ms < 10 || notify_max_attempts < 1 || notify_sms_max_segments < 1 ||
+      notify_sms_max_segments > 255 || notify_smtp_rate < 1 || notify_email_cost_fen < 0 ||
+      (notify_smtp_tls != "require" && notify_smtp_tls != "try" && notify_smtp_tls != "off"))
+    throw std::invalid_argument("config " + key +
+                                ": notify poll at least 10 ms, attempts at least 1, SMS segments "
+                                "1-255, SMTP rate at least 1, cost not negative, TLS "
+                                "require|try|off");
 }
 
 void Config::load_toml(const std::string& path) {

@@ -77,6 +77,21 @@ struct Config {
   // secret they are signed with.
   std::string ticket_oa_url;
   std::string ticket_oa_secret;
+  // The outbox (notify/service.hpp): how often each sender looks for due messages, how many times a
+  // temporary failure is tried, and the most segments one SMS may take.
+  int notify_poll_ms = 500;
+  int notify_max_attempts = 8;
+  int notify_sms_max_segments = 10;
+  // The e-mail account: the relay (smtp://host:port or smtps://; "" = no e-mail channel), its
+  // login, the From address, STARTTLS ("require", "try", "off"), a CA file to trust, messages a
+  // second, and what one e-mail costs (fen).
+  std::string notify_smtp_url;
+  std::string notify_smtp_user, notify_smtp_password;
+  std::string notify_smtp_from = "Kefu <kefu@localhost>";
+  std::string notify_smtp_tls = "try";
+  std::string notify_smtp_ca;
+  int notify_smtp_rate = 20;
+  int notify_email_cost_fen = 0;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

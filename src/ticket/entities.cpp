@@ -46,6 +46,11 @@ void register_entities(meta::Registry& reg) {
                       .range(0, 365)
                       .def(7),
                   F("fields", FieldType::json, "自定义字段", "Own fields"),
+                  F("done_sms_template", FieldType::string, "办结短信模板", "SMS when done (template)")
+                      .len(40),
+                  F("done_email_template", FieldType::string, "办结邮件模板",
+                    "E-mail when done (template)")
+                      .len(40),
                   F("description", FieldType::text, "说明", "Description").len(500)},
        .title_field = "name",
        .menu = "ticket"});

@@ -234,7 +234,8 @@ TicketService::Loaded TicketService::load(store::Connection& c, int64_t id, bool
   t.inst = Instance::from_json(parse_value(store::as_text(row[21])));
   auto ty = c.exec(
       "SELECT code, name, workflow, prefix, response_minutes, resolve_amount, resolve_unit, "
-      "remind_before_minutes, escalate_every_minutes, reopen_days, fields FROM ticket_type WHERE "
+      "remind_before_minutes, escalate_every_minutes, reopen_days, fields, done_sms_template, done_email_template FROM "
+      "ticket_type WHERE "
       "id = ?",
       {t.type_id});
   if (!ty.empty()) {
@@ -326,6 +327,15 @@ void TicketService::persist(store::Connection& c, Loaded& t, const workflow::Ste
   if (r.affected == 0)
     throw Error::conflict("stale_version",
                           "the ticket was changed meanwhile; reload it and try again", "version");
+  if (closing && closed_ && (!t.type_text("done_sms_template").empty() ||
+                             !t.type_text("done_email_template").empty())) {
+    auto ph = c.exec("SELECT phone FROM ticket WHERE id = ?", {t.id});
+    Closed k{t.id, t.customer_id, by, now, t.no, t.title,
+             ph.empty() || store::is_null(ph.rows[0][0]) ? "" : store::as_text(ph.rows[0][0]),
+             t.type_text("done_sms_template"), t.type_text("done_email_template")};
+    auto sent = closed_(c, k);
+    if (!sent.empty()) event(c, t.id, by, "customer.notified", 0, "", json::object{{"messages", sent}});
+  }
   // The task rows follow the instance: new ones inserted, changed ones updated.
   auto calendar_ = calendar(c);
   for (auto& task : after.tasks) {

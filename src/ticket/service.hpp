@@ -90,6 +90,15 @@ class TicketService {
                          int64_t ticket_id, const std::string& summary)>;
   void on_customer_ticket(ContactWriter w) { contact_ = std::move(w); }
 
+  // 办结通知: when a ticket closes, in its transaction; answers what was sent (or why not), which
+  // goes into the ticket's history. Failing to notify never keeps a ticket from closing.
+  struct Closed {
+    int64_t id = 0, customer_id = 0, by = 0, at = 0;
+    std::string no, title, phone, sms_template, email_template;
+  };
+  using ClosedListener = std::function<json::array(store::Connection&, const Closed&)>;
+  void on_closed(ClosedListener l) { closed_ = std::move(l); }
+
   store::Database& db() { return db_; }
   void announce(int64_t ticket_id);
 
@@ -119,6 +128,7 @@ class TicketService {
   Options opt_;
   Listener listener_;
   ContactWriter contact_;
+  ClosedListener closed_;
   mutable std::mutex definitions_mu_;
   mutable std::map<int64_t, std::shared_ptr<const workflow::Definition>> definitions_;
   std::atomic<bool> running_{false};

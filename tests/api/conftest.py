@@ -231,6 +231,20 @@ def query(db, sql):
         con.close()
 
 
+def execute(db, sql):
+    """One statement on a kefud database behind its back, committed; its rows as text."""
+    if db.startswith("postgres"):
+        return query(db, sql)
+    import sqlite3
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        rows = [tuple("" if v is None else str(v) for v in row) for row in con.execute(sql)]
+        con.commit()
+        return rows
+    finally:
+        con.close()
+
+
 def wait_until(fn, timeout=5.0, step=0.05, what=None, show=None):
     """Polls fn until it returns something true; returns that, or fails naming `what` it waited
     for, with fn's last value (and show(), when given, for the state around it)."""

@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import ADMIN_PW, DEMO_PW, Client, on_call, query, wait_until
+from conftest import ADMIN_PW, DEMO_PW, Client, execute, on_call, query, wait_until
 
 SH_MANAGER, BJ_MANAGER = "zhoujun1", "zhoujie2"  # 上海分公司, 北京分公司 (branch managers, subtree)
 
@@ -178,10 +178,11 @@ ROUTE_KINDS = {
     "/api/v1/reviews/{id}": "review",
     "/api/v1/tickets/{id}": "ticket",
     "/api/v1/workflows/{code}": "workflow",
+    "/api/v1/messages/{id}": "message",
 }
 
 
-def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon):
+def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon, server):
     api = anon.get("/api/openapi.json").json()
     entities = {e["name"] for e in users["admin"].get("/api/v1/meta").json()["entities"]}
     unclassified = []
@@ -203,9 +204,14 @@ def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon):
     # A ticket liuyang registered about the Beijing customer: it belongs to the customer's branch.
     r = users["liuyang"].post("/api/v1/tickets", {"type": "consult", "title": "客户来电咨询", "customer_id": world["customer"]})
     assert r.status == 201, r.body
+    # A message liuyang sent the customer (written behind kefud's back: this kefud has no e-mail account).
+    liuyang = users["admin"].get("/api/v1/staff?username=liuyang").json()["items"][0]["id"]
+    message = execute(server["db"], "INSERT INTO notify_message (channel, account, type, priority, recipient, customer_id, "
+                      "subject, body, status, cause, created_by, created_at) VALUES ('email', 'smtp', 'service', 4, "
+                      f"'c@example.com', {world['customer']}, '回复', '内容', 'sent', 'api', {liuyang}, 0) RETURNING id")[0][0]
     ids = {"customer": world["customer"], "customer_audit": world["customer"], "call": world["call"],
            "recording": world["call"], "conversation": world["chat"], "staff": bj_staff, "review": 999999999,
-           "ticket": r.json()["id"], "workflow": "general"}
+           "ticket": r.json()["id"], "workflow": "general", "message": message}
     # Who may read a Beijing record of each kind: 200 (or 404 for a call recorded on no node:
     # simulated calls have no audio), everyone else 403 or 404, never the record.
     allowed = {
@@ -217,7 +223,8 @@ def test_every_read_route_keeps_to_scope_and_interaction(world, users, anon):
         "staff": {"zhangwei", BJ_MANAGER},
         "review": set(),
         "ticket": {"zhangwei", BJ_MANAGER, "liuyang"},  # headquarters, the customer's branch, its creator
-        "workflow": set(users) - {"admin"},  # definitions are configuration, not customer data
+        "workflow": set(users) - {"admin"},
+        "message": {"zhangwei", "liuyang"},  # notify:read, and its sender  # definitions are configuration, not customer data
     }
     seen = {}
     for path, kind in ROUTE_KINDS.items():
