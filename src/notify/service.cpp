@@ -402,7 +402,19 @@ int NotifyService::pump(const std::string& account) {
   if (batch.empty()) return 0;
 
   if (!s.channel) s.channel = s.account.open();
-  for (auto& m : batch) {
+  int64_t renewed = now;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& m = batch[i];
+    // A slow provider (each send may take its full timeout) must not outlive the lease, or the
+    // rest of the batch would be taken back and sent twice: renew it for what is left.
+    if (clock_.now_ms() - renewed > opt_.lease_ms / 3) {
+      renewed = clock_.now_ms();
+      db_.write([&](store::Connection& c) {
+        for (size_t k = i; k < batch.size(); ++k)
+          c.exec("UPDATE notify_message SET lease_until = ? WHERE id = ? AND status = 'sending'",
+                 {renewed + opt_.lease_ms, batch[k].id});
+      });
+    }
     // The account's rate: wait for a token (an SMS takes one per segment).
     double need = std::min(s.account.channel == "sms" ? double(m.segments) : 1.0,
                            std::max(1.0, s.account.rate));
