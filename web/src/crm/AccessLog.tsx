@@ -25,7 +25,9 @@ export function AccessLog() {
   const { message } = AntApp.useApp();
   const [customer, setCustomer] = useState<number | null>(null);
   const [items, setItems] = useState<Access[] | null>(null);
-  const [day, setDay] = useState<Dayjs>(dayjs());
+  // The report's days are China's (UTC+8), whatever the browser's zone: after 16:00 UTC it is
+  // already tomorrow there.
+  const [day, setDay] = useState<Dayjs>(dayjs(new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10)));
   const [report, setReport] = useState<Emergency[]>([]);
   const look = () => {
     if (!customer) return;
