@@ -13,6 +13,7 @@
 
 #include "acd/naive_router.hpp"
 #include "acd/router.hpp"
+#include "proc_status.hpp"
 
 using namespace kefu::acd;
 using Clock = std::chrono::steady_clock;
@@ -20,14 +21,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int kAgents = 10'000, kQueues = 500, kSkills = 100, kWaiting = 50'000;
-
-long peak_rss_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
-  return 0;
-}
 
 template <class R>
 struct Result { double per_second; double p50_us, p99_us; long decisions; };
@@ -107,7 +100,7 @@ int main(int argc, char** argv) {
     auto res = run(r, ops, 42, true);
     std::printf("indexed router : %10.0f decisions/s  p50 %6.2f us  p99 %6.2f us  (%ld decisions, %zu waiting)\n",
                 rate.per_second, res.p50_us, res.p99_us, res.decisions, r.waiting());
-    std::printf("peak RSS after both indexed runs: %ld MiB\n", peak_rss_kib() / 1024);
+    std::printf("peak RSS after both indexed runs: %ld MiB\n", kefu::bench::status_kb("VmHWM") / 1024);
     NaiveRouter n(cfg);
     long naive_ops = std::max(200L, ops / 500);
     auto base = run(n, naive_ops, 42, true);

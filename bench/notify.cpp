@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "app/application.hpp"
@@ -18,6 +17,7 @@
 #include "base/log.hpp"
 #include "notify/service.hpp"
 #include "notify/smtp.hpp"
+#include "proc_status.hpp"
 #include "scalar.hpp"
 #include "store/database.hpp"
 
@@ -28,14 +28,6 @@ namespace {
 
 double s_since(Steady::time_point t0) {
   return std::chrono::duration<double>(Steady::now() - t0).count();
-}
-
-long rss_kb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  return 0;
 }
 
 }  // namespace
@@ -93,7 +85,7 @@ int main(int argc, char** argv) {
               n / bare_s, enqueue_s / bare_s);
 
   // ---- send: the outbox vs libcurl alone --------------------------------------------------------
-  long rss0 = rss_kb();
+  long rss0 = bench::status_kb("VmRSS");
   t0 = Steady::now();
   long sent = 0;
   for (int idle = 0; sent < n && idle < 50;) {
@@ -102,7 +94,7 @@ int main(int argc, char** argv) {
     idle = k ? 0 : idle + 1;
   }
   double outbox_s = s_since(t0);
-  long rss1 = rss_kb();
+  long rss1 = bench::status_kb("VmRSS");
   int64_t stored = bench::scalar(db, "SELECT COUNT(*) FROM notify_message WHERE status = 'sent'");
 
   notify::SmtpChannel bare({smtp_url, "", "", "Kefu <kefu@localhost>", "off", ""});
