@@ -15,6 +15,7 @@ PACKAGES=(
   libsofia-sip-ua-dev                 # SIP signalling (nua) for the softswitch
   libcurl4-openssl-dev                # outbound HTTP: webhooks, integration adapters; SMTP for e-mail
   libkainjow-mustache-dev             # message templates (mustache)
+  libsmpp34-dev                       # SMPP 3.4 PDUs for the SMS channel
   libspandsp-dev libspeexdsp-dev      # media: loss concealment and in-band DTMF; jitter buffer, resampler
   libsndfile1-dev                     # media: prompts in any WAV/FLAC/Ogg form, recordings
   espeak-ng                           # IVR prompts spoken from their text (Mandarin voice)

@@ -24,6 +24,7 @@
 #include "notify/routes.hpp"
 #include "notify/service.hpp"
 #include "notify/smtp.hpp"
+#include "notify/smpp.hpp"
 #include "system/entities.hpp"
 #include "ticket/entities.hpp"
 #include "ticket/routes.hpp"
@@ -226,7 +227,24 @@ void Application::wire_notify() {
                              config_.notify_smtp_tls, config_.notify_smtp_ca};
     notify_->add_account({"smtp", "email", double(config_.notify_smtp_rate),
                           config_.notify_email_cost_fen,
-                          [smtp] { return std::make_unique<notify::SmtpChannel>(smtp); }});
+                          [smtp](notify::Inbound&) {
+                            return std::make_unique<notify::SmtpChannel>(smtp);
+                          }});
+  }
+  if (!config_.notify_smpp_host.empty()) {
+    notify::SmppAccount smsc;
+    smsc.host = config_.notify_smpp_host;
+    smsc.port = config_.notify_smpp_port;
+    smsc.system_id = config_.notify_smpp_system_id;
+    smsc.password = config_.notify_smpp_password;
+    smsc.system_type = config_.notify_smpp_system_type;
+    smsc.source_addr = config_.notify_smpp_source;
+    smsc.window = config_.notify_smpp_window;
+    smsc.enquire_link_ms = config_.notify_smpp_enquire_ms;
+    notify_->add_account({"smsc", "sms", double(config_.notify_smpp_rate),
+                          config_.notify_sms_cost_fen, [smsc](notify::Inbound& in) {
+                            return std::make_unique<notify::SmppChannel>("smsc", smsc, in);
+                          }});
   }
   notify_->on_customer_check([](store::Connection& c, int64_t id) {
     return !c.exec("SELECT 1 FROM crm_customer WHERE id = ?", {id}).empty();

@@ -100,6 +100,16 @@ const std::map<std::string, Setter>& setters() {
       S(notify_smtp_ca),
       I(notify_smtp_rate),
       I(notify_email_cost_fen),
+      S(notify_smpp_host),
+      I(notify_smpp_port),
+      S(notify_smpp_system_id),
+      S(notify_smpp_password),
+      S(notify_smpp_system_type),
+      S(notify_smpp_source),
+      I(notify_smpp_window),
+      I(notify_smpp_rate),
+      I(notify_sms_cost_fen),
+      I(notify_smpp_enquire_ms),
 #undef S
 #undef I
 #undef B
@@ -131,11 +141,15 @@ void Config::set(const std::string& key, const std::string& value) {
                                 "poll at least 10 ms, a minute at least 1 ms");
   if (notify_poll_ms < 10 || notify_max_attempts < 1 || notify_sms_max_segments < 1 ||
       notify_sms_max_segments > 255 || notify_smtp_rate < 1 || notify_email_cost_fen < 0 ||
-      (notify_smtp_tls != "require" && notify_smtp_tls != "try" && notify_smtp_tls != "off"))
+      (notify_smtp_tls != "require" && notify_smtp_tls != "try" && notify_smtp_tls != "off") ||
+      notify_smpp_port < 1 || notify_smpp_port > 65535 || notify_smpp_window < 1 ||
+      notify_smpp_window > 1000 || notify_smpp_rate < 1 || notify_sms_cost_fen < 0 ||
+      notify_smpp_enquire_ms < 100)
     throw std::invalid_argument("config " + key +
                                 ": notify poll at least 10 ms, attempts at least 1, SMS segments "
                                 "1-255, SMTP rate at least 1, cost not negative, TLS "
-                                "require|try|off");
+                                "require|try|off, SMPP port 1-65535, window 1-1000, rate at least "
+                                "1, enquire_link at least 100 ms");
 }
 
 void Config::load_toml(const std::string& path) {

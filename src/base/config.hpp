@@ -92,6 +92,17 @@ struct Config {
   std::string notify_smtp_ca;
   int notify_smtp_rate = 20;
   int notify_email_cost_fen = 0;
+  // The SMS account: an SMSC over SMPP 3.4 ("" host = no SMS channel), the ESME's login, the
+  // number customers see and reply to, submit_sm outstanding at once, segments a second, what one
+  // segment costs (fen), and how often an idle link is checked.
+  std::string notify_smpp_host;
+  int notify_smpp_port = 2775;
+  std::string notify_smpp_system_id, notify_smpp_password, notify_smpp_system_type;
+  std::string notify_smpp_source = "95588";
+  int notify_smpp_window = 10;
+  int notify_smpp_rate = 100;
+  int notify_sms_cost_fen = 5;
+  int notify_smpp_enquire_ms = 30'000;
 
   // Sets one key from text; throws std::invalid_argument naming the key on bad input.
   void set(const std::string& key, const std::string& value);

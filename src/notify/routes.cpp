@@ -51,6 +51,17 @@ void add_routes(http::Router& router, NotifyService& svc, const Clock& clock) {
                 return Response::json(svc.get(ctx.who(), ctx.req.param_id("id")));
               },
               false, "One message with every attempt and its outcome", "notify"});
+  router.add({"GET", "/api/v1/messages/accounts", "notify:read",
+              [&svc](Context&) { return Response::json(json::object{{"items", svc.accounts()}}); },
+              false,
+              "The provider accounts (an SMTP relay, an SMSC link) with their rate, cost and the "
+              "state of their link: bound, down and why (a refused bind names its status)",
+              "notify"});
+  router.add({"GET", "/api/v1/messages/replies", "notify:read",
+              [&svc](Context& ctx) { return Response::json(svc.replies(ctx.req.query)); },
+              false,
+              "短信回复池: customers' SMS to the service numbers, newest first, by sender or keyword",
+              "notify"});
   router.add({"POST", "/api/v1/messages/{id}/cancel", "notify:manage",
               [&svc](Context& ctx) {
                 json::object out;

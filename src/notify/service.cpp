@@ -30,6 +30,12 @@ int64_t int_of(const json::object& b, const char* key) {
   return v->get_int64();
 }
 
+std::string upper(std::string s) {
+  for (auto& ch : s)
+    if (ch >= 'a' && ch <= 'z') ch = char(ch - 'a' + 'A');
+  return s;
+}
+
 store::Value opt(const std::string& s) {
   return s.empty() ? store::Value() : store::Value(s);
 }
@@ -68,6 +74,7 @@ Options Options::from(const Config& c) {
 
 struct NotifyService::Sender {
   Account account;
+  mutable std::mutex channel_mu;  // the channel is made by the sender, its state read by the API
   std::unique_ptr<Channel> channel;
   TokenBucket bucket;
   std::thread thread;
@@ -108,6 +115,25 @@ CREATE INDEX ix_notify_created ON notify_message (created_at);
 CREATE TABLE notify_event (
   id {{ID}}, message_id BIGINT NOT NULL, at BIGINT NOT NULL, status TEXT NOT NULL, code TEXT, detail TEXT);
 CREATE INDEX ix_notify_event ON notify_event (message_id, id);
+)"},
+          // SMS parts as the SMSC numbered them; receipts as they came (one per part and state,
+          // however often repeated), matched to their parts when both are known; customers' replies.
+          {"notify/0002_sms", R"(
+CREATE TABLE notify_part (
+  id {{ID}}, message_id BIGINT NOT NULL, account TEXT NOT NULL, part BIGINT NOT NULL,
+  provider_id TEXT NOT NULL, status TEXT NOT NULL, sent_at BIGINT NOT NULL, done_at BIGINT, stat TEXT);
+CREATE INDEX ix_notify_part_provider ON notify_part (account, provider_id);
+CREATE INDEX ix_notify_part_message ON notify_part (message_id);
+CREATE TABLE notify_receipt (
+  id {{ID}}, account TEXT NOT NULL, provider_id TEXT NOT NULL, stat TEXT NOT NULL, err TEXT,
+  delivered BIGINT NOT NULL, received_at BIGINT NOT NULL, matched_at BIGINT,
+  UNIQUE (account, provider_id, stat));
+CREATE INDEX ix_notify_receipt_open ON notify_receipt (matched_at);
+CREATE TABLE notify_reply (
+  id {{ID}}, account TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT, body TEXT NOT NULL,
+  keyword TEXT, received_at BIGINT NOT NULL);
+CREATE INDEX ix_notify_reply_at ON notify_reply (received_at);
+CREATE INDEX ix_notify_reply_sender ON notify_reply (sender, received_at);
 )"}};
 }
 
@@ -401,10 +427,12 @@ int NotifyService::pump(const std::string& account) {
   });
   if (batch.empty()) return 0;
 
-  if (!s.channel) s.channel = s.account.open();
+  Channel& channel = channel_of(s);
   int64_t renewed = now;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    auto& m = batch[i];
+  std::vector<Outgoing> outgoing;
+  outgoing.reserve(batch.size());
+  for (auto& m : batch) outgoing.push_back(m.out);
+  auto pace = [&](size_t i) {
     // A slow provider (each send may take its full timeout) must not outlive the lease, or the
     // rest of the batch would be taken back and sent twice: renew it for what is left.
     if (clock_.now_ms() - renewed > opt_.lease_ms / 3) {
@@ -416,19 +444,24 @@ int NotifyService::pump(const std::string& account) {
       });
     }
     // The account's rate: wait for a token (an SMS takes one per segment).
-    double need = std::min(s.account.channel == "sms" ? double(m.segments) : 1.0,
+    double need = std::min(s.account.channel == "sms" ? double(batch[i].segments) : 1.0,
                            std::max(1.0, s.account.rate));
     while (running_ && !s.bucket.take(clock_.now_ms(), need)) {
       std::unique_lock lk(mu_);
       cv_.wait_for(lk, std::chrono::milliseconds(
                            std::min<int64_t>(100, s.bucket.wait_ms(clock_.now_ms(), need))));
     }
-    try {
-      m.result = s.channel->send(m.out);
-    } catch (const std::exception& e) {
-      m.result = Sent{Outcome::temporary, "", "channel_error", e.what()};
-    }
+    return true;
+  };
+  std::vector<Sent> results;
+  try {
+    results = channel.send_all(outgoing, pace);
+  } catch (const std::exception& e) {
+    results.assign(1, Sent{Outcome::temporary, "", "channel_error", e.what()});
   }
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i].result = i < results.size() ? std::move(results[i])
+                                         : Sent{Outcome::temporary, "", "not_sent", "not tried"};
 
   int sent = 0;
   int64_t done = clock_.now_ms();
@@ -437,14 +470,21 @@ int NotifyService::pump(const std::string& account) {
       auto& r = m.result;
       if (r.outcome == Outcome::accepted) {
         ++sent;
+        std::string pid =
+            r.provider_id.empty() && !r.part_ids.empty() ? r.part_ids[0] : r.provider_id;
         c.exec(
-            "UPDATE notify_message SET status = 'sent', sent_at = ?, provider_id = ?, cost_fen = "
-            "?, "
-            "claimed_by = NULL, lease_until = NULL, error_code = NULL, last_error = NULL WHERE id "
-            "= "
+            "UPDATE notify_message SET status = 'sent', sent_at = ?, provider_id = ?, cost_fen = ?, "
+            "claimed_by = NULL, lease_until = NULL, error_code = NULL, last_error = NULL WHERE id = "
             "? AND status = 'sending'",
-            {done, opt(r.provider_id), m.segments * s.account.cost_fen, m.id});
-        event(c, m.id, done, "sent", "", r.provider_id);
+            {done, opt(pid), m.segments * s.account.cost_fen, m.id});
+        event(c, m.id, done, "sent", "", pid);
+        for (size_t k = 0; k < r.part_ids.size(); ++k) {
+          c.exec(
+              "INSERT INTO notify_part (message_id, account, part, provider_id, status, sent_at) "
+              "VALUES (?, ?, ?, ?, 'sent', ?)",
+              {m.id, account, int64_t(k + 1), r.part_ids[k], done});
+          apply_receipts(c, account, r.part_ids[k]);  // one that came before its submit_sm_resp
+        }
         continue;
       }
       int64_t next =
@@ -472,11 +512,19 @@ int NotifyService::pump(const std::string& account) {
   return sent;
 }
 
+Channel& NotifyService::channel_of(Sender& s) {
+  std::lock_guard lk(s.channel_mu);
+  if (!s.channel) s.channel = s.account.open(*this);
+  return *s.channel;
+}
+
 void NotifyService::run(Sender& s) {
   int64_t last_recover = 0;
   while (running_) {
     int n = 0;
     try {
+      channel_of(s);  // a link that receives (SMPP) is up before there is anything to send
+      match_receipts();
       if (clock_.now_ms() - last_recover > opt_.lease_ms / 2) {
         last_recover = clock_.now_ms();
         if (int back = recover(false))
@@ -510,6 +558,154 @@ void NotifyService::stop() {
   cv_.notify_all();
   for (auto& [name, s] : senders_)
     if (s->thread.joinable()) s->thread.join();
+}
+
+// ---- what providers report ------------------------------------------------------------------
+
+bool NotifyService::receipt(const std::string& account, const Receipt& r) {
+  if (!r.final || r.provider_id.empty()) return true;  // ENROUTE, ACCEPTD: nothing to keep
+  int64_t now = clock_.now_ms();
+  db_.write([&](store::Connection& c) {
+    c.exec(
+        "INSERT INTO notify_receipt (account, provider_id, stat, err, delivered, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        {account, r.provider_id, r.stat, opt(r.err), int64_t(r.delivered), now});
+    apply_receipts(c, account, r.provider_id);
+  });
+  return true;
+}
+
+int NotifyService::apply_receipts(store::Connection& c, const std::string& account,
+                                  const std::string& provider_id) {
+  int64_t now = clock_.now_ms();
+  auto rs = c.exec(
+      "SELECT r.id, r.stat, r.err, r.delivered, p.id, p.message_id FROM notify_receipt r JOIN "
+      "notify_part p ON p.account = r.account AND p.provider_id = r.provider_id WHERE "
+      "r.account = ? AND r.provider_id = ? AND r.matched_at IS NULL ORDER BY r.id",
+      {account, provider_id});
+  for (auto& row : rs.rows) {
+    int64_t receipt = store::as_int(row[0]), part = store::as_int(row[4]),
+            message = store::as_int(row[5]);
+    std::string stat = store::as_text(row[1]);
+    bool delivered = store::as_int(row[3]) != 0;
+    c.exec("UPDATE notify_receipt SET matched_at = ? WHERE id = ?", {now, receipt});
+    c.exec(
+        "UPDATE notify_part SET status = ?, done_at = ?, stat = ? WHERE id = ? AND status = "
+        "'sent'",
+        {delivered ? "delivered" : "undelivered", now, stat, part});
+    // The message is delivered when every part is; it has failed when any part has.
+    auto left = c.exec(
+        "SELECT SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), SUM(CASE WHEN status = "
+        "'undelivered' THEN 1 ELSE 0 END), COUNT(*) FROM notify_part WHERE message_id = ?",
+        {message});
+    int64_t open = store::as_int(left.rows[0][0]), failed = store::as_int(left.rows[0][1]),
+            parts = store::as_int(left.rows[0][2]);
+    auto seg = c.exec("SELECT segments FROM notify_message WHERE id = ?", {message});
+    if (failed > 0) {
+      auto u = c.exec(
+          "UPDATE notify_message SET status = 'failed', error_code = ?, last_error = ? WHERE id = "
+          "? AND status = 'sent'",
+          {"smsc_" + to_lower(stat), "the SMSC reports " + stat + " (err " +
+                                            (store::is_null(row[2]) ? "" : store::as_text(row[2])) +
+                                            ")",
+           message});
+      if (u.affected == 1) event(c, message, now, "failed", "smsc_" + to_lower(stat), stat);
+    } else if (open == 0 && !seg.empty() && parts >= store::as_int(seg.rows[0][0])) {
+      auto u = c.exec(
+          "UPDATE notify_message SET status = 'delivered', delivered_at = ? WHERE id = ? AND "
+          "status = 'sent'",
+          {now, message});
+      if (u.affected == 1) event(c, message, now, "delivered", "", stat);
+    }
+  }
+  return int(rs.rows.size());
+}
+
+int NotifyService::match_receipts() {
+  std::vector<std::pair<std::string, std::string>> open;
+  db_.read([&](store::Connection& c) {
+    for (auto& row : c.exec("SELECT DISTINCT r.account, r.provider_id FROM notify_receipt r JOIN "
+                            "notify_part p ON p.account = r.account AND p.provider_id = "
+                            "r.provider_id WHERE r.matched_at IS NULL LIMIT 500")
+                         .rows)
+      open.emplace_back(store::as_text(row[0]), store::as_text(row[1]));
+  });
+  if (open.empty()) return 0;
+  return int(db_.write_result([&](store::Connection& c) {
+    int64_t n = 0;
+    for (auto& [account, id] : open) n += apply_receipts(c, account, id);
+    return n;
+  }));
+}
+
+bool NotifyService::reply(const std::string& account, const Reply& r) {
+  // The keyword is the reply's first word (DY, TD, 1 …), as customers type it, in upper case.
+  std::string body = r.text, keyword;
+  size_t start = body.find_first_not_of(" \t\r\n");
+  if (start != std::string::npos) {
+    size_t end = body.find_first_of(" \t\r\n", start);
+    keyword = upper(body.substr(start, end == std::string::npos ? end : end - start));
+  }
+  if (keyword.size() > 20) keyword.clear();
+  db_.write([&](store::Connection& c) {
+    c.exec(
+        "INSERT INTO notify_reply (account, sender, recipient, body, keyword, received_at) VALUES "
+        "(?, ?, ?, ?, ?, ?)",
+        {account, r.sender, opt(r.recipient), body, opt(keyword), clock_.now_ms()});
+  });
+  return true;
+}
+
+json::array NotifyService::accounts() const {
+  json::array out;
+  for (auto& a : accounts_) {
+    auto& s = *senders_.at(a.name);
+    std::string state = "idle";
+    {
+      std::lock_guard lk(s.channel_mu);
+      if (s.channel) state = s.channel->state();
+    }
+    out.push_back(json::object{{"name", a.name},
+                               {"channel", a.channel},
+                               {"rate", a.rate},
+                               {"cost_fen", a.cost_fen},
+                               {"state", state}});
+  }
+  return out;
+}
+
+json::object NotifyService::replies(const std::map<std::string, std::string>& q) const {
+  std::string where = " WHERE 1 = 1";
+  std::vector<store::Value> params;
+  if (auto it = q.find("sender"); it != q.end() && !it->second.empty()) {
+    where += " AND sender = ?";
+    params.push_back(it->second);
+  }
+  if (auto it = q.find("keyword"); it != q.end() && !it->second.empty()) {
+    where += " AND keyword = ?";
+    params.push_back(upper(it->second));
+  }
+  int64_t size = 50;
+  if (auto it = q.find("size"); it != q.end())
+    size = std::clamp<int64_t>(std::atoll(it->second.c_str()), 1, 500);
+  json::object out;
+  db_.read([&](store::Connection& c) {
+    auto total = c.exec("SELECT COUNT(*) FROM notify_reply" + where, params);
+    auto p = params;
+    p.push_back(size);
+    auto r = c.exec(
+        "SELECT id, account, sender, recipient, body, keyword, received_at FROM notify_reply" +
+            where + " ORDER BY id DESC LIMIT ?",
+        p);
+    json::array items;
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      json::object o;
+      for (size_t k = 0; k < r.columns.size(); ++k) o[r.columns[k]] = nullable(r.rows[i][k]);
+      items.push_back(std::move(o));
+    }
+    out = json::object{{"items", std::move(items)}, {"total", store::as_int(total.rows[0][0])}};
+  });
+  return out;
 }
 
 // ---- reading ----------------------------------------------------------------------------------
@@ -589,6 +785,13 @@ json::object NotifyService::get(const Principal& who, int64_t id) const {
         "SELECT at, status, code, detail FROM notify_event WHERE message_id = ? ORDER BY id", {id});
     for (size_t i = 0; i < e.rows.size(); ++i) events.push_back(row_object(e, i));
     out["events"] = std::move(events);
+    json::array parts;
+    auto pr = c.exec(
+        "SELECT part, provider_id, status, sent_at, done_at, stat FROM notify_part WHERE "
+        "message_id = ? ORDER BY part, id",
+        {id});
+    for (size_t i = 0; i < pr.rows.size(); ++i) parts.push_back(row_object(pr, i));
+    out["parts"] = std::move(parts);
   });
   return out;
 }

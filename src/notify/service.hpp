@@ -45,7 +45,8 @@ struct Account {
   std::string channel;   // email, sms, voice
   double rate = 10;      // messages a second (a token bucket with a burst of one second's worth)
   int64_t cost_fen = 0;  // per SMS segment, per e-mail
-  std::function<std::unique_ptr<Channel>()> open;
+  // Opens the account's channel; what the provider sends back (receipts, replies) goes to `in`.
+  std::function<std::unique_ptr<Channel>(Inbound& in)> open;
 };
 
 struct Request {
@@ -62,11 +63,11 @@ struct Request {
   int64_t created_by = 0;
 };
 
-class NotifyService {
+class NotifyService : public Inbound {
  public:
   NotifyService(store::Database& db, const Clock& clock, const audit::AuditLog& audit,
                 Options options);
-  ~NotifyService();
+  ~NotifyService() override;
   static std::vector<store::Migration> migrations();
 
   void add_account(Account account);
@@ -79,6 +80,17 @@ class NotifyService {
   json::object cancel(store::Connection& c, const audit::Actor& actor, int64_t id);
   json::object list(const Principal& who, const std::map<std::string, std::string>& query) const;
   json::object get(const Principal& who, int64_t id) const;
+  // The provider accounts and their links' state; the reply pool (customers' SMS to us).
+  json::array accounts() const;
+  json::object replies(const std::map<std::string, std::string>& query) const;
+
+  // Inbound: a delivery receipt is kept (once, however often the provider repeats it) and settles
+  // its part as soon as the part is known — now, or when its submit is recorded; a reply goes to
+  // the pool with its keyword.
+  bool receipt(const std::string& account, const Receipt& r) override;
+  bool reply(const std::string& account, const Reply& r) override;
+  // Settles kept receipts whose parts are now known; how many.
+  int match_receipts();
 
   // One round of one account's sender: claims due messages, sends, records; how many were sent.
   int pump(const std::string& account);
@@ -100,6 +112,9 @@ class NotifyService {
   struct Sender;
   struct Claimed;
   void run(Sender& s);
+  Channel& channel_of(Sender& s);
+  int apply_receipts(store::Connection& c, const std::string& account,
+                     const std::string& provider_id);
   const Account* account_for(const std::string& channel) const;
 
   store::Database& db_;
