@@ -85,6 +85,54 @@ void take_tlvs(tlv_t* list, Pdu& out) {
   if (list) destroy_tlv(list);
 }
 
+// Where the mandatory part of a body with TLVs ends, walked by hand: C-octet strings of at most
+// `max` octets and fixed fields, as SMPP 3.4 §4 lays them out. Throws when the body is shorter.
+size_t mandatory_end(uint32_t command, std::string_view body) {
+  size_t at = 0;
+  auto cstr = [&](size_t max) {
+    size_t end = body.find('\0', at);
+    if (end == std::string_view::npos || end - at >= max)
+      throw std::invalid_argument("SMPP decode: a field runs past its length");
+    at = end + 1;
+  };
+  auto fixed = [&](size_t n) {
+    if (body.size() - at < n) throw std::invalid_argument("SMPP decode: the body is cut short");
+    at += n;
+  };
+  if (command == bind_transceiver_resp) {
+    cstr(16);
+    return at;
+  }
+  cstr(6), fixed(2), cstr(21), fixed(2), cstr(21), fixed(3), cstr(17), cstr(17), fixed(4);
+  fixed(1);
+  fixed(uint8_t(body[at - 1]));  // sm_length, then the short message
+  return at;
+}
+
+// The frame libsmpp34 is given: the TLVs Kefu reads, and no other. An SMSC may send any TLV
+// (vendors' own, 0x1400–0x3FFF), which SMPP 3.4 §3.2.5 says to ignore; libsmpp34 refuses some
+// and leaks on a broken one (found by fuzz_smpp), so the TLV area is walked and checked here.
+std::string with_known_tlvs(std::string_view frame, uint32_t command) {
+  std::string_view body = frame.substr(16);
+  size_t at = mandatory_end(command, body);
+  std::string out(frame.substr(0, 16 + at));
+  while (at < body.size()) {
+    if (body.size() - at < 4) throw std::invalid_argument("SMPP decode: a TLV is cut short");
+    uint16_t tag = uint16_t(uint8_t(body[at]) << 8 | uint8_t(body[at + 1]));
+    uint16_t n = uint16_t(uint8_t(body[at + 2]) << 8 | uint8_t(body[at + 3]));
+    if (body.size() - at - 4 < n)
+      throw std::invalid_argument("SMPP decode: a TLV runs past the PDU");
+    bool keep = (tag == TLVID_receipted_message_id && n >= 1 && n <= 65) ||
+                (tag == TLVID_message_payload && n <= MAX_TLV_SIZE) ||
+                (tag == TLVID_message_state && n == 1);
+    if (keep && command != bind_transceiver_resp) out.append(body.substr(at, 4 + n));
+    at += 4 + n;
+  }
+  uint32_t len = uint32_t(out.size());
+  out[0] = char(len >> 24), out[1] = char(len >> 16), out[2] = char(len >> 8), out[3] = char(len);
+  return out;
+}
+
 }  // namespace
 
 std::string encode(const Pdu& p) {
@@ -184,11 +232,21 @@ size_t decode(std::string_view buf, Pdu& out) {
   out.sequence = be32(buf.data() + 12);
   // A response with an error carries no body (SMPP 3.4 §3.3): the header says it all.
   if (len == 16) return len;
-  auto bytes = reinterpret_cast<const uint8_t*>(buf.data());
+  std::string frame;
+  std::string_view whole = buf.substr(0, len);
+  if (out.command == deliver_sm || out.command == submit_sm ||
+      out.command == bind_transceiver_resp) {
+    frame = with_known_tlvs(whole, out.command);
+    whole = frame;
+  }
   auto unpack = [&](auto& b) {
     std::lock_guard lk(library());
-    if (smpp34_unpack(out.command, &b, bytes, int(len)) != 0)
+    if (smpp34_unpack(out.command, &b, reinterpret_cast<const uint8_t*>(whole.data()),
+                      int(whole.size())) != 0) {
+      if constexpr (requires { b.tlv; })
+        if (b.tlv) destroy_tlv(b.tlv);
       throw std::invalid_argument(std::string("SMPP decode: ") + smpp34_strerror);
+    }
   };
   switch (out.command) {
     case bind_transceiver_resp: {

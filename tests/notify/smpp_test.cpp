@@ -144,3 +144,21 @@ TEST(SmppRules, ReceiptsInTextAndInTlvs) {
   d.esm_class = 0;
   EXPECT_FALSE(receipt_of(d, r));
 }
+
+TEST(SmppPdu, VendorTlvsAreIgnoredAndABrokenOneRefused) {
+  Pdu d;
+  d.command = deliver_sm;
+  d.sequence = 9;
+  d.esm_class = 0x04;
+  d.receipted_message_id = "ab12";
+  d.short_message = "stat:DELIVRD";
+  std::string wire = encode(d);
+  std::string vendor = wire + std::string("\x14\x01\x00\x02xy", 6);  // an SMSC's own TLV
+  vendor[3] = char(vendor.size());
+  Pdu out;
+  ASSERT_EQ(decode(vendor, out), vendor.size());
+  EXPECT_EQ(out.receipted_message_id, "ab12");
+  std::string broken = wire + std::string("\x14\x01\x00\x09xy", 6);  // longer than the PDU
+  broken[3] = char(broken.size());
+  EXPECT_THROW(decode(broken, out), std::invalid_argument);
+}
