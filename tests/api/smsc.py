@@ -3,6 +3,7 @@ steered and read over its control port."""
 import json
 import os
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -18,8 +19,7 @@ class Smsc:
         self.proc = None
 
     def start(self):
-        self.log = open(os.path.join(HERE, "var", f"smsc-{self.port}.log"), "w") if os.path.isdir(
-            os.path.join(HERE, "var")) else subprocess.DEVNULL
+        self.log = open(os.path.join(tempfile.mkdtemp(prefix="kefu-smsc-"), "smsc.log"), "w")
         self.proc = subprocess.Popen(["node", os.path.join(HERE, "smsc.mjs"), "--port", str(self.port), "--control",
                                       str(self.control), "--system-id", SYSTEM_ID, "--password", PASSWORD],
                                      stdout=self.log, stderr=self.log)
@@ -39,6 +39,7 @@ class Smsc:
             self.proc.kill()
             self.proc.wait(timeout=10)
             self.proc = None
+            self.log.close()
 
     def _call(self, method, path, body=None):
         req = urllib.request.Request(f"http://127.0.0.1:{self.control}{path}", method=method,
