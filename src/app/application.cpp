@@ -242,9 +242,11 @@ void Application::wire_notify() {
     smsc.window = config_.notify_smpp_window;
     smsc.enquire_link_ms = config_.notify_smpp_enquire_ms;
     notify_->add_account({"smsc", "sms", double(config_.notify_smpp_rate),
-                          config_.notify_sms_cost_fen, [smsc](notify::Inbound& in) {
+                          config_.notify_sms_cost_fen,
+                          [smsc](notify::Inbound& in) {
                             return std::make_unique<notify::SmppChannel>("smsc", smsc, in);
-                          }});
+                          },
+                          smsc.window});
   }
   notify_->on_customer_check([](store::Connection& c, int64_t id) {
     return !c.exec("SELECT 1 FROM crm_customer WHERE id = ?", {id}).empty();

@@ -379,13 +379,15 @@ int NotifyService::pump(const std::string& account) {
   if (it == senders_.end()) return 0;
   Sender& s = *it->second;
   int64_t now = clock_.now_ms();
+  // A batch fills the account's window (SMPP) at least twice over, or the window never fills.
+  const int limit = std::max(opt_.batch, 2 * s.account.window);
   std::vector<Claimed> batch;
   db_.write([&](store::Connection& c) {
-    for (int p = 1; p <= kPriorities && int(batch.size()) < opt_.batch; ++p) {
+    for (int p = 1; p <= kPriorities && int(batch.size()) < limit; ++p) {
       auto due = c.exec(
           "SELECT id, window_start, window_end, expires_at FROM notify_message WHERE account = ? "
           "AND priority = ? AND next_at <= ? ORDER BY next_at LIMIT ?",
-          {account, int64_t(p), now, int64_t(opt_.batch - int(batch.size()))});
+          {account, int64_t(p), now, int64_t(limit - int(batch.size()))});
       for (auto& row : due.rows) {
         int64_t id = store::as_int(row[0]);
         if (!store::is_null(row[3]) && store::as_int(row[3]) < now) {

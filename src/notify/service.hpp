@@ -7,8 +7,9 @@
 // One sender thread per provider account takes due rows by priority with a lease (claimed_by,
 // lease_until), sends them through the account's Channel and writes the outcome. Sending is
 // at-least-once: a node killed while sending re-sends, after its restart, only the rows it had
-// claimed and not yet recorded — at most one batch per account (Options::batch) — and the same
-// stable message id goes with them so the receiver can tell a repeat.
+// claimed and not yet recorded — at most one batch per account (Options::batch, or twice the
+// account's window) — and the same stable message id goes with them so the receiver can tell a
+// repeat.
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -47,6 +48,7 @@ struct Account {
   int64_t cost_fen = 0;  // per SMS segment, per e-mail
   // Opens the account's channel; what the provider sends back (receipts, replies) goes to `in`.
   std::function<std::unique_ptr<Channel>(Inbound& in)> open;
+  int window = 1;  // requests the channel keeps outstanding at once (SMPP)
 };
 
 struct Request {
