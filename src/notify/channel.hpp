@@ -51,6 +51,12 @@ class Inbound {
   virtual ~Inbound() = default;
   virtual bool receipt(const std::string& account, const Receipt& r) = 0;
   virtual bool reply(const std::string& account, const Reply& r) = 0;
+  // Several at once (what one read from the provider brought), stored together or not at all.
+  virtual bool receipts(const std::string& account, const std::vector<Receipt>& rs) {
+    for (auto& r : rs)
+      if (!receipt(account, r)) return false;
+    return true;
+  }
 };
 
 class Channel {

@@ -565,14 +565,20 @@ void NotifyService::stop() {
 // ---- what providers report ------------------------------------------------------------------
 
 bool NotifyService::receipt(const std::string& account, const Receipt& r) {
-  if (!r.final || r.provider_id.empty()) return true;  // ENROUTE, ACCEPTD: nothing to keep
+  return receipts(account, {r});
+}
+
+bool NotifyService::receipts(const std::string& account, const std::vector<Receipt>& rs) {
   int64_t now = clock_.now_ms();
   db_.write([&](store::Connection& c) {
-    c.exec(
-        "INSERT INTO notify_receipt (account, provider_id, stat, err, delivered, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        {account, r.provider_id, r.stat, opt(r.err), int64_t(r.delivered), now});
-    apply_receipts(c, account, r.provider_id);
+    for (auto& r : rs) {
+      if (!r.final || r.provider_id.empty()) continue;  // ENROUTE, ACCEPTD: nothing to keep
+      c.exec(
+          "INSERT INTO notify_receipt (account, provider_id, stat, err, delivered, received_at) "
+          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          {account, r.provider_id, r.stat, opt(r.err), int64_t(r.delivered), now});
+      apply_receipts(c, account, r.provider_id);
+    }
   });
   return true;
 }

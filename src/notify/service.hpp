@@ -90,6 +90,7 @@ class NotifyService : public Inbound {
   // its part as soon as the part is known — now, or when its submit is recorded; a reply goes to
   // the pool with its keyword.
   bool receipt(const std::string& account, const Receipt& r) override;
+  bool receipts(const std::string& account, const std::vector<Receipt>& rs) override;
   bool reply(const std::string& account, const Reply& r) override;
   // Settles kept receipts whose parts are now known; how many.
   int match_receipts();

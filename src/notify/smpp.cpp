@@ -191,7 +191,7 @@ struct SmppChannel::Link {
       fd = -1;
     }
     std::lock_guard lk(mu);
-    if (bound) spdlog::warn("smpp {}: link lost: {}", account, why);
+    if (bound && !stopping) spdlog::warn("smpp {}: link lost: {}", account, why);
     bound = false;
     state = "down: " + why;
     std::vector<uint32_t> seqs;
@@ -286,7 +286,9 @@ struct SmppChannel::Link {
         try {
           smpp::Receipt r;
           if (smpp::receipt_of(p, r)) {
-            stored = inbound.receipt(account, Receipt{r.id, r.stat, r.err, r.final, r.delivered});
+            // Held, and stored with the others of this read in one transaction (flush_receipts).
+            held.push_back({p.sequence, Receipt{r.id, r.stat, r.err, r.final, r.delivered}});
+            break;
           } else {
             std::string payload = p.short_message.empty() ? p.message_payload : p.short_message;
             if ((p.esm_class & 0x40) && !payload.empty())  // a part of a long reply: its UDH off
@@ -315,6 +317,25 @@ struct SmppChannel::Link {
         if (!(p.command & 0x80000000)) respond(smpp::generic_nack, p.sequence, 0x03);
         break;
     }
+  }
+
+  // Receipts read but not yet stored or acknowledged.
+  std::vector<std::pair<uint32_t, Receipt>> held;
+
+  void flush_receipts() {
+    if (held.empty()) return;
+    std::vector<Receipt> rs;
+    rs.reserve(held.size());
+    for (auto& [seq, r] : held) rs.push_back(r);
+    bool stored = false;
+    try {
+      stored = inbound.receipts(account, rs);
+    } catch (const std::exception& e) {
+      spdlog::error("smpp {}: {} receipts not stored: {}", account, rs.size(), e.what());
+    }
+    // Not stored: a temporary error each, and the SMSC delivers them again later.
+    for (auto& [seq, r] : held) respond(smpp::deliver_sm_resp, seq, stored ? 0 : 0x64);
+    held.clear();
   }
 
   void run() {
@@ -361,13 +382,21 @@ struct SmppChannel::Link {
       if (!read_some(rbuf, 100)) return drop("connection closed by the SMSC");
       try {
         smpp::Pdu p;
-        while (size_t used = smpp::decode(rbuf, p)) {
-          rbuf.erase(0, used);
+        size_t at = 0;
+        while (size_t used = smpp::decode(std::string_view(rbuf).substr(at), p)) {
+          at += used;
           handle(p);
+          if (held.size() >= 500) flush_receipts();
           std::lock_guard lk(wmu);
-          if (fd < 0) return;  // dropped while handling (unbind)
+          if (fd < 0) {  // dropped while handling (unbind): what is held comes again
+            held.clear();
+            return;
+          }
         }
+        rbuf.erase(0, at);
+        flush_receipts();
       } catch (const std::exception& e) {
+        held.clear();
         return drop(std::string("unreadable PDU: ") + e.what());
       }
       if (enquiring && ms_since(enquired) > cfg.response_timeout_ms)

@@ -101,6 +101,7 @@ function record(pdu, id) {
 }
 
 const server = smpp.createServer((session) => {
+  session.socket.setNoDelay(true); // a response per PDU, not held back by Nagle
   sessions.add(session);
   session.on('close', () => sessions.delete(session));
   session.on('error', () => {});
