@@ -558,8 +558,13 @@ void NotifyService::start() {
 void NotifyService::stop() {
   if (!running_.exchange(false)) return;
   cv_.notify_all();
-  for (auto& [name, s] : senders_)
+  for (auto& [name, s] : senders_) {
     if (s->thread.joinable()) s->thread.join();
+    // A link that receives on its own thread (SMPP) unbinds now, while the database is there for
+    // what it still receives.
+    std::lock_guard lk(s->channel_mu);
+    s->channel.reset();
+  }
 }
 
 // ---- what providers report ------------------------------------------------------------------
