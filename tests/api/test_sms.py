@@ -3,7 +3,7 @@ tests/api/smsc.mjs): a long Chinese message is split by UDH as UCS-2, reassemble
 SMSC and delivered by its receipts; receipts that come before the submit_sm_resp or after a
 reconnect are all matched; throttling and a full queue are retried within the window; a dropped
 link and a refused bind lose nothing; a refused destination fails for good; customers' replies
-land in the reply pool with their keyword."""
+land in the reply pool with their keyword; random misbehaviour of the SMSC leaves nothing stuck."""
 import pytest
 
 from conftest import DEMO_PW, Client, Kefud, new_database, query, wait_until
@@ -150,3 +150,27 @@ def test_a_refused_bind_is_shown_and_nothing_is_lost(smsc):
         all_in(c, [mid], "delivered", "the held message to go once the login is right")
     finally:
         k.stop()
+
+
+def test_random_misbehaviour_leaves_nothing_stuck(smsc, hq):
+    """Rounds of random SMSC behaviour — throttling, a full queue, late answers, receipts first or
+    late, cuts — while messages are queued: every message ends delivered, none is left `sending`,
+    and the SMSC received each at least once."""
+    import random
+    seed = random.randrange(1 << 30)
+    rnd = random.Random(seed)
+    ids, to = [], []
+    for rnd_i in range(4):
+        smsc.mode(throttle_every=rnd.choice([0, 3, 7]), queue_full_every=rnd.choice([0, 5]),
+                  resp_delay_ms=rnd.choice([0, 20, 200]), receipt_first=rnd.random() < 0.5,
+                  receipt_delay_ms=rnd.choice([0, 500, 3000]), drop_after=rnd.choice([0, 0, 2, 5]))
+        for k in range(8):
+            number = f"133{rnd_i:02d}{k:06d}"
+            ids.append(sms(hq, number, f"随机{seed}-{rnd_i}-{k}")["id"])
+            to.append(number)
+        if rnd.random() < 0.5:
+            smsc.kick()
+    smsc.mode(throttle_every=0, queue_full_every=0, resp_delay_ms=0, drop_after=0)
+    all_in(hq, ids, "delivered", f"every message delivered (seed {seed})", timeout=180)
+    got = {m["to"] for m in smsc.state()["messages"]}
+    assert set(to) <= got, (seed, set(to) - got)
