@@ -179,7 +179,7 @@ void Application::load_demo_data() {
               "menu:ticket",     "ticket:create",     "ticket:read",     "ticket:manage",
               "workflow:design", "ticket_type:*",
               "menu:notify",     "notify:send",       "notify:read",     "notify:manage",
-              "notify_type:*",   "notify_template:*"});
+              "notify_type:*",   "notify_template:*", "notify_keyword:*"});
     int64_t r_branch = role(
         "branch_manager", "分公司经理", "subtree",
         {"menu:org",        "menu:review",       "org_unit:read",     "org_unit:create",

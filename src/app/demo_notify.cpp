@@ -35,6 +35,21 @@ void Application::load_demo_notify(store::Connection& c) {
         {"window_start", "08:00"},
         {"window_end", "21:00"},
         {"bulk", true}});
+  auto keyword = [&](json::object k) {
+    repo_->create(c, registry_.get("notify_keyword"), sys, actor, k);
+  };
+  keyword({{"keyword", "TD"},
+           {"name", "退订"},
+           {"action", "stop"},
+           {"reply", "您已退订营销短信，回复KT可恢复。【客服中心】"}});
+  keyword({{"keyword", "KT"},
+           {"name", "恢复"},
+           {"action", "start"},
+           {"reply", "您已恢复接收营销短信，回复TD退订。【客服中心】"}});
+  keyword({{"keyword", "BZ"},
+           {"name", "帮助"},
+           {"action", "help"},
+           {"reply", "回复TD退订营销短信，KT恢复；咨询请致电95588。【客服中心】"}});
   auto tmpl = [&](json::object t) {
     repo_->create(c, registry_.get("notify_template"), sys, actor, t);
   };

@@ -96,6 +96,29 @@ void register_entities(meta::Registry& reg) {
        .title_field = "name",
        .menu = "notify",
        .before_save = check_template_record});
+  // 短信指令: what a customer's reply does — TD stops marketing SMS at once (never charged), KT
+  // starts them again, anything else gets the help text.
+  reg.add({.name = "notify_keyword",
+           .label_zh = "短信指令",
+           .label_en = "SMS keyword",
+           .permission = "notify_keyword",
+           .fields = {F("keyword", FieldType::string, "指令", "Keyword")
+                          .required()
+                          .unique()
+                          .len(10)
+                          .pattern("[^a-z[:space:]]+"),  // upper case: replies are matched so
+                      F("name", FieldType::string, "名称", "Name").required().len(60),
+                      F("action", FieldType::enumeration, "动作", "Action")
+                          .required()
+                          .options({{"stop", "退订营销短信", "Stop marketing SMS"},
+                                    {"start", "恢复营销短信", "Start marketing SMS"},
+                                    {"help", "帮助", "Help"}}),
+                      F("reply", FieldType::string, "回复内容", "Reply").len(300),
+                      F("reply_type", FieldType::string, "回复的消息类型", "Reply's message type")
+                          .len(32)
+                          .def("service")},
+           .title_field = "name",
+           .menu = "notify"});
 }
 
 }  // namespace kefu::notify

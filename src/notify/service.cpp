@@ -96,7 +96,8 @@ NotifyService::~NotifyService() {
 }
 
 std::vector<store::Migration> NotifyService::migrations() {
-  return {{"notify/0001_outbox", R"(
+  return {
+      {"notify/0001_outbox", R"(
 CREATE TABLE notify_message (
   id {{ID}}, channel TEXT NOT NULL, account TEXT NOT NULL, type TEXT NOT NULL, priority BIGINT NOT NULL,
   recipient TEXT NOT NULL, customer_id BIGINT, subject TEXT, body TEXT NOT NULL, html TEXT, template TEXT,
@@ -116,9 +117,9 @@ CREATE TABLE notify_event (
   id {{ID}}, message_id BIGINT NOT NULL, at BIGINT NOT NULL, status TEXT NOT NULL, code TEXT, detail TEXT);
 CREATE INDEX ix_notify_event ON notify_event (message_id, id);
 )"},
-          // SMS parts as the SMSC numbered them; receipts as they came (one per part and state,
-          // however often repeated), matched to their parts when both are known; customers' replies.
-          {"notify/0002_sms", R"(
+      // SMS parts as the SMSC numbered them; receipts as they came (one per part and state,
+      // however often repeated), matched to their parts when both are known; customers' replies.
+      {"notify/0002_sms", R"(
 CREATE TABLE notify_part (
   id {{ID}}, message_id BIGINT NOT NULL, account TEXT NOT NULL, part BIGINT NOT NULL,
   provider_id TEXT NOT NULL, status TEXT NOT NULL, sent_at BIGINT NOT NULL, done_at BIGINT, stat TEXT);
@@ -131,7 +132,10 @@ CREATE TABLE notify_receipt (
 CREATE INDEX ix_notify_receipt_open ON notify_receipt (matched_at);
 CREATE TABLE notify_reply (
   id {{ID}}, account TEXT NOT NULL, sender TEXT NOT NULL, recipient TEXT, body TEXT NOT NULL,
-  keyword TEXT, received_at BIGINT NOT NULL);
+  keyword TEXT, action TEXT, received_at BIGINT NOT NULL, answer_id BIGINT);
+CREATE TABLE notify_optout (
+  channel TEXT NOT NULL, recipient TEXT NOT NULL, at BIGINT NOT NULL, source TEXT NOT NULL,
+  PRIMARY KEY (channel, recipient));
 CREATE INDEX ix_notify_reply_at ON notify_reply (received_at);
 CREATE INDEX ix_notify_reply_sender ON notify_reply (sender, received_at);
 )"}};
@@ -257,6 +261,12 @@ json::object NotifyService::enqueue(store::Connection& c, const Request& r) {
     if (!valid_utf8(text) || !valid_utf8(html) || !valid_utf8(subject))
       throw Error::validation({{"text", "invalid_text", "the e-mail is not UTF-8"}});
   }
+  // A customer who replied TD gets no more marketing; service messages still reach him.
+  if (bulk && !c.exec("SELECT 1 FROM notify_optout WHERE channel = ? AND recipient = ?",
+                      {r.channel, recipient})
+                   .empty())
+    throw Error::validation(
+        {{"recipient", "opted_out", recipient + " has unsubscribed from marketing messages"}});
   if (r.customer_id && customer_exists_ && !customer_exists_(c, r.customer_id))
     throw Error::validation({{"customer_id", "not_found", "no such customer"}});
 
@@ -475,8 +485,10 @@ int NotifyService::pump(const std::string& account) {
         std::string pid =
             r.provider_id.empty() && !r.part_ids.empty() ? r.part_ids[0] : r.provider_id;
         c.exec(
-            "UPDATE notify_message SET status = 'sent', sent_at = ?, provider_id = ?, cost_fen = ?, "
-            "claimed_by = NULL, lease_until = NULL, error_code = NULL, last_error = NULL WHERE id = "
+            "UPDATE notify_message SET status = 'sent', sent_at = ?, provider_id = ?, cost_fen = "
+            "?, "
+            "claimed_by = NULL, lease_until = NULL, error_code = NULL, last_error = NULL WHERE id "
+            "= "
             "? AND status = 'sending'",
             {done, opt(pid), m.segments * s.account.cost_fen, m.id});
         event(c, m.id, done, "sent", "", pid);
@@ -618,9 +630,9 @@ int NotifyService::apply_receipts(store::Connection& c, const std::string& accou
       auto u = c.exec(
           "UPDATE notify_message SET status = 'failed', error_code = ?, last_error = ? WHERE id = "
           "? AND status = 'sent'",
-          {"smsc_" + to_lower(stat), "the SMSC reports " + stat + " (err " +
-                                            (store::is_null(row[2]) ? "" : store::as_text(row[2])) +
-                                            ")",
+          {"smsc_" + to_lower(stat),
+           "the SMSC reports " + stat + " (err " +
+               (store::is_null(row[2]) ? "" : store::as_text(row[2])) + ")",
            message});
       if (u.affected == 1) event(c, message, now, "failed", "smsc_" + to_lower(stat), stat);
     } else if (open == 0 && !seg.empty() && parts >= store::as_int(seg.rows[0][0])) {
@@ -652,19 +664,52 @@ int NotifyService::match_receipts() {
 }
 
 bool NotifyService::reply(const std::string& account, const Reply& r) {
-  // The keyword is the reply's first word (DY, TD, 1 …), as customers type it, in upper case.
+  // The keyword is the reply's first word (TD, KT, 1 …), as customers type it, in upper case.
   std::string body = r.text, keyword;
   size_t start = body.find_first_not_of(" \t\r\n");
   if (start != std::string::npos) {
     size_t end = body.find_first_of(" \t\r\n", start);
     keyword = upper(body.substr(start, end == std::string::npos ? end : end - start));
   }
-  if (keyword.size() > 20) keyword.clear();
+  if (keyword.size() > 40) keyword.clear();
+  std::string sender = r.sender;
+  crm::Phone phone;
+  if (crm::normalize_phone(sender, phone).empty()) sender = phone.number;
+  int64_t now = clock_.now_ms();
   db_.write([&](store::Connection& c) {
+    auto k = c.exec(
+        "SELECT action, reply, reply_type FROM notify_keyword WHERE keyword = ? AND archived = 0",
+        {keyword});
+    if (k.empty())  // not a keyword: the help text, if there is one
+      k = c.exec(
+          "SELECT action, reply, reply_type FROM notify_keyword WHERE action = 'help' AND "
+          "archived = 0 ORDER BY id LIMIT 1");
+    std::string action = k.empty() ? "" : store::as_text(k.rows[0][0]);
+    if (action == "stop")
+      c.exec(
+          "INSERT INTO notify_optout (channel, recipient, at, source) VALUES ('sms', ?, ?, ?) ON "
+          "CONFLICT DO NOTHING",
+          {sender, now, "sms:" + keyword});
+    else if (action == "start")
+      c.exec("DELETE FROM notify_optout WHERE channel = 'sms' AND recipient = ?", {sender});
+    int64_t answer = 0;
+    if (!k.empty() && !store::is_null(k.rows[0][1]) && !store::as_text(k.rows[0][1]).empty()) {
+      Request a;
+      a.channel = "sms";
+      a.type = store::is_null(k.rows[0][2]) ? "service" : store::as_text(k.rows[0][2]);
+      a.recipient = sender;
+      a.text = store::as_text(k.rows[0][1]);
+      a.cause = "reply";
+      try {  // the answer is a courtesy: a cap or a bad number must not lose the reply itself
+        answer = enqueue(c, a).at("id").as_int64();
+      } catch (const std::exception& e) {
+        spdlog::warn("notify: no answer to {}'s reply: {}", sender, e.what());
+      }
+    }
     c.exec(
-        "INSERT INTO notify_reply (account, sender, recipient, body, keyword, received_at) VALUES "
-        "(?, ?, ?, ?, ?, ?)",
-        {account, r.sender, opt(r.recipient), body, opt(keyword), clock_.now_ms()});
+        "INSERT INTO notify_reply (account, sender, recipient, body, keyword, action, "
+        "received_at, answer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        {account, sender, opt(r.recipient), body, opt(keyword), opt(action), now, opt(answer)});
   });
   return true;
 }
@@ -707,7 +752,8 @@ json::object NotifyService::replies(const std::map<std::string, std::string>& q)
     auto p = params;
     p.push_back(size);
     auto r = c.exec(
-        "SELECT id, account, sender, recipient, body, keyword, received_at FROM notify_reply" +
+        "SELECT id, account, sender, recipient, body, keyword, action, received_at, answer_id "
+        "FROM notify_reply" +
             where + " ORDER BY id DESC LIMIT ?",
         p);
     json::array items;

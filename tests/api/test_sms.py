@@ -121,13 +121,26 @@ def test_a_refused_destination_fails_for_good_and_an_undelivered_one_says_why(sm
     assert lo["error_code"] == "smsc_undeliv" and lo["sent_at"], lo
 
 
-def test_replies_land_in_the_pool_with_their_keyword(smsc, hq):
-    smsc.mo("13800138009", "td")
-    smsc.mo("13800138009", "退订 谢谢")
-    wait_until(lambda: smsc.state()["counters"]["mo_acked"] == 2, timeout=30, what="both replies acknowledged")
-    items = hq.get("/api/v1/messages/replies?sender=13800138009").json()["items"]
-    assert [(i["keyword"], i["body"]) for i in items] == [("退订", "退订 谢谢"), ("TD", "td")], items
+def test_replies_land_in_the_pool_and_their_keywords_act(smsc, hq):
+    who = "13800138009"
+    smsc.mo("+86" + who, "td")  # 退订: no more marketing, at once, and a confirmation
+    wait_until(lambda: smsc.state()["counters"]["mo_acked"] == 1, timeout=30, what="the TD reply acknowledged")
+    refused = hq.post("/api/v1/messages", {"channel": "sms", "type": "marketing", "recipient": who, "text": "新股申购提醒"})
+    assert refused.status == 422 and refused.error["code"] == "opted_out" and refused.error["field"] == "recipient", refused.body
+    sms(hq, who, "您的受理单已办结")  # service messages still go
+    smsc.mo(who, "退订 谢谢")  # not a keyword here: the help text
+    wait_until(lambda: smsc.state()["counters"]["mo_acked"] == 2, timeout=30, what="the second reply acknowledged")
+    items = hq.get(f"/api/v1/messages/replies?sender={who}").json()["items"]
+    assert [(i["keyword"], i["action"], i["body"]) for i in items] == [("退订", "help", "退订 谢谢"), ("TD", "stop", "td")], items
+    assert all(i["answer_id"] for i in items)
+    answers = [i["answer_id"] for i in items]
+    all_in(hq, answers, "delivered", "the answers to both replies")
+    texts = [m["text"] for m in smsc.state()["messages"] if m["to"] == who]
+    assert any(t.startswith("您已退订营销短信") for t in texts) and any(t.startswith("回复TD退订") for t in texts), texts
     assert hq.get("/api/v1/messages/replies?keyword=td").json()["total"] >= 1
+    smsc.mo(who, "KT")  # and back
+    wait_until(lambda: smsc.state()["counters"]["mo_acked"] == 3, timeout=30, what="the KT reply acknowledged")
+    assert hq.post("/api/v1/messages", {"channel": "sms", "type": "marketing", "recipient": who, "text": "新股申购提醒"}).status == 201
 
 
 def test_a_refused_bind_is_shown_and_nothing_is_lost(smsc):
