@@ -42,7 +42,7 @@ struct Receipt {
   bool final = false, delivered = false;
 };
 struct Reply {
-  std::string sender, recipient, text, provider_ref;
+  std::string sender, recipient, text;
 };
 // Where a channel hands what it receives. True once stored: only then does the channel acknowledge
 // it to the provider, which re-sends what was not acknowledged — so nothing received is lost.

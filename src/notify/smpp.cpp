@@ -294,7 +294,7 @@ struct SmppChannel::Link {
             if ((p.esm_class & 0x40) && !payload.empty())  // a part of a long reply: its UDH off
               payload.erase(0, std::min<size_t>(payload.size(), uint8_t(payload[0]) + 1u));
             stored = inbound.reply(account, Reply{p.source_addr, p.destination_addr,
-                                                  decode_sms(payload, p.data_coding), ""});
+                                                  decode_sms(payload, p.data_coding)});
           }
         } catch (const std::exception& e) {
           spdlog::error("smpp {}: deliver_sm {} not stored: {}", account, p.sequence, e.what());
